@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { jsKernels, nativeKernelsOrNull } from '../../src/kernels/index.js';
 import type { FArray, Kernels } from '../../src/kernels/types.js';
@@ -9,7 +9,7 @@ import type { FloatArrayType } from '../../src/model/causal-lm.js';
 import { generate } from '../../src/model/generate.js';
 import { loadModel } from '../../src/model/load.js';
 import { meanCrossEntropy, shiftedTargets } from '../../src/model/loss.js';
-import { sharedDir } from '../helpers/paths.js';
+import { repoRoot, sharedDir } from '../helpers/paths.js';
 import { readGolden, relError } from './golden-data.js';
 
 // Tolerances (stated by the engine issue): logits ≤ 1e-4 relative, gradients ≤ 1e-3 relative, greedy tokens identical.
@@ -17,8 +17,12 @@ import { readGolden, relError } from './golden-data.js';
 const F32 = { logits: 1e-4, loss: 1e-5, grad: 1e-3 };
 const F64 = { logits: 1e-9, loss: 1e-9, grad: 1e-9 };
 
-const goldenRoot = join(sharedDir, 'fixtures', 'hf-golden');
-const folders = readdirSync(goldenRoot, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+// The shared reference sets, plus the project's own (test/fixtures/golden, made by scripts/golden/).
+const roots = [join(sharedDir, 'fixtures', 'hf-golden'), join(repoRoot, 'test', 'fixtures', 'golden')];
+const folders = roots.flatMap((root) => {
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => join(root, d.name)).sort();
+});
 
 const native = nativeKernelsOrNull();
 const paths: Array<{ label: string; kernels: Kernels | null; floatType: FloatArrayType; tol: typeof F32 }> = [
@@ -31,8 +35,8 @@ describe('golden outputs of transformers (shared/fixtures/hf-golden)', () => {
   it('has fixture folders', () => assert.ok(folders.length >= 3, `found ${folders}`));
   for (const folder of folders) {
     for (const path of paths) {
-      describe(`${folder} on ${path.label}`, { skip: path.kernels ? false : 'native addon not built' }, () => {
-        const g = readGolden(join(goldenRoot, folder));
+      describe(`${basename(folder)} on ${path.label}`, { skip: path.kernels ? false : 'native addon not built' }, () => {
+        const g = readGolden(folder);
         const model = path.kernels ? loadModel(g.dir, { kernels: path.kernels, floatType: path.floatType }) : null;
         const V = model ? model.config.vocabSize : 0;
         const hid = model ? model.config.hiddenSize : 0;
