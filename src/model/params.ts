@@ -40,9 +40,7 @@ export function paramSpecs(c: ModelConfig): ParamSpec[] {
   return specs;
 }
 
-export function numel(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
+export { numel } from '../io/safetensors.js';
 
 /** Named views onto a parameter map, per layer, for the forward and backward passes. */
 export function layerParams(get: (name: string) => FArray, c: ModelConfig, l: number): LayerParams {
