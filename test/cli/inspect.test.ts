@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { repoRoot, sharedDir } from '../helpers/paths.js';
+
+const cli = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+const golden = (name: string) => join(sharedDir, 'fixtures', 'hf-golden', name);
+
+function leaf(...args: string[]) {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, LEAF_KERNELS: 'js' } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('leaf inspect', () => {
+  it('describes a checkpoint', () => {
+    const r = leaf('inspect', golden('qwen2-tied-bias-bf16'));
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /architecture\s+Qwen2ForCausalLM/);
+    assert.match(r.out, /heads \/ kv heads \/ head dim\s+6 \/ 2 \/ 8/);
+    assert.match(r.out, /dtypes on disk\s+BF16: \d+ tensors/);
+    assert.match(r.out, /embeddings\s+tied/);
+  });
+  it('--json gives the parameter count', () => {
+    const r = leaf('inspect', golden('llama-gqa-f32'), '--json');
+    assert.equal(r.code, 0, r.err);
+    const j = JSON.parse(r.out);
+    // 97·32 embed + 2 layers · (32 + 32·32 + 2·16·32 + 32·32 + 32 + 3·64·32) + 32 + 97·32 lm_head
+    assert.equal(j.parameters, 97 * 32 * 2 + 2 * (32 + 32 * 32 + 2 * 16 * 32 + 32 * 32 + 32 + 3 * 64 * 32) + 32);
+    assert.equal(j.float32Bytes, j.parameters * 4);
+    assert.equal(j.architecture, 'LlamaForCausalLM');
+  });
+  it('a truncated safetensors file is one line naming the file, exit 1, no stack', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'leaf-cli-'));
+    try {
+      copyFileSync(join(golden('llama-gqa-f32'), 'config.json'), join(dir, 'config.json'));
+      copyFileSync(join(golden('llama-gqa-f32'), 'model.safetensors'), join(dir, 'model.safetensors'));
+      truncateSync(join(dir, 'model.safetensors'), statSync(join(dir, 'model.safetensors')).size - 100);
+      const r = leaf('inspect', dir);
+      assert.equal(r.code, 1);
+      assert.equal(r.err.trim().split('\n').length, 1, r.err);
+      assert.match(r.err, /^leaf: .*model\.safetensors/);
+      assert.doesNotMatch(r.err, /\bat .*\.js:\d+/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it('a missing folder is one line', () => {
+    const r = leaf('inspect', '/nonexistent/model');
+    assert.equal(r.code, 1);
+    assert.match(r.err, /^leaf: \/nonexistent\/model\/config\.json: cannot read/);
+  });
+});
