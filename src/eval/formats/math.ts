@@ -1,0 +1,78 @@
+/**
+ * MATH (Hendrycks et al. 2021) and MATH-500: `{ problem, solution, level?, type? }` or, as in
+ * MATH-500, `{ problem, solution, answer, subject, level, unique_id }`. Reads: `problem` → prompt;
+ * `solution` → solution; `answer` when present, else the content of the solution's last
+ * `\boxed{…}` (or `\fbox{…}`) → answer; `unique_id` or `id` → id (else `math/<index>`).
+ * Metadata: `level` (as given: "Level 5" in MATH, 5 in MATH-500) and `subject` (MATH's `type` or
+ * MATH-500's `subject`).
+ */
+import { InvalidRecord, type JsonObject } from '../../data/jsonl.js';
+import { has, optId, optString, pickMetadata, reqString, withMetadata, type FormatSpec, type Problem, type RecordContext } from './types.js';
+
+/** The body of the `{…}` group opening at `s[open] === '{'`, braces balanced; null when unclosed. */
+function bracedBody(s: string, open: number): string | null {
+  let depth = 0;
+  for (let i = open; i < s.length; i++) {
+    const ch = s[i];
+    if (ch === '\\') {
+      i++; // an escaped character (\{ or \}) does not count
+      continue;
+    }
+    if (ch === '{') depth++;
+    else if (ch === '}') {
+      depth--;
+      if (depth === 0) return s.slice(open + 1, i);
+    }
+  }
+  return null;
+}
+
+/**
+ * The content of the last `\boxed{…}` / `\fbox{…}` in `text` (also the brace-less `\boxed 5`), or
+ * null. Used for MATH reference solutions only; the answer judge has its own extraction for responses.
+ */
+export function lastBoxedContent(text: string): string | null {
+  const re = /\\(?:boxed|fbox)(?![A-Za-z])/g;
+  let last = -1;
+  let lastLen = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    last = m.index;
+    lastLen = m[0].length;
+  }
+  if (last < 0) return null;
+  let i = last + lastLen;
+  while (i < text.length && /\s/.test(text[i]!)) i++;
+  if (text[i] === '{') {
+    const body = bracedBody(text, i);
+    return body === null ? null : body.trim();
+  }
+  const m = /^[^\s$]+/.exec(text.slice(i));
+  return m ? m[0] : null;
+}
+
+export function parseMath(r: JsonObject, ctx: RecordContext): Problem {
+  const problem = reqString(r, 'problem');
+  const solution = reqString(r, 'solution');
+  let answer = typeof r.answer === 'number' && Number.isFinite(r.answer) ? String(r.answer) : optString(r, 'answer');
+  if (answer !== undefined && answer.trim() === '') answer = undefined;
+  if (answer === undefined) {
+    const boxed = lastBoxedContent(solution);
+    if (boxed === null || boxed === '') {
+      throw new InvalidRecord("no 'answer' field and no \\boxed{} answer in field 'solution'");
+    }
+    answer = boxed;
+  }
+  const id = optId(r, 'unique_id') ?? optId(r, 'id') ?? `math/${ctx.index}`;
+  return withMetadata(
+    { id, task: 'math', format: 'math', prompt: problem, answer: answer.trim(), solution },
+    pickMetadata(r, { level: 'level', type: 'subject', subject: 'subject' }),
+  );
+}
+
+export const math: FormatSpec = {
+  name: 'math',
+  task: 'math',
+  describe: 'math: problem, solution (with \\boxed{}), optional answer, level, type/subject (MATH, MATH-500)',
+  detect: (r) => has(r, 'problem') && has(r, 'solution'),
+  parse: parseMath,
+};
