@@ -1,0 +1,132 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { LeafError } from '../errors.js';
+import { writeFileAtomicSync } from '../io/atomic.js';
+import { RecordLog, doneKeys } from '../data/record-log.js';
+import { CodePool } from './code/index.js';
+import { buildInstruction, loadProblems, type FormatName, type Problem, type Task } from './formats/index.js';
+import { judgeResponse } from './judge-problem.js';
+import { accuracy, type Accuracy } from './stats.js';
+
+/** Turns user-turn instructions into model responses (greedy decoding under the model's chat template). */
+export interface ResponseGenerator {
+  readonly description: string;
+  generate(instructions: readonly string[], maxNewTokens: number): Promise<string[]> | string[];
+}
+
+export interface EvalOptions {
+  data: string;
+  out: string;
+  task?: Task;
+  format?: FormatName;
+  limit?: number;
+  batchSize?: number;
+  maxNewTokens?: number;
+  resume?: boolean;
+  strict?: boolean;
+  /** Sandbox workers for code (default: number of cores). */
+  workers?: number;
+  allowNetwork?: boolean;
+  /** Called after each batch: problems done (this run and resumed), total. */
+  onProgress?: (done: number, total: number, correct: number) => void;
+  /** Called for each skipped input line (malformed). */
+  onWarning?: (message: string) => void;
+}
+
+/** One line of results.jsonl. */
+export interface EvalRecord {
+  id: string;
+  format: FormatName;
+  prompt: string;
+  response: string;
+  extracted: string | null;
+  correct: boolean;
+  detail: string;
+  reason: string;
+}
+
+export interface EvalSummary {
+  model: string;
+  data: string;
+  format: FormatName;
+  task: Task;
+  metric: 'accuracy' | 'pass@1';
+  result: Accuracy;
+  /** Input lines skipped as malformed, with file:line and reason. */
+  skippedLines: string[];
+  settings: { batchSize: number; maxNewTokens: number; decoding: 'greedy'; instruction: string };
+  seconds: number;
+}
+
+/**
+ * `leaf eval`: generates a response to every problem (in batches, greedy), judges it, appends one record per
+ * problem to OUT/results.jsonl (flushed whole, so a killed run resumes after the last complete record), and
+ * writes OUT/summary.json atomically with the accuracy and its 95% Wilson interval.
+ */
+export async function runEval(generator: ResponseGenerator, options: EvalOptions): Promise<EvalSummary> {
+  const started = Date.now();
+  const skippedLines: string[] = [];
+  const loaded = loadProblems(options.data, {
+    ...(options.format ? { format: options.format } : {}),
+    ...(options.strict !== undefined ? { strict: options.strict } : {}),
+    ...(options.limit !== undefined ? { limit: options.limit } : {}),
+    onIssue: (i) => {
+      const msg = `${i.file}:${i.line}: ${i.reason}`;
+      skippedLines.push(msg);
+      options.onWarning?.(`skipped ${msg}`);
+    },
+  });
+  const problems = loaded.problems;
+  if (problems.length === 0) throw new LeafError(`${options.data}: no problems to evaluate`);
+  const task = options.task ?? problems[0].task;
+  const wrongTask = problems.find((p) => p.task !== task);
+  if (wrongTask) throw new LeafError(`${options.data}: problem ${wrongTask.id} is a ${wrongTask.task} problem but --task is ${task}`);
+
+  mkdirSync(options.out, { recursive: true });
+  const log = RecordLog.open<EvalRecord>(join(options.out, 'results.jsonl'), { resume: options.resume ?? false });
+  const records = new Map<string, EvalRecord>();
+  const known = new Set(problems.map((p) => p.id));
+  for (const r of log.existing) if (known.has(r.id)) records.set(r.id, r);
+  const done = doneKeys(log.existing, (r) => r.id);
+  const pending = problems.filter((p) => !done.has(p.id));
+  const batchSize = options.batchSize ?? 8;
+  const maxNewTokens = options.maxNewTokens ?? (task === 'math' ? 1024 : 768);
+  const pool = task === 'code' ? new CodePool({ ...(options.workers ? { concurrency: options.workers } : {}), defaults: { allowNetwork: options.allowNetwork ?? false } }) : null;
+  const countCorrect = () => [...records.values()].filter((r) => r.correct).length;
+  options.onProgress?.(records.size, problems.length, countCorrect());
+  try {
+    for (let i = 0; i < pending.length; i += batchSize) {
+      const batch: Problem[] = pending.slice(i, i + batchSize);
+      const prompts = batch.map(buildInstruction);
+      const responses = await generator.generate(prompts, maxNewTokens);
+      const verdicts = await Promise.all(batch.map((p, j) => judgeResponse(p, responses[j], pool)));
+      batch.forEach((p, j) => {
+        const rec: EvalRecord = { id: p.id, format: p.format, prompt: prompts[j], response: responses[j], ...verdicts[j] };
+        log.append(rec);
+        records.set(p.id, rec);
+      });
+      options.onProgress?.(records.size, problems.length, countCorrect());
+    }
+  } finally {
+    log.close();
+  }
+  const summary: EvalSummary = {
+    model: generator.description,
+    data: options.data,
+    format: loaded.format,
+    task,
+    metric: task === 'math' ? 'accuracy' : 'pass@1',
+    result: accuracy(countCorrect(), records.size),
+    skippedLines,
+    settings: { batchSize, maxNewTokens, decoding: 'greedy', instruction: instructionNote(task) },
+    seconds: (Date.now() - started) / 1000,
+  };
+  writeFileAtomicSync(join(options.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  return summary;
+}
+
+function instructionNote(task: Task): string {
+  return task === 'math'
+    ? 'question + "Please reason step by step, and put your final answer within \\boxed{}." as the user turn of the chat template'
+    : 'problem + "Answer with a single ```python fenced code block." as the user turn of the chat template';
+}
