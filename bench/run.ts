@@ -1,0 +1,255 @@
+/**
+ * leaf's benchmark: SmolLM2-135M-shaped model (random weights), batch 1, on the kernels getKernels()
+ * picks, against a plain-PyTorch peer (bench/torch_peer.py) on the same shapes in the same run.
+ *
+ *   npm run bench                        full benchmark (reduced configuration on the JS fallback)
+ *   node dist/bench/run.js --profile     per-kernel time of one forward+backward (+ V8 and torch profiles)
+ *
+ * Flags: --no-torch, --quick (reduced configuration), --full (full configuration even on the JS fallback),
+ * --layers=N --seq=N --reps=N, --profile-target=params|input, --out=FILE.
+ * See bench/README.md.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getKernels } from '../src/kernels/index.js';
+import { FULL_CONFIG, REDUCED_CONFIG, fmtMs, nowMs, type BenchConfig } from './common.js';
+import { runGemmProbe, type GemmResult } from './gemm-probe.js';
+import { MODEL_PHASES, runPhase, type ModelPhase, type PhaseResult } from './phases.js';
+import { runProfile, type ProfileTarget } from './profile.js';
+import { ensureTorch, peerPython, runPeer } from './torch-peer.js';
+
+interface PeerResult {
+  torch: string;
+  threads: number;
+  blas: string;
+  phases: Record<string, PhaseResult>;
+  gemm: GemmResult[];
+}
+
+interface Args {
+  child: string | null;
+  config: BenchConfig | null;
+  profile: boolean;
+  profileTarget: ProfileTarget;
+  torch: boolean;
+  quick: boolean;
+  full: boolean;
+  layers: number | null;
+  seq: number | null;
+  reps: number | null;
+  out: string | null;
+}
+
+const thisFile = fileURLToPath(import.meta.url);
+const repoRoot = resolve(dirname(thisFile), '..', '..');
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = {
+    child: null, config: null, profile: false, profileTarget: 'params', torch: true, quick: false, full: false,
+    layers: null, seq: null, reps: null, out: null,
+  };
+  const int = (flag: string, v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} needs a positive integer, got ${v}`);
+    return n;
+  };
+  for (const arg of argv) {
+    const [k, v = ''] = arg.split(/=(.*)/s, 2);
+    switch (k) {
+      case '--child': a.child = v; break;
+      case '--config': a.config = JSON.parse(v) as BenchConfig; break;
+      case '--profile': a.profile = true; break;
+      case '--profile-target':
+        if (v !== 'params' && v !== 'input') throw new Error('--profile-target is params or input');
+        a.profileTarget = v;
+        break;
+      case '--no-torch': a.torch = false; break;
+      case '--quick': a.quick = true; break;
+      case '--full': a.full = true; break;
+      case '--layers': a.layers = int(k, v); break;
+      case '--seq': a.seq = int(k, v); break;
+      case '--reps': a.reps = int(k, v); break;
+      case '--out': a.out = v; break;
+      case '--help': case '-h':
+        process.stdout.write(
+          'usage: node dist/bench/run.js [--profile [--profile-target=params|input]] [--no-torch] [--quick|--full]\n' +
+            '                             [--layers=N] [--seq=N] [--reps=N] [--out=FILE]\n',
+        );
+        process.exit(0);
+        break;
+      default: throw new Error(`unknown argument ${arg} (try --help)`);
+    }
+  }
+  return a;
+}
+
+function chooseConfig(a: Args, kernelName: string): BenchConfig {
+  const useFull = a.full || (!a.quick && kernelName !== 'js');
+  const cfg: BenchConfig = { ...(useFull ? FULL_CONFIG : REDUCED_CONFIG) };
+  if (a.layers !== null) cfg.layers = a.layers;
+  if (a.seq !== null) {
+    cfg.seqLen = a.seq;
+    cfg.promptLen = Math.min(cfg.promptLen, a.seq);
+  }
+  if (a.reps !== null) {
+    cfg.reps = a.reps;
+    cfg.decodeReps = Math.max(1, Math.min(cfg.decodeReps, a.reps));
+  }
+  cfg.reduced = !(cfg.layers === FULL_CONFIG.layers && cfg.seqLen === FULL_CONFIG.seqLen &&
+    cfg.promptLen === FULL_CONFIG.promptLen && cfg.newTokens === FULL_CONFIG.newTokens);
+  return cfg;
+}
+
+const log = (s: string) => process.stderr.write(s + '\n');
+
+/** Runs one measurement in a fresh Node process (so its peak RSS is its own). */
+function runChild(phase: string, cfg: BenchConfig, kernelName: string): PhaseResult | { gemm: GemmResult[] } {
+  const r = spawnSync(process.execPath, [thisFile, `--child=${phase}`, `--config=${JSON.stringify(cfg)}`], {
+    stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 16 * 1024 * 1024,
+    // The parent already chose (and warned about) the kernels; the children use the same ones, silently.
+    env: { ...process.env, LEAF_KERNELS: kernelName },
+  });
+  if (r.status !== 0) throw new Error(`bench child ${phase} failed (${r.status ?? r.signal})`);
+  const line = r.stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  if (!line) throw new Error(`bench child ${phase} printed no result`);
+  return JSON.parse(line) as PhaseResult | { gemm: GemmResult[] };
+}
+
+function childMain(a: Args): void {
+  const cfg = a.config ?? FULL_CONFIG;
+  const res = a.child === 'gemm' ? { gemm: runGemmProbe(cfg) } : runPhase(a.child as ModelPhase, cfg);
+  process.stdout.write(JSON.stringify(res) + '\n');
+}
+
+function fmtRatio(x: number | null): string {
+  return x === null || !Number.isFinite(x) ? '—' : `${x.toFixed(2)}×`;
+}
+
+function renderTable(rows: string[][]): string {
+  const header = ['measurement', 'leaf', 'PyTorch', 'ratio'];
+  const all = [header, ...rows];
+  const w = header.map((_, i) => Math.max(...all.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join(' │ ');
+  return [line(header), w.map((x) => '─'.repeat(x)).join('─┼─'), ...rows.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const a = parseArgs(process.argv.slice(2));
+  if (a.child) return childMain(a);
+
+  const kernels = getKernels();
+  const cfg = chooseConfig(a, kernels.name);
+  const notRepresentative = kernels.name === 'js';
+  if (notRepresentative) {
+    log('WARNING: running on the pure-TypeScript fallback kernels ("js"); these numbers are NOT representative of leaf ' +
+      'with the native addon (run `npm run build:native`). ' + (cfg.reduced ? 'Using a reduced configuration so that it finishes.' : ''));
+  }
+  const outFile = a.out ?? resolve(repoRoot, 'dist', 'bench-results', a.profile ? 'profile.json' : 'latest.json');
+  const started = nowMs();
+
+  if (a.profile) {
+    const res = await runProfile(cfg, a.profileTarget, a.torch, log, (s) => process.stdout.write(s + '\n'));
+    mkdirSync(dirname(outFile), { recursive: true });
+    writeFileSync(outFile, JSON.stringify({ ...res, date: new Date().toISOString(), wallMs: nowMs() - started }, null, 2) + '\n');
+    log(`\nwrote ${outFile}`);
+    return;
+  }
+
+  log(`leaf bench: kernels "${kernels.name}", ${cfg.layers} layers, ${cfg.seqLen} tokens, decode ${cfg.promptLen}+${cfg.newTokens}, ` +
+    `${cfg.reps} reps (decode ${cfg.decodeReps}) after one warm-up, median reported${cfg.reduced ? ' [REDUCED CONFIGURATION]' : ''}`);
+
+  // leaf: each measurement in a fresh process.
+  const ours: Record<string, PhaseResult> = {};
+  for (const phase of MODEL_PHASES) {
+    log(`  leaf ${phase} …`);
+    ours[phase] = runChild(phase, cfg, kernels.name) as PhaseResult;
+    log(`    median ${fmtMs(ours[phase].timing.medianMs)}, peak RSS ${ours[phase].peakMiB.toFixed(0)} MiB (init ${fmtMs(ours[phase].initMs)})`);
+  }
+  log('  leaf gemm …');
+  const ourGemm = (runChild('gemm', cfg, kernels.name) as { gemm: GemmResult[] }).gemm;
+
+  // PyTorch peer.
+  let peer: PeerResult | null = null;
+  let peerReason = '';
+  if (a.torch) {
+    const t = ensureTorch(log);
+    if (t.ok) {
+      log(`  PyTorch peer (${peerPython()}) …`);
+      const r = runPeer<PeerResult>(cfg, [], 1_200_000);
+      if (r.ok) peer = r.value;
+      else peerReason = r.reason;
+    } else {
+      peerReason = t.reason;
+    }
+  } else {
+    peerReason = 'disabled (--no-torch)';
+  }
+  if (!peer) log(`PyTorch peer unavailable: ${peerReason}; showing leaf's numbers only.`);
+
+  // Table.
+  const rows: string[][] = [];
+  const json: Array<Record<string, unknown>> = [];
+  const add = (name: string, unit: string, ours: number, theirs: number | null, higherIsBetter: boolean, fmt: (x: number) => string) => {
+    const ratio = theirs === null ? null : higherIsBetter ? theirs / ours : ours / theirs;
+    rows.push([name, fmt(ours), theirs === null ? '—' : fmt(theirs), fmtRatio(ratio)]);
+    json.push({ measurement: name, unit, leaf: ours, torch: theirs, ratio, ratioMeaning: higherIsBetter ? 'torch/leaf' : 'leaf/torch' });
+  };
+  const T = cfg.seqLen;
+  const labels: Record<ModelPhase, string> = {
+    forward: `(a) forward, ${T} tokens, logits for all`,
+    'backward-input': '(b) fwd+bwd → inputs_embeds only',
+    'backward-params': '(c) fwd+bwd → all parameters',
+    decode: `(d) greedy decode ${cfg.newTokens} new (prompt ${cfg.promptLen}), tok/s`,
+  };
+  const tp = (p: ModelPhase) => peer?.phases[p] ?? null;
+  for (const p of ['forward', 'backward-input', 'backward-params'] as const) {
+    add(labels[p], 'ms', ours[p].timing.medianMs, tp(p)?.timing.medianMs ?? null, false, fmtMs);
+  }
+  const tps = (x: number) => `${x.toFixed(1)} tok/s`;
+  add(labels.decode, 'tokens/s', ours.decode.extra.tokensPerSec, tp('decode')?.extra.tokensPerSec ?? null, true, tps);
+  add('    decode only (excl. prefill), tok/s', 'tokens/s', ours.decode.extra.decodeOnlyTokensPerSec, tp('decode')?.extra.decodeOnlyTokensPerSec ?? null, true, tps);
+  add('    prefill of the prompt', 'ms', ours.decode.extra.prefillMs, tp('decode')?.extra.prefillMs ?? null, false, fmtMs);
+  const mib = (x: number) => `${x.toFixed(0)} MiB`;
+  for (const p of MODEL_PHASES) {
+    add(`peak RSS ${p} (goal ratio ≤ 1.30)`, 'MiB', ours[p].peakMiB, tp(p)?.peakMiB ?? null, false, mib);
+  }
+  add('RSS after model init (before measuring)', 'MiB', ours.forward.rssAfterInitMiB, tp('forward')?.rssAfterInitMiB ?? null, false, mib);
+  const gf = (x: number) => `${x.toFixed(1)} GFLOP/s`;
+  for (const g of ourGemm) {
+    const theirs = peer?.gemm.find((x) => x.name === g.name) ?? null;
+    add(`GEMM ${g.name} ${g.transA ? 'T' : 'N'}${g.transB ? 'T' : 'N'} ${g.m}×${g.n}×${g.k}`, 'GFLOP/s', g.gflops, theirs?.gflops ?? null, true, gf);
+  }
+
+  const out: string[] = [];
+  out.push('');
+  if (notRepresentative) out.push('WARNING: kernels = js (TypeScript fallback): NOT representative of the native addon.');
+  out.push(`leaf kernels: ${kernels.name}; PyTorch: ${peer ? `${peer.torch}, ${peer.threads} threads, BLAS ${peer.blas}` : 'unavailable'}`);
+  out.push(`model: SmolLM2-135M shapes, ${cfg.layers} layers${cfg.reduced ? ' (REDUCED CONFIGURATION)' : ''}, batch 1, float32, random weights; ` +
+    `median of ${cfg.reps} (decode ${cfg.decodeReps}) after one warm-up; each measurement in a fresh process.`);
+  out.push('ratio: times and memory leaf/torch, throughputs (tok/s, GFLOP/s) torch/leaf — ≤ 1.00× means leaf is at least at parity.');
+  out.push(renderTable(rows));
+  process.stdout.write(out.join('\n') + '\n');
+
+  const result = {
+    date: new Date().toISOString(),
+    kernels: kernels.name,
+    representative: !notRepresentative && !cfg.reduced,
+    config: cfg,
+    node: process.version,
+    torch: peer ? { version: peer.torch, threads: peer.threads, blas: peer.blas } : { unavailable: peerReason },
+    table: json,
+    leaf: { phases: ours, gemm: ourGemm },
+    peer: peer ? { phases: peer.phases, gemm: peer.gemm } : null,
+    wallMs: nowMs() - started,
+  };
+  mkdirSync(dirname(outFile), { recursive: true });
+  writeFileSync(outFile, JSON.stringify(result, null, 2) + '\n');
+  log(`\nwrote ${outFile} (bench took ${fmtMs(nowMs() - started)})`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  process.exit(1);
+});
