@@ -1,0 +1,108 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { CheckpointFiles } from '../io/checkpoint-files.js';
+import { loadConfig } from '../model/config.js';
+import { numel, paramSpecs } from '../model/params.js';
+
+export interface InspectReport {
+  dir: string;
+  architecture: string;
+  layers: number;
+  hiddenSize: number;
+  intermediateSize: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  vocabSize: number;
+  tiedEmbeddings: boolean;
+  ropeTheta: number;
+  ropeScaling: string;
+  parameters: number;
+  /** Number of tensors per on-disk dtype. */
+  dtypes: Record<string, number>;
+  bytesOnDisk: number;
+  /** Resident memory of the weights once loaded as float32. */
+  float32Bytes: number;
+  files: string[];
+  tokenizer: boolean;
+  chatTemplate: boolean;
+}
+
+/** Reads a model folder's config and safetensors headers (no weights) and describes it. */
+export function inspectModel(dir: string): InspectReport {
+  const c = loadConfig(dir);
+  const files = CheckpointFiles.open(dir);
+  try {
+    const dtypes: Record<string, number> = {};
+    for (const name of files.names()) {
+      const e = files.entry(name);
+      dtypes[e.dtype] = (dtypes[e.dtype] ?? 0) + 1;
+    }
+    const parameters = paramSpecs(c).reduce((a, s) => a + numel(s.shape), 0);
+    let chatTemplate = existsSync(join(dir, 'chat_template.jinja'));
+    const tc = join(dir, 'tokenizer_config.json');
+    if (!chatTemplate && existsSync(tc)) {
+      try {
+        chatTemplate = JSON.parse(readFileSync(tc, 'utf8')).chat_template != null;
+      } catch {
+        chatTemplate = false;
+      }
+    }
+    return {
+      dir,
+      architecture: c.architecture,
+      layers: c.numLayers,
+      hiddenSize: c.hiddenSize,
+      intermediateSize: c.intermediateSize,
+      heads: c.numHeads,
+      kvHeads: c.numKvHeads,
+      headDim: c.headDim,
+      vocabSize: c.vocabSize,
+      tiedEmbeddings: c.tieWordEmbeddings,
+      ropeTheta: c.ropeTheta,
+      ropeScaling: c.ropeScaling ? `${c.ropeScaling.type} ×${c.ropeScaling.factor}` : 'none',
+      parameters,
+      dtypes,
+      bytesOnDisk: files.files.reduce((a, f) => a + statSync(f).size, 0),
+      float32Bytes: parameters * 4,
+      files: [...files.files],
+      tokenizer: existsSync(join(dir, 'tokenizer.json')),
+      chatTemplate,
+    };
+  } finally {
+    files.close();
+  }
+}
+
+function human(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+}
+
+export function formatInspect(r: InspectReport): string {
+  const params = r.parameters >= 1e6 ? `${(r.parameters / 1e6).toFixed(1)}M` : `${r.parameters}`;
+  const rows: Array<[string, string]> = [
+    ['model', r.dir],
+    ['architecture', r.architecture],
+    ['layers', String(r.layers)],
+    ['hidden / intermediate', `${r.hiddenSize} / ${r.intermediateSize}`],
+    ['heads / kv heads / head dim', `${r.heads} / ${r.kvHeads} / ${r.headDim}`],
+    ['vocabulary', String(r.vocabSize)],
+    ['embeddings', r.tiedEmbeddings ? 'tied' : 'untied'],
+    ['rope', `theta ${r.ropeTheta}, scaling ${r.ropeScaling}`],
+    ['parameters', `${params} (${r.parameters})`],
+    ['dtypes on disk', Object.entries(r.dtypes).map(([d, n]) => `${d}: ${n} tensors`).join(', ')],
+    ['size on disk', human(r.bytesOnDisk)],
+    ['memory as float32', human(r.float32Bytes)],
+    ['files', r.files.map((f) => f.slice(r.dir.length).replace(/^\//, '')).join(', ')],
+    ['tokenizer', r.tokenizer ? 'tokenizer.json' : 'missing'],
+    ['chat template', r.chatTemplate ? 'yes' : 'no'],
+  ];
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');
+}

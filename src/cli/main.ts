@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { LeafError } from '../errors.js';
+import { formatInspect, inspectModel } from './inspect.js';
+import { registerEval } from './eval.js';
+import { registerGenerate } from './generate.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('leaf')
+    .description('LeaF: learning to focus — causal attention distillation for Llama/Qwen2 checkpoints')
+    .version('0.1.0')
+    .showHelpAfterError();
+
+  program
+    .command('inspect')
+    .description('describe a Hugging Face model folder: architecture, parameters, dtypes, memory')
+    .argument('<dir>', 'model folder (config.json + *.safetensors)')
+    .option('--json', 'print JSON')
+    .action((dir: string, opts: { json?: boolean }) => {
+      const r = inspectModel(dir);
+      process.stdout.write((opts.json ? JSON.stringify(r, null, 2) : formatInspect(r)) + '\n');
+    });
+
+  registerGenerate(program);
+  registerEval(program);
+  return program;
+}
+
+/** Runs the CLI; a LeafError becomes one line on stderr and exit status 1 (no stack trace). */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof LeafError) {
+      process.stderr.write(`leaf: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+const invoked = process.argv[1] ? realpathSync(process.argv[1]) : '';
+if (invoked === fileURLToPath(import.meta.url)) {
+  main(process.argv).then((code) => {
+    process.exitCode = code;
+  });
+}
