@@ -1,0 +1,359 @@
+/**
+ * LeafTokenizer: a Hugging Face fast tokenizer (tokenizer.json + tokenizer_config.json) run by
+ * @huggingface/tokenizers, with character offsets for every token (offsets.ts), chat templates
+ * with content spans (chat-template.ts), and decoding — whole or streaming (stream-decoder.ts).
+ */
+
+import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
+import { LeafError } from '../errors.js';
+import {
+  ChatRenderer,
+  type ChatMessage,
+  type ChatRenderOptions,
+  type RenderedChat,
+  type RenderedPromptWithPrefix,
+} from './chat-template.js';
+import { readTokenizerFiles, SPECIAL_TOKEN_KEYS, tokenContent, type TokenizerFiles } from './files.js';
+import { OffsetAligner, tokensInCharRange, viewNormalizer, type CharSpan, type TokenRange } from './offsets.js';
+import { StreamDecoder } from './stream-decoder.js';
+import { surfaceFunction } from './surface.js';
+
+/** A special token: its text and id. */
+export interface SpecialToken {
+  content: string;
+  id: number;
+}
+
+export interface EncodeOptions {
+  /**
+   * Add the special tokens of the tokenizer's post-processor (e.g. Llama's BOS), as transformers'
+   * `add_special_tokens` (default true). They get empty spans: at 0 before the text, at
+   * text.length after it.
+   */
+  addSpecialTokens?: boolean;
+}
+
+/** Token ids of a text with the character span of each token (see offsets.ts for the rule). */
+export interface Encoding {
+  ids: number[];
+  /** Per token, [start, end) in UTF-16 indices of the encoded text. Monotone, non-overlapping. */
+  offsets: CharSpan[];
+  /** False when some spans are proportional estimates (an unusual normalizer); see offsets.ts. */
+  exactOffsets: boolean;
+}
+
+export interface DecodeOptions {
+  /** Leave out special tokens (default false). */
+  skipSpecialTokens?: boolean;
+}
+
+/** The tokens of one character range: entirely inside it, and sharing a character with it. */
+export interface TokensOfSpan {
+  inside: TokenRange;
+  overlapping: TokenRange;
+}
+
+export interface EncodeChatOptions extends ChatRenderOptions {
+  /**
+   * Default: false when a chat template was used (as transformers' apply_chat_template: the
+   * template writes BOS itself), true for the plain format.
+   */
+  addSpecialTokens?: boolean;
+}
+
+/** A rendered and encoded conversation. */
+export interface ChatEncoding extends RenderedChat, Encoding {
+  /**
+   * Per message, the tokens of its content span (tokensInCharRange, without the tokens the
+   * post-processor added around the text).
+   */
+  contentTokens: TokensOfSpan[];
+}
+
+/** A rendered and encoded prompt followed by an assistant prefix. */
+export interface PromptWithPrefixEncoding extends RenderedPromptWithPrefix, Encoding {
+  contentTokens: TokensOfSpan[];
+  /** The tokens of the assistant prefix. */
+  prefixTokens: TokensOfSpan;
+}
+
+const SUPPORTED_MODELS = ['BPE', 'WordPiece', 'Unigram', 'WordLevel'];
+const LLAMA_LIKE_CLASS = /^(Llama|CodeLlama|Gemma)Tokenizer(Fast)?$/;
+const PROBE = '\u0000leaf-post-processor-probe\u0000';
+
+function record(v: unknown): Record<string, unknown> | null {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+}
+
+/** A loaded tokenizer. Create with {@link LeafTokenizer.load} (a model folder) or from parsed files. */
+export class LeafTokenizer {
+  /** Where the tokenizer came from (named in error messages). */
+  readonly source: string;
+  /** Number of token ids (1 + the largest id of the vocabulary and added tokens). */
+  readonly vocabSize: number;
+  readonly bosToken: SpecialToken | null;
+  readonly eosToken: SpecialToken | null;
+  readonly padToken: SpecialToken | null;
+  readonly unkToken: SpecialToken | null;
+  /** Ids of the special added tokens (those skipped by skipSpecialTokens). */
+  readonly specialIds: ReadonlySet<number>;
+  /** tokenizer_config.json, as read (special tokens may be strings or AddedToken objects). */
+  readonly config: Readonly<Record<string, unknown>>;
+  /** The chat renderer (templates, content spans). */
+  readonly chat: ChatRenderer;
+
+  private readonly hf: HfTokenizer;
+  private readonly aligner: OffsetAligner;
+  private readonly prefixIds: number[];
+  private readonly suffixIds: number[];
+  private readonly cleanUpSpaces: boolean;
+
+  /** Loads `tokenizer.json` (required) and its companions from a model folder. */
+  static load(dir: string): LeafTokenizer {
+    return new LeafTokenizer(readTokenizerFiles(dir));
+  }
+
+  constructor(files: TokenizerFiles) {
+    this.source = files.source;
+    const where = `${files.source}/tokenizer.json`;
+    const tj = files.tokenizerJson;
+    const cfg = files.tokenizerConfig;
+    this.config = cfg;
+    const model = record(tj.model);
+    if (!model) throw new LeafError(`${where}: no "model" section`);
+    if (!SUPPORTED_MODELS.includes(model.type as string)) {
+      throw new LeafError(`${where}: unsupported tokenizer model type ${JSON.stringify(model.type)} (supported: ${SUPPORTED_MODELS.join(', ')})`);
+    }
+    if (tj.added_tokens !== undefined && !Array.isArray(tj.added_tokens)) {
+      throw new LeafError(`${where}: "added_tokens" must be a list`);
+    }
+    const addedList = (Array.isArray(tj.added_tokens) ? tj.added_tokens : []) as unknown[];
+    const added = new Set<string>();
+    const specialContents = new Set<string>();
+    for (const [i, a] of addedList.entries()) {
+      const r = record(a);
+      if (!r || typeof r.content !== 'string' || !Number.isInteger(r.id)) {
+        throw new LeafError(`${where}: added_tokens[${i}] must have a string "content" and an integer "id"`);
+      }
+      added.add(r.content);
+      if (r.special === true) specialContents.add(r.content);
+    }
+
+    // The config handed to @huggingface/tokenizers: special tokens as plain strings.
+    const libConfig: Record<string, unknown> = { ...cfg };
+    for (const key of SPECIAL_TOKEN_KEYS) {
+      const c = tokenContent(cfg[key]);
+      if (c === null) delete libConfig[key];
+      else libConfig[key] = c;
+    }
+    if (libConfig.unk_token === undefined && typeof model.unk_token === 'string') libConfig.unk_token = model.unk_token;
+    const additional = Array.isArray(cfg.additional_special_tokens)
+      ? cfg.additional_special_tokens.map(tokenContent).filter((x): x is string => x !== null)
+      : [];
+    libConfig.additional_special_tokens = additional;
+    this.cleanUpSpaces = cfg.clean_up_tokenization_spaces === true;
+    libConfig.clean_up_tokenization_spaces = this.cleanUpSpaces;
+    const libJson: Record<string, unknown> = {
+      ...tj,
+      normalizer: tj.normalizer ?? null,
+      pre_tokenizer: tj.pre_tokenizer ?? null,
+      post_processor: tj.post_processor ?? null,
+      decoder: tj.decoder ?? null,
+      added_tokens: addedList,
+    };
+    try {
+      this.hf = new HfTokenizer(libJson, libConfig);
+    } catch (e) {
+      throw new LeafError(`${where}: unsupported or malformed tokenizer (${e instanceof Error ? e.message : String(e)})`);
+    }
+    const hfModel = this.hf.model;
+    if (!hfModel) throw new LeafError(`${where}: unsupported tokenizer model`);
+    this.vocabSize = hfModel.vocab.length;
+
+    const special = (key: (typeof SPECIAL_TOKEN_KEYS)[number]): SpecialToken | null => {
+      const content = tokenContent(cfg[key]);
+      if (content === null) return null;
+      const id = this.hf.token_to_id(content);
+      return id === undefined ? null : { content, id };
+    };
+    this.bosToken = special('bos_token');
+    this.eosToken = special('eos_token');
+    this.padToken = special('pad_token');
+    this.unkToken = special('unk_token');
+    const specialIds = new Set<number>();
+    for (const c of [...specialContents, ...additional]) {
+      const id = this.hf.token_to_id(c);
+      if (id !== undefined) specialIds.add(id);
+    }
+    this.specialIds = specialIds;
+
+    // Tokens the post-processor adds around a single sequence (or add_bos/eos_token of Llama-like
+    // tokenizers, which transformers' LlamaTokenizerFast turns into its post-processor).
+    let prefix: string[] = [];
+    let suffix: string[] = [];
+    const cls = typeof cfg.tokenizer_class === 'string' ? cfg.tokenizer_class : '';
+    if (LLAMA_LIKE_CLASS.test(cls) && (typeof cfg.add_bos_token === 'boolean' || typeof cfg.add_eos_token === 'boolean')) {
+      if (cfg.add_bos_token !== false && this.bosToken) prefix = [this.bosToken.content];
+      if (cfg.add_eos_token === true && this.eosToken) suffix = [this.eosToken.content];
+    } else if (this.hf.post_processor) {
+      let out: string[] = [];
+      try {
+        out = this.hf.post_processor.post_process([PROBE], null, true).tokens;
+      } catch (e) {
+        throw new LeafError(`${where}: unsupported post_processor (${e instanceof Error ? e.message : String(e)})`);
+      }
+      const at = out.indexOf(PROBE);
+      if (at < 0) throw new LeafError(`${where}: unsupported post_processor (it does not keep the text's tokens)`);
+      prefix = out.slice(0, at);
+      suffix = out.slice(at + 1);
+    }
+    const toIds = (ts: string[]): number[] =>
+      ts.map((t) => {
+        const id = this.hf.token_to_id(t);
+        if (id === undefined) throw new LeafError(`${where}: the post-processor adds "${t}", which is not in the vocabulary`);
+        return id;
+      });
+    this.prefixIds = toIds(prefix);
+    this.suffixIds = toIds(suffix);
+
+    this.aligner = new OffsetAligner({
+      surface: surfaceFunction(tj.decoder ?? null, model),
+      addedTokens: added,
+      unkToken: hfModel.unk_token ?? null,
+      normalize: viewNormalizer(tj.normalizer ?? null),
+    });
+
+    const templateVars: Record<string, unknown> = {};
+    for (const key of SPECIAL_TOKEN_KEYS) {
+      const c = tokenContent(cfg[key]);
+      if (c !== null) templateVars[key] = c;
+    }
+    if (Array.isArray(cfg.additional_special_tokens)) templateVars.additional_special_tokens = additional;
+    this.chat = new ChatRenderer(files.chatTemplates, templateVars, files.source);
+  }
+
+  /** Whether the tokenizer has a chat template. */
+  get hasChatTemplate(): boolean {
+    return this.chat.hasTemplate;
+  }
+
+  /** The id of a token string (vocabulary or added token), or undefined. */
+  tokenToId(token: string): number | undefined {
+    return this.hf.token_to_id(token);
+  }
+
+  /** The token string of an id, or undefined. */
+  idToToken(id: number): string | undefined {
+    return this.hf.id_to_token(id);
+  }
+
+  /** Encodes `text` to ids with the character span of every token. */
+  encode(text: string, options: EncodeOptions = {}): Encoding {
+    if (typeof text !== 'string') throw new LeafError('encode: the text must be a string');
+    const enc = this.hf.encode(text, { add_special_tokens: false });
+    const ids = enc.ids;
+    for (let i = 0; i < ids.length; i++) {
+      if (!Number.isInteger(ids[i])) {
+        throw new LeafError(
+          `${this.source}: cannot encode ${JSON.stringify(enc.tokens[i])}: not in the vocabulary and the tokenizer has no unknown token`,
+        );
+      }
+    }
+    const { offsets, exact } = this.aligner.align(text, enc.tokens);
+    if (options.addSpecialTokens === false || (this.prefixIds.length === 0 && this.suffixIds.length === 0)) {
+      return { ids, offsets, exactOffsets: exact };
+    }
+    const end = text.length;
+    return {
+      ids: [...this.prefixIds, ...ids, ...this.suffixIds],
+      offsets: [
+        ...this.prefixIds.map((): CharSpan => [0, 0]),
+        ...offsets,
+        ...this.suffixIds.map((): CharSpan => [end, end]),
+      ],
+      exactOffsets: exact,
+    };
+  }
+
+  /**
+   * Decodes ids to text, as transformers' decode (clean_up_tokenization_spaces as the config
+   * says, false when absent). Ids outside the vocabulary are a LeafError.
+   */
+  decode(ids: readonly number[], options: DecodeOptions = {}): string {
+    return this.decodeWith(ids, options.skipSpecialTokens === true, this.cleanUpSpaces);
+  }
+
+  private decodeWith(ids: readonly number[], skipSpecialTokens: boolean, cleanUp: boolean): string {
+    for (const id of ids) {
+      if (!Number.isInteger(id) || this.hf.id_to_token(id) === undefined) {
+        throw new LeafError(`${this.source}: token id ${String(id)} is not in the vocabulary`);
+      }
+    }
+    if (ids.length === 0) return '';
+    return this.hf.decode([...ids], { skip_special_tokens: skipSpecialTokens, clean_up_tokenization_spaces: cleanUp });
+  }
+
+  /**
+   * A streaming decoder: push ids, get text deltas that never split a character and add up to
+   * decode(ids, options).
+   */
+  createStreamDecoder(options: DecodeOptions = {}): StreamDecoder {
+    const skip = options.skipSpecialTokens === true;
+    return new StreamDecoder((ids) => this.decodeWith(ids, skip, false), { cleanUpSpaces: this.cleanUpSpaces });
+  }
+
+  /** Renders a conversation with the chat template (or the plain format), with content spans. */
+  renderChat(messages: readonly ChatMessage[], options: ChatRenderOptions = {}): RenderedChat {
+    return this.chat.render(messages, options);
+  }
+
+  /** render(messages, addGenerationPrompt = true) + assistantPrefix, with spans. */
+  renderPromptWithAssistantPrefix(
+    messages: readonly ChatMessage[],
+    assistantPrefix: string,
+    options: ChatRenderOptions = {},
+  ): RenderedPromptWithPrefix {
+    return this.chat.renderPromptWithAssistantPrefix(messages, assistantPrefix, options);
+  }
+
+  /**
+   * The tokens of a character range of an encoded text (see tokensInCharRange), leaving out the
+   * tokens the post-processor added (their empty spans at 0 / text.length are not text).
+   */
+  private tokensOf(enc: Encoding, addedSpecials: boolean, span: CharSpan): TokensOfSpan {
+    const r = tokensInCharRange(enc.offsets, span);
+    if (!addedSpecials) return r;
+    const lo = this.prefixIds.length;
+    const hi = enc.ids.length - this.suffixIds.length;
+    const clamp = (t: TokenRange): TokenRange => {
+      const start = Math.min(Math.max(t.start, lo), hi);
+      return { start, end: Math.max(start, Math.min(t.end, hi)) };
+    };
+    return { inside: clamp(r.inside), overlapping: clamp(r.overlapping) };
+  }
+
+  /** Renders and encodes a conversation: ids, token spans, content spans and content tokens. */
+  encodeChat(messages: readonly ChatMessage[], options: EncodeChatOptions = {}): ChatEncoding {
+    const r = this.chat.render(messages, options);
+    const add = options.addSpecialTokens ?? !r.templated;
+    const enc = this.encode(r.text, { addSpecialTokens: add });
+    return { ...r, ...enc, contentTokens: r.contentSpans.map((s) => this.tokensOf(enc, add, s)) };
+  }
+
+  /** Renders and encodes a prompt followed by an assistant prefix (see renderPromptWithAssistantPrefix). */
+  encodePromptWithAssistantPrefix(
+    messages: readonly ChatMessage[],
+    assistantPrefix: string,
+    options: EncodeChatOptions = {},
+  ): PromptWithPrefixEncoding {
+    const r = this.chat.renderPromptWithAssistantPrefix(messages, assistantPrefix, options);
+    const add = options.addSpecialTokens ?? !r.templated;
+    const enc = this.encode(r.text, { addSpecialTokens: add });
+    return {
+      ...r,
+      ...enc,
+      contentTokens: r.contentSpans.map((s) => this.tokensOf(enc, add, s)),
+      prefixTokens: this.tokensOf(enc, add, r.prefixSpan),
+    };
+  }
+}
