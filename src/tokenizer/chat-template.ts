@@ -197,13 +197,20 @@ export class ChatRenderer {
     }
   }
 
-  /** The rendered text only (no content spans): what apply_chat_template(tokenize=False) returns. */
+  /**
+   * The rendered text only: what apply_chat_template(tokenize=False) returns. Unlike render(),
+   * it does not need every message's content to appear in the text.
+   */
   renderText(messages: readonly ChatMessage[], options: ChatRenderOptions = {}): string {
-    return this.render(messages, options).text;
+    return this.renderWith(messages, options, false).text;
   }
 
   /** Renders a conversation and locates each message's content in the text. */
   render(messages: readonly ChatMessage[], options: ChatRenderOptions = {}): RenderedChat {
+    return this.renderWith(messages, options, true);
+  }
+
+  private renderWith(messages: readonly ChatMessage[], options: ChatRenderOptions, withSpans: boolean): RenderedChat {
     validateMessages(messages);
     if (options.continueFinalMessage && options.addGenerationPrompt) {
       throw new LeafError('continueFinalMessage and addGenerationPrompt cannot be used together');
@@ -215,9 +222,8 @@ export class ChatRenderer {
     } else {
       const template = this.compile(selected.name, selected.source);
       const render = (ms: readonly ChatMessage[]): string => this.run(selected.name, template, ms, options);
-      result = { text: '', contentSpans: [], templated: true };
-      result.text = render(messages);
-      result.contentSpans = this.locateContents(messages, result.text, render);
+      const text = render(messages);
+      result = { text, contentSpans: withSpans ? this.locateContents(messages, text, render) : [], templated: true };
     }
     if (options.continueFinalMessage && messages.length > 0) result = this.cutAfterFinalMessage(messages, result);
     return result;

@@ -104,8 +104,10 @@ export class LeafTokenizer {
 
   private readonly hf: HfTokenizer;
   private readonly aligner: OffsetAligner;
-  private readonly prefixIds: number[];
-  private readonly suffixIds: number[];
+  /** Ids that encode(…, {addSpecialTokens: true}) puts before the text (e.g. Llama's BOS). */
+  readonly specialPrefixIds: readonly number[];
+  /** Ids that encode(…, {addSpecialTokens: true}) puts after the text (e.g. an EOS). */
+  readonly specialSuffixIds: readonly number[];
   private readonly cleanUpSpaces: boolean;
 
   /** Loads `tokenizer.json` (required) and its companions from a model folder. */
@@ -213,8 +215,8 @@ export class LeafTokenizer {
         if (id === undefined) throw new LeafError(`${where}: the post-processor adds "${t}", which is not in the vocabulary`);
         return id;
       });
-    this.prefixIds = toIds(prefix);
-    this.suffixIds = toIds(suffix);
+    this.specialPrefixIds = toIds(prefix);
+    this.specialSuffixIds = toIds(suffix);
 
     this.aligner = new OffsetAligner({
       surface: surfaceFunction(tj.decoder ?? null, model),
@@ -260,16 +262,16 @@ export class LeafTokenizer {
       }
     }
     const { offsets, exact } = this.aligner.align(text, enc.tokens);
-    if (options.addSpecialTokens === false || (this.prefixIds.length === 0 && this.suffixIds.length === 0)) {
+    if (options.addSpecialTokens === false || (this.specialPrefixIds.length === 0 && this.specialSuffixIds.length === 0)) {
       return { ids, offsets, exactOffsets: exact };
     }
     const end = text.length;
     return {
-      ids: [...this.prefixIds, ...ids, ...this.suffixIds],
+      ids: [...this.specialPrefixIds, ...ids, ...this.specialSuffixIds],
       offsets: [
-        ...this.prefixIds.map((): CharSpan => [0, 0]),
+        ...this.specialPrefixIds.map((): CharSpan => [0, 0]),
         ...offsets,
-        ...this.suffixIds.map((): CharSpan => [end, end]),
+        ...this.specialSuffixIds.map((): CharSpan => [end, end]),
       ],
       exactOffsets: exact,
     };
@@ -307,6 +309,11 @@ export class LeafTokenizer {
     return this.chat.render(messages, options);
   }
 
+  /** The rendered text only: transformers' apply_chat_template(messages, tokenize=False, …). */
+  renderChatText(messages: readonly ChatMessage[], options: ChatRenderOptions = {}): string {
+    return this.chat.renderText(messages, options);
+  }
+
   /** render(messages, addGenerationPrompt = true) + assistantPrefix, with spans. */
   renderPromptWithAssistantPrefix(
     messages: readonly ChatMessage[],
@@ -323,8 +330,8 @@ export class LeafTokenizer {
   private tokensOf(enc: Encoding, addedSpecials: boolean, span: CharSpan): TokensOfSpan {
     const r = tokensInCharRange(enc.offsets, span);
     if (!addedSpecials) return r;
-    const lo = this.prefixIds.length;
-    const hi = enc.ids.length - this.suffixIds.length;
+    const lo = this.specialPrefixIds.length;
+    const hi = enc.ids.length - this.specialSuffixIds.length;
     const clamp = (t: TokenRange): TokenRange => {
       const start = Math.min(Math.max(t.start, lo), hi);
       return { start, end: Math.max(start, Math.min(t.end, hi)) };

@@ -289,3 +289,13 @@ describe('without a chat template: the plain format', () => {
     assert.equal(l.encodeChat([{ role: 'user', content: 'Hi' }], { addSpecialTokens: false }).ids[0] === l.bosToken!.id, false);
   });
 });
+
+test('renderText does not need the contents to be locatable; namespace, loop controls, macros work', () => {
+  const template =
+    "{%- set ns = namespace(n=0) -%}{%- for m in messages -%}{%- set ns.n = ns.n + 1 -%}{%- if loop.index > 1 %}{% break %}{% endif -%}{%- endfor -%}" +
+    "{%- macro wrap(x) %}<{{ x }}>{% endmacro %}{{ ns.n }}{{ wrap(messages[0].content) }}{{ messages | selectattr('role', 'equalto', 'user') | list | length }}";
+  const r = new ChatRenderer({ default: template, named: {} }, {}, 'inline');
+  const ms: ChatMessage[] = [{ role: 'system', content: 'S' }, { role: 'user', content: 'dropped' }, { role: 'user', content: 'x' }];
+  assert.equal(r.renderText(ms), '2<S>2');
+  throwsLeaf(() => r.render(ms), /cannot locate the content of chat message 1 \(user\)/);
+});

@@ -340,3 +340,16 @@ describe('token offsets: other layouts and the fallback', () => {
     assert.equal(enc.offsets[i - 1]![1], 11);
   });
 });
+
+test('lone surrogates in the text: spans stay well-formed', () => {
+  const text = 'a\uD800b\uDC00c 😀';
+  const enc = qwen.encode(text);
+  let prev = 0;
+  let covered = '';
+  for (const [a, b] of enc.offsets) {
+    assert.ok(a >= prev && b >= a);
+    covered += text.slice(a, b);
+    prev = b;
+  }
+  assert.equal(covered, text);
+});

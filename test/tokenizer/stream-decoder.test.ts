@@ -76,3 +76,41 @@ describe('streaming decoder', () => {
     assert.equal(sd.push(n++), '\uFFFDc');
   });
 });
+
+test('SentencePiece-style decoder (leading space stripped at the start only, byte fallback)', () => {
+  const vocab: Record<string, number> = { '<unk>': 0, '<s>': 1, '</s>': 2 };
+  for (let b = 0; b < 256; b++) vocab[`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`] = 3 + b;
+  for (const t of ['▁', 'a', 'b', '▁a', '▁b', 'ab', '▁ab']) vocab[t] = Object.keys(vocab).length;
+  const sp = new LeafTokenizer({
+    source: 'sp',
+    tokenizerJson: {
+      added_tokens: [{ id: 0, content: '<unk>', special: true }, { id: 1, content: '<s>', special: true }, { id: 2, content: '</s>', special: true }],
+      normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '▁' }, { type: 'Replace', pattern: { String: ' ' }, content: '▁' }] },
+      pre_tokenizer: null,
+      post_processor: null,
+      decoder: {
+        type: 'Sequence',
+        decoders: [
+          { type: 'Replace', pattern: { String: '▁' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' },
+          { type: 'Strip', content: ' ', start: 1, stop: 0 },
+        ],
+      },
+      model: { type: 'BPE', unk_token: '<unk>', byte_fallback: true, vocab, merges: ['▁ a', '▁ b', 'a b', '▁a b'] },
+    },
+    tokenizerConfig: {},
+    chatTemplates: { default: null, named: {} },
+  });
+  for (const text of ['ab ab  b a', 'a é 日本 😀 b', ' a']) {
+    const ids = sp.encode(text).ids;
+    const sd = sp.createStreamDecoder();
+    let out = '';
+    for (const id of ids) {
+      const d = sd.push(id);
+      assert.ok(!d.includes('\uFFFD') && wellFormed(d));
+      out += d;
+    }
+    out += sd.flush();
+    assert.equal(out, sp.decode(ids));
+    assert.equal(out, text);
+  }
+});

@@ -46,6 +46,9 @@ describe('loading', () => {
     // eos_token is stored as an AddedToken object in this fixture.
     assert.deepEqual(llama.eosToken, { content: '<|eot_id|>', id: llama.tokenToId('<|eot_id|>') });
     assert.ok(qwen.hasChatTemplate && llama.hasChatTemplate);
+    assert.deepEqual(qwen.specialPrefixIds, []);
+    assert.deepEqual(llama.specialPrefixIds, [llama.bosToken!.id]);
+    assert.deepEqual(llama.specialSuffixIds, []);
   });
 
   test('a missing folder or tokenizer.json is a LeafError naming the file', () => {
