@@ -1,0 +1,38 @@
+// The native kernels on raw pointers. Shapes and buffer lengths are validated by the N-API glue
+// (module.cc) before any of these runs; the semantics are those of src/kernels/types.ts.
+#pragma once
+
+#include <cstdint>
+
+namespace leaf {
+
+/** Row-major C = alpha·op(A)·op(B) + beta·C through BLAS. */
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+          const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+/** Which BLAS the addon links and how its threads are set (for diagnostics). */
+const char* blas_info();
+void set_blas_threads(int n);
+
+void rmsnorm(const float* x, const float* w, float* out, float* rstd, int64_t rows, int64_t dim, double eps);
+void rmsnorm_backward(const float* dy, const float* x, const float* w, const float* rstd, float* dx, float* dw,
+                      int64_t rows, int64_t dim);
+
+void rope(float* x, const float* cos, const float* sin, int64_t rows, int64_t heads, int64_t head_dim, bool inverse);
+
+void swiglu(const float* g, const float* u, float* h, int64_t n);
+void swiglu_backward(const float* dh, const float* g, const float* u, float* dg, float* du, int64_t n);
+
+struct AttnShape {
+  int64_t batch, queries, keys, key_capacity, past, heads, kv_heads, head_dim;
+  float scale;
+};
+void attention(const float* q, const float* k, const float* v, const uint8_t* key_mask, float* out, float* probs,
+               const AttnShape& s);
+void attention_backward(const float* d_out, const float* q, const float* k, const float* v, const float* probs,
+                        float* dq, float* dk, float* dv, const AttnShape& s);
+
+void cross_entropy(float* logits, const int32_t* targets, int64_t rows, int64_t vocab, float* loss,
+                   const float* grad_scale);
+void log_softmax(const float* x, float* out, int64_t rows, int64_t n);
+
+}  // namespace leaf
