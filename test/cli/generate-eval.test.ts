@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { buildInstruction, loadProblems } from '../../src/eval/formats/index.js';
+import { repoRoot } from '../helpers/paths.js';
+import { makeConstantResponder } from '../helpers/tiny-pretrained.js';
+
+const cli = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+const fixture = (f: string) => join(repoRoot, 'test', 'fixtures', 'eval', f);
+function leaf(...args: string[]) {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('leaf generate and leaf eval on tiny trained models', () => {
+  let dir = '';
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'leaf-e2e-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('math: a model that always answers \\boxed{12} is right exactly on the problems whose answer is 12', () => {
+    const data = fixture('gsm8k.jsonl');
+    const problems = loadProblems(data).problems;
+    const model = join(dir, 'math');
+    makeConstantResponder(model, problems.map(buildInstruction), 'So the answer is \\boxed{12}.');
+    const g = leaf('generate', '--model', model, '--chat', '--prompt', buildInstruction(problems[0]), '--max-new-tokens', '40');
+    assert.equal(g.code, 0, g.err);
+    assert.equal(g.out, 'So the answer is \\boxed{12}.\n');
+    const stop = leaf('generate', '--model', model, '--chat', '--prompt', buildInstruction(problems[0]), '--stop', 'answer');
+    assert.equal(stop.out, 'So the \n');
+
+    const out = join(dir, 'math-eval');
+    const e = leaf('eval', '--model', model, '--data', data, '--task', 'math', '--out', out, '--batch-size', '3', '--max-new-tokens', '40');
+    assert.equal(e.code, 0, e.err);
+    const expected = problems.map((p) => p.answer === '12'); // hand-checked: the baker problem (42 − 30 = 12)
+    assert.ok(expected.some(Boolean) && !expected.every(Boolean));
+    const rows = readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(rows.map((r) => r.correct), expected);
+    assert.ok(rows.every((r) => r.extracted === '12' && r.response === 'So the answer is \\boxed{12}.'));
+    const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    assert.equal(s.result.correct, expected.filter(Boolean).length);
+    assert.equal(s.result.total, problems.length);
+    assert.match(e.out, /^accuracy \d+\.\d% \(\d+\/\d+\), 95% CI/);
+  });
+
+  it('code: a model that always writes add_pair passes exactly the add_pair problem', () => {
+    const data = fixture('humaneval.jsonl');
+    const problems = loadProblems(data).problems;
+    const model = join(dir, 'code');
+    makeConstantResponder(model, problems.map(buildInstruction), '```python\ndef add_pair(a, b):\n    return a + b\n```', 2);
+    const out = join(dir, 'code-eval');
+    const e = leaf('eval', '--model', model, '--data', data, '--out', out, '--max-new-tokens', '60', '--workers', '2');
+    assert.equal(e.code, 0, e.err);
+    const rows = readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(rows.map((r) => r.correct), problems.map((p) => p.entryPoint === 'add_pair'));
+    assert.match(e.out, /^pass@1 /);
+  });
+
+  it('errors are one line: missing tokenizer', () => {
+    const r = leaf('generate', '--model', join(repoRoot, '..', 'shared', 'fixtures', 'hf-golden', 'llama-gqa-f32'), '--prompt', 'hi');
+    assert.equal(r.code, 1);
+    assert.match(r.err, /^leaf: .*tokenizer\.json: missing/);
+    assert.equal(r.err.trim().split('\n').length, 1);
+  });
+});
