@@ -60,6 +60,30 @@ describe('leaf generate and leaf eval on tiny trained models', () => {
     assert.match(e.out, /^pass@1 /);
   });
 
+  // One tiny model per format, trained to give one fixed response to every problem of the file; the verdicts
+  // are checked by hand against each fixture (which problem that response solves).
+  const perFormat: Array<{ file: string; response: string; expected: boolean[]; why: string }> = [
+    { file: 'math.jsonl', response: 'Thus \\boxed{\\frac{3}{6}}.', expected: [false, true, false], why: '3/6 = 1/2 (math/1)' },
+    { file: 'math500.jsonl', response: 'Thus \\boxed{\\sqrt{50}}.', expected: [false, true, false], why: '√50 = 5√2' },
+    { file: 'olympiadbench.jsonl', response: 'Thus \\boxed{3, 2}.', expected: [false, true, false], why: 'roots {2, 3} in any order' },
+    { file: 'mbpp.jsonl', response: '```python\ndef rev(xs):\n    return xs[::-1]\n```', expected: [false, false, true], why: 'only rev exists' },
+    { file: 'stdio.jsonl', response: '```python\nn = int(input())\nprint(n * n)\n```', expected: [false, true, false], why: 'squares an integer' },
+    { file: 'livecodebench.jsonl', response: '```python\na, b = map(int, input().split())\nprint(max(a, b))\n```', expected: [false, true, false], why: 'max of two integers' },
+  ];
+  for (const c of perFormat) {
+    it(`${c.file}: verdicts as hand-checked (${c.why})`, () => {
+      const data = fixture(c.file);
+      const problems = loadProblems(data).problems;
+      const model = join(dir, c.file);
+      makeConstantResponder(model, problems.map(buildInstruction), c.response, 3);
+      const out = join(dir, `${c.file}-eval`);
+      const e = leaf('eval', '--model', model, '--data', data, '--out', out, '--max-new-tokens', '60', '--workers', '2');
+      assert.equal(e.code, 0, e.err);
+      const rows = readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      assert.deepEqual(rows.map((r) => r.correct), c.expected, JSON.stringify(rows.map((r) => [r.extracted, r.reason])));
+    });
+  }
+
   it('errors are one line: missing tokenizer', () => {
     const r = leaf('generate', '--model', join(repoRoot, '..', 'shared', 'fixtures', 'hf-golden', 'llama-gqa-f32'), '--prompt', 'hi');
     assert.equal(r.code, 1);
