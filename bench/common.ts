@@ -28,7 +28,7 @@ export interface BenchConfig {
 
 export const FULL_CONFIG: BenchConfig = {
   layers: 30, seqLen: 256, promptLen: 32, newTokens: 64,
-  reps: 5, decodeReps: 3, gemmReps: 5, reduced: false, threads: 2, seed: 1234,
+  reps: 7, decodeReps: 3, gemmReps: 5, reduced: false, threads: 2, seed: 1234,
 };
 
 /** What the TypeScript fallback can finish in a few minutes: same widths and vocabulary, 2 layers, 64 tokens. */
@@ -87,6 +87,25 @@ export function peakRssMiB(): number {
 /** Current resident set size in MiB. */
 export function rssMiB(): number {
   return process.memoryUsage.rss() / (1024 * 1024);
+}
+
+/** CPU time (user + system, all threads) of this process so far, ms. */
+export function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** Busy CPU time of the whole machine so far (all processes, from /proc/stat), ms; null when unreadable. */
+export function machineBusyMs(): number | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
+    const f = line.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal …: busy = all but idle and iowait (USER_HZ = 100).
+    const busy = f[0] + f[1] + f[2] + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0);
+    return busy * 10;
+  } catch {
+    return null;
+  }
 }
 
 export function minorFaults(): number {

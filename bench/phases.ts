@@ -10,7 +10,7 @@ import { parseConfig } from '../src/model/config.js';
 import { generate } from '../src/model/generate.js';
 import { meanCrossEntropy, shiftedTargets } from '../src/model/loss.js';
 import { randomModel } from '../src/model/random-init.js';
-import { median, nowMs, peakRssMiB, rssMiB, smolLM2Config, timeIt, tokenIds, type BenchConfig, type Timing } from './common.js';
+import { cpuMs, median, nowMs, peakRssMiB, rssMiB, smolLM2Config, timeIt, tokenIds, type BenchConfig, type Timing } from './common.js';
 
 export const MODEL_PHASES = ['forward', 'backward-input', 'backward-params', 'decode'] as const;
 export type ModelPhase = (typeof MODEL_PHASES)[number];
@@ -24,6 +24,8 @@ export interface PhaseResult {
   rssAfterInitMiB: number;
   /** RSS high-water mark of the whole child process at the end. */
   peakMiB: number;
+  /** CPU time (user + system) of the whole child process. */
+  cpuMs: number;
   extra: Record<string, number>;
 }
 
@@ -129,5 +131,5 @@ export function runPhase(phase: ModelPhase, cfg: BenchConfig): PhaseResult {
       break;
     }
   }
-  return { phase, kernels: kernels.name, timing, initMs, rssAfterInitMiB, peakMiB: peakRssMiB(), extra };
+  return { phase, kernels: kernels.name, timing, initMs, rssAfterInitMiB, peakMiB: peakRssMiB(), cpuMs: cpuMs(), extra };
 }

@@ -25,6 +25,7 @@ export type ProfileTarget = 'params' | 'input';
 interface TorchProfile {
   torch: string;
   threads: number;
+  ompWaitPolicy?: string;
   partsMs: Record<string, number>;
   minorFaults: number;
   peakMiB: number;
@@ -214,7 +215,7 @@ export async function runProfile(
     const gemmOurs = kernelTotals.get('gemm')?.ms ?? 0;
     const attnOurs = (kernelTotals.get('attention')?.ms ?? 0) + (kernelTotals.get('attentionBackward')?.ms ?? 0);
     const out: string[] = [];
-    out.push(`\nPyTorch ${tp.torch} (${tp.threads} threads), same step: forward ${fmtMs(tp.partsMs.forward)}, loss ${fmtMs(tp.partsMs.loss)}, backward ${fmtMs(tp.partsMs.backward)}, total ${fmtMs(tTotal)} (leaf ${fmtMs(total)}, ratio ${(total / tTotal).toFixed(2)}×); minor page faults ${tp.minorFaults}`);
+    out.push(`\nPyTorch ${tp.torch} (${tp.threads} threads, OMP_WAIT_POLICY=${tp.ompWaitPolicy ?? "?"}), same step: forward ${fmtMs(tp.partsMs.forward)}, loss ${fmtMs(tp.partsMs.loss)}, backward ${fmtMs(tp.partsMs.backward)}, total ${fmtMs(tTotal)} (leaf ${fmtMs(total)}, ratio ${(total / tTotal).toFixed(2)}×); minor page faults ${tp.minorFaults}`);
     out.push('Matched categories (torch: autograd-profiler self CPU time of a separate, profiled step, scaled to the unprofiled wall time):');
     const scale = tTotal / opSelf;
     const cat = (name: string, ours: number, theirs: number) => [name, fmtMs(ours), fmtMs(theirs * scale), (ours / (theirs * scale)).toFixed(2) + '×'];

@@ -10,22 +10,23 @@
  * See bench/README.md.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getKernels } from '../src/kernels/index.js';
-import { FULL_CONFIG, REDUCED_CONFIG, fmtMs, nowMs, type BenchConfig } from './common.js';
+import type { Kernels } from '../src/kernels/types.js';
+import { FULL_CONFIG, REDUCED_CONFIG, cpuMs, fmtMs, machineBusyMs, nowMs, type BenchConfig } from './common.js';
 import { runGemmProbe, type GemmResult } from './gemm-probe.js';
 import { MODEL_PHASES, runPhase, type ModelPhase, type PhaseResult } from './phases.js';
 import { runProfile, type ProfileTarget } from './profile.js';
-import { ensureTorch, peerPython, runPeer } from './torch-peer.js';
+import { ensureTorch, runPeer } from './torch-peer.js';
 
-interface PeerResult {
+interface PeerInfo {
   torch: string;
   threads: number;
   blas: string;
-  phases: Record<string, PhaseResult>;
-  gemm: GemmResult[];
+  ompWaitPolicy: string;
 }
 
 interface Args {
@@ -95,7 +96,7 @@ function chooseConfig(a: Args, kernelName: string): BenchConfig {
   }
   if (a.reps !== null) {
     cfg.reps = a.reps;
-    cfg.decodeReps = Math.max(1, Math.min(cfg.decodeReps, a.reps));
+    cfg.decodeReps = a.reps;
   }
   cfg.reduced = !(cfg.layers === FULL_CONFIG.layers && cfg.seqLen === FULL_CONFIG.seqLen &&
     cfg.promptLen === FULL_CONFIG.promptLen && cfg.newTokens === FULL_CONFIG.newTokens);
@@ -105,7 +106,7 @@ function chooseConfig(a: Args, kernelName: string): BenchConfig {
 const log = (s: string) => process.stderr.write(s + '\n');
 
 /** Runs one measurement in a fresh Node process (so its peak RSS is its own). */
-function runChild(phase: string, cfg: BenchConfig, kernelName: string): PhaseResult | { gemm: GemmResult[] } {
+function runChild(phase: string, cfg: BenchConfig, kernelName: string): PhaseResult | { gemm: GemmResult[]; cpuMs: number } {
   const r = spawnSync(process.execPath, [thisFile, `--child=${phase}`, `--config=${JSON.stringify(cfg)}`], {
     stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 16 * 1024 * 1024,
     // The parent already chose (and warned about) the kernels; the children use the same ones, silently.
@@ -114,13 +115,24 @@ function runChild(phase: string, cfg: BenchConfig, kernelName: string): PhaseRes
   if (r.status !== 0) throw new Error(`bench child ${phase} failed (${r.status ?? r.signal})`);
   const line = r.stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
   if (!line) throw new Error(`bench child ${phase} printed no result`);
-  return JSON.parse(line) as PhaseResult | { gemm: GemmResult[] };
+  return JSON.parse(line) as PhaseResult | { gemm: GemmResult[]; cpuMs: number };
 }
 
 function childMain(a: Args): void {
   const cfg = a.config ?? FULL_CONFIG;
-  const res = a.child === 'gemm' ? { gemm: runGemmProbe(cfg) } : runPhase(a.child as ModelPhase, cfg);
+  const res = a.child === 'gemm' ? { gemm: runGemmProbe(cfg), cpuMs: cpuMs() } : runPhase(a.child as ModelPhase, cfg);
   process.stdout.write(JSON.stringify(res) + '\n');
+}
+
+/** The native kernels' info() (BLAS library, threads), when the implementation has one. */
+function kernelDiagnostics(k: Kernels): string {
+  const info = (k as Kernels & { info?: unknown }).info;
+  if (typeof info !== 'function') return '';
+  try {
+    return String(info.call(k));
+  } catch {
+    return '';
+  }
 }
 
 function fmtRatio(x: number | null): string {
@@ -128,7 +140,7 @@ function fmtRatio(x: number | null): string {
 }
 
 function renderTable(rows: string[][]): string {
-  const header = ['measurement', 'leaf', 'PyTorch', 'ratio'];
+  const header = ['measurement', 'leaf', 'PyTorch', 'ratio', 'best'];
   const all = [header, ...rows];
   const w = header.map((_, i) => Math.max(...all.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join(' │ ');
@@ -141,6 +153,7 @@ async function main(): Promise<void> {
 
   const kernels = getKernels();
   const cfg = chooseConfig(a, kernels.name);
+  const kernelInfo = kernelDiagnostics(kernels);
   const notRepresentative = kernels.name === 'js';
   if (notRepresentative) {
     log('WARNING: running on the pure-TypeScript fallback kernels ("js"); these numbers are NOT representative of leaf ' +
@@ -160,25 +173,19 @@ async function main(): Promise<void> {
   log(`leaf bench: kernels "${kernels.name}", ${cfg.layers} layers, ${cfg.seqLen} tokens, decode ${cfg.promptLen}+${cfg.newTokens}, ` +
     `${cfg.reps} reps (decode ${cfg.decodeReps}) after one warm-up, median reported${cfg.reduced ? ' [REDUCED CONFIGURATION]' : ''}`);
 
-  // leaf: each measurement in a fresh process.
-  const ours: Record<string, PhaseResult> = {};
-  for (const phase of MODEL_PHASES) {
-    log(`  leaf ${phase} …`);
-    ours[phase] = runChild(phase, cfg, kernels.name) as PhaseResult;
-    log(`    median ${fmtMs(ours[phase].timing.medianMs)}, peak RSS ${ours[phase].peakMiB.toFixed(0)} MiB (init ${fmtMs(ours[phase].initMs)})`);
+  const load = loadAverage();
+  if (load !== null && load > 0.5) {
+    log(`note: the 1-minute load average is ${load.toFixed(2)} on ${cpuCount()} CPUs: other work is running, timings will be noisy.`);
   }
-  log('  leaf gemm …');
-  const ourGemm = (runChild('gemm', cfg, kernels.name) as { gemm: GemmResult[] }).gemm;
 
-  // PyTorch peer.
-  let peer: PeerResult | null = null;
+  // Is the PyTorch peer usable? (Installs python3-torch when root and missing.)
+  let peerInfo: PeerInfo | null = null;
   let peerReason = '';
   if (a.torch) {
     const t = ensureTorch(log);
     if (t.ok) {
-      log(`  PyTorch peer (${peerPython()}) …`);
-      const r = runPeer<PeerResult>(cfg, [], 1_200_000);
-      if (r.ok) peer = r.value;
+      const r = runPeer<PeerInfo>(cfg, ['--info'], 300_000);
+      if (r.ok) peerInfo = r.value;
       else peerReason = r.reason;
     } else {
       peerReason = t.reason;
@@ -186,15 +193,59 @@ async function main(): Promise<void> {
   } else {
     peerReason = 'disabled (--no-torch)';
   }
-  if (!peer) log(`PyTorch peer unavailable: ${peerReason}; showing leaf's numbers only.`);
+  if (!peerInfo) log(`PyTorch peer unavailable: ${peerReason}; showing leaf's numbers only.`);
+
+  // Each measurement in a fresh process, leaf's and torch's interleaved so that both see the same
+  // machine conditions (other work on the box shows up as noise on both sides, not on one).
+  const busy0 = machineBusyMs();
+  let ownCpu = cpuMs();
+  const ours: Record<string, PhaseResult> = {};
+  const theirs: Record<string, PhaseResult> = {};
+  const peerFailures: string[] = [];
+  const peerStep = <T extends { cpuMs?: number }>(args: string[], what: string): T | null => {
+    if (!peerInfo) return null;
+    log(`  torch ${what} …`);
+    const r = runPeer<T>(cfg, args, 600_000);
+    if (!r.ok) {
+      peerFailures.push(`${what}: ${r.reason}`);
+      log(`    failed: ${r.reason}`);
+      return null;
+    }
+    ownCpu += r.value.cpuMs ?? 0;
+    return r.value;
+  };
+  for (const phase of MODEL_PHASES) {
+    log(`  leaf ${phase} …`);
+    const o = runChild(phase, cfg, kernels.name) as PhaseResult;
+    ours[phase] = o;
+    ownCpu += o.cpuMs;
+    log(`    median ${fmtMs(o.timing.medianMs)} (min ${fmtMs(o.timing.minMs)}), peak RSS ${o.peakMiB.toFixed(0)} MiB (model init ${fmtMs(o.initMs)})`);
+    const t = peerStep<PhaseResult>(['--phase', phase], phase);
+    if (t) {
+      theirs[phase] = t;
+      log(`    median ${fmtMs(t.timing.medianMs)} (min ${fmtMs(t.timing.minMs)}), peak RSS ${t.peakMiB.toFixed(0)} MiB`);
+    }
+  }
+  log('  leaf gemm …');
+  const ourGemmRes = runChild('gemm', cfg, kernels.name) as { gemm: GemmResult[]; cpuMs: number };
+  ownCpu += ourGemmRes.cpuMs;
+  const ourGemm = ourGemmRes.gemm;
+  const theirGemm = peerStep<{ gemm: GemmResult[]; cpuMs: number }>(['--gemm'], 'gemm')?.gemm ?? null;
+  const busy1 = machineBusyMs();
+  const foreignCpuMs = busy0 !== null && busy1 !== null ? Math.max(0, busy1 - busy0 - ownCpu) : null;
+  const wallMs = nowMs() - started;
 
   // Table.
   const rows: string[][] = [];
   const json: Array<Record<string, unknown>> = [];
-  const add = (name: string, unit: string, ours: number, theirs: number | null, higherIsBetter: boolean, fmt: (x: number) => string) => {
+  const add = (
+    name: string, unit: string, ours: number, theirs: number | null, higherIsBetter: boolean, fmt: (x: number) => string,
+    best?: [number, number | null],
+  ) => {
     const ratio = theirs === null ? null : higherIsBetter ? theirs / ours : ours / theirs;
-    rows.push([name, fmt(ours), theirs === null ? '—' : fmt(theirs), fmtRatio(ratio)]);
-    json.push({ measurement: name, unit, leaf: ours, torch: theirs, ratio, ratioMeaning: higherIsBetter ? 'torch/leaf' : 'leaf/torch' });
+    const bestRatio = best && best[1] !== null ? best[0] / best[1] : null;
+    rows.push([name, fmt(ours), theirs === null ? '—' : fmt(theirs), fmtRatio(ratio), fmtRatio(bestRatio)]);
+    json.push({ measurement: name, unit, leaf: ours, torch: theirs, ratio, ratioMeaning: higherIsBetter ? 'torch/leaf' : 'leaf/torch', ratioOfBest: bestRatio });
   };
   const T = cfg.seqLen;
   const labels: Record<ModelPhase, string> = {
@@ -203,14 +254,15 @@ async function main(): Promise<void> {
     'backward-params': '(c) fwd+bwd → all parameters',
     decode: `(d) greedy decode ${cfg.newTokens} new (prompt ${cfg.promptLen}), tok/s`,
   };
-  const tp = (p: ModelPhase) => peer?.phases[p] ?? null;
+  const tp = (p: ModelPhase): PhaseResult | null => theirs[p] ?? null;
   for (const p of ['forward', 'backward-input', 'backward-params'] as const) {
-    add(labels[p], 'ms', ours[p].timing.medianMs, tp(p)?.timing.medianMs ?? null, false, fmtMs);
+    add(labels[p], 'ms', ours[p].timing.medianMs, tp(p)?.timing.medianMs ?? null, false, fmtMs, [ours[p].timing.minMs, tp(p)?.timing.minMs ?? null]);
   }
   const tps = (x: number) => `${x.toFixed(1)} tok/s`;
-  add(labels.decode, 'tokens/s', ours.decode.extra.tokensPerSec, tp('decode')?.extra.tokensPerSec ?? null, true, tps);
-  add('    decode only (excl. prefill), tok/s', 'tokens/s', ours.decode.extra.decodeOnlyTokensPerSec, tp('decode')?.extra.decodeOnlyTokensPerSec ?? null, true, tps);
-  add('    prefill of the prompt', 'ms', ours.decode.extra.prefillMs, tp('decode')?.extra.prefillMs ?? null, false, fmtMs);
+  const dOurs = ours.decode, dTheirs = tp('decode');
+  add(labels.decode, 'tokens/s', dOurs.extra.tokensPerSec, dTheirs?.extra.tokensPerSec ?? null, true, tps, [dOurs.timing.minMs, dTheirs?.timing.minMs ?? null]);
+  add('    decode only (excl. prefill), tok/s', 'tokens/s', dOurs.extra.decodeOnlyTokensPerSec, dTheirs?.extra.decodeOnlyTokensPerSec ?? null, true, tps);
+  add('    prefill of the prompt', 'ms', dOurs.extra.prefillMs, dTheirs?.extra.prefillMs ?? null, false, fmtMs);
   const mib = (x: number) => `${x.toFixed(0)} MiB`;
   for (const p of MODEL_PHASES) {
     add(`peak RSS ${p} (goal ratio ≤ 1.30)`, 'MiB', ours[p].peakMiB, tp(p)?.peakMiB ?? null, false, mib);
@@ -218,35 +270,57 @@ async function main(): Promise<void> {
   add('RSS after model init (before measuring)', 'MiB', ours.forward.rssAfterInitMiB, tp('forward')?.rssAfterInitMiB ?? null, false, mib);
   const gf = (x: number) => `${x.toFixed(1)} GFLOP/s`;
   for (const g of ourGemm) {
-    const theirs = peer?.gemm.find((x) => x.name === g.name) ?? null;
-    add(`GEMM ${g.name} ${g.transA ? 'T' : 'N'}${g.transB ? 'T' : 'N'} ${g.m}×${g.n}×${g.k}`, 'GFLOP/s', g.gflops, theirs?.gflops ?? null, true, gf);
+    const t = theirGemm?.find((x) => x.name === g.name) ?? null;
+    add(`GEMM ${g.name} ${g.transA ? 'T' : 'N'}${g.transB ? 'T' : 'N'} ${g.m}×${g.n}×${g.k}`, 'GFLOP/s', g.gflops, t?.gflops ?? null, true, gf);
   }
 
   const out: string[] = [];
   out.push('');
   if (notRepresentative) out.push('WARNING: kernels = js (TypeScript fallback): NOT representative of the native addon.');
-  out.push(`leaf kernels: ${kernels.name}; PyTorch: ${peer ? `${peer.torch}, ${peer.threads} threads, BLAS ${peer.blas}` : 'unavailable'}`);
+  out.push(`leaf kernels: ${kernels.name}${kernelInfo ? ` (${kernelInfo})` : ''}`);
+  out.push(`PyTorch: ${peerInfo ? `${peerInfo.torch}, ${peerInfo.threads} threads, OMP_WAIT_POLICY=${peerInfo.ompWaitPolicy || 'default'}, BLAS ${peerInfo.blas}` : `unavailable (${peerReason})`}`);
   out.push(`model: SmolLM2-135M shapes, ${cfg.layers} layers${cfg.reduced ? ' (REDUCED CONFIGURATION)' : ''}, batch 1, float32, random weights; ` +
-    `median of ${cfg.reps} (decode ${cfg.decodeReps}) after one warm-up; each measurement in a fresh process.`);
-  out.push('ratio: times and memory leaf/torch, throughputs (tok/s, GFLOP/s) torch/leaf — ≤ 1.00× means leaf is at least at parity.');
+    `median of ${cfg.reps} (decode ${cfg.decodeReps}) after one warm-up; each measurement in a fresh process, leaf and torch interleaved.`);
+  out.push('ratio: times and memory leaf/torch, throughputs (tok/s, GFLOP/s) torch/leaf — ≤ 1.00× means leaf is at least at parity. ' +
+    '"best" = the same ratio on the fastest repetition of each side.');
   out.push(renderTable(rows));
+  if (foreignCpuMs !== null) {
+    const share = foreignCpuMs / (wallMs * cpuCount());
+    out.push(`other processes used ${(foreignCpuMs / 1000).toFixed(1)} CPU-s during the bench (${(100 * share).toFixed(1)}% of the machine)` +
+      (share > 0.05 ? ' — the box was not quiet: expect noise, compare the "best" column.' : '.'));
+  }
+  if (peerFailures.length) out.push(`PyTorch peer failures: ${peerFailures.join('; ')}`);
   process.stdout.write(out.join('\n') + '\n');
 
   const result = {
     date: new Date().toISOString(),
     kernels: kernels.name,
+    kernelInfo,
     representative: !notRepresentative && !cfg.reduced,
     config: cfg,
     node: process.version,
-    torch: peer ? { version: peer.torch, threads: peer.threads, blas: peer.blas } : { unavailable: peerReason },
+    torch: peerInfo ?? { unavailable: peerReason },
     table: json,
     leaf: { phases: ours, gemm: ourGemm },
-    peer: peer ? { phases: peer.phases, gemm: peer.gemm } : null,
-    wallMs: nowMs() - started,
+    peer: peerInfo ? { phases: theirs, gemm: theirGemm, failures: peerFailures } : null,
+    foreignCpuMs,
+    wallMs,
   };
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, JSON.stringify(result, null, 2) + '\n');
-  log(`\nwrote ${outFile} (bench took ${fmtMs(nowMs() - started)})`);
+  log(`\nwrote ${outFile} (bench took ${fmtMs(wallMs)})`);
+}
+
+function loadAverage(): number | null {
+  try {
+    return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+  } catch {
+    return null;
+  }
+}
+
+function cpuCount(): number {
+  return Math.max(1, availableParallelism());
 }
 
 main().catch((e: unknown) => {

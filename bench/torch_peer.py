@@ -13,7 +13,9 @@ SwiGLU MLP, lm_head tied to the embedding. It times the same four measurements a
 and torch.mm GFLOP/s on the GEMM shapes of bench/gemm-probe.ts. Every measurement runs in a fresh
 subprocess so that its peak RSS (getrusage ru_maxrss) is its own. One JSON object goes to stdout.
 
-Usage: torch_peer.py --config JSON [--phase NAME | --gemm | --profile]
+Usage: torch_peer.py --config JSON [--phase NAME | --gemm | --profile | --info]
+(no mode: everything, each measurement in its own subprocess; bench/run.ts calls the modes one by
+one instead, interleaved with leaf's measurements.)
 """
 import argparse
 import json
@@ -24,7 +26,14 @@ import subprocess
 import sys
 import time
 
-import torch
+# Debian's torch runs its own ops on libgomp threads and its GEMMs on OpenBLAS's pthreads. With
+# libgomp's default (active) wait policy, the OpenMP workers spin after every parallel region while
+# OpenBLAS wants the same 2 cores: measured here, that made torch 2-6x slower and erratic. PASSIVE
+# (set before libgomp loads, i.e. before importing torch) gives torch its best numbers on this box;
+# an OMP_WAIT_POLICY set by the caller wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import torch  # noqa: E402
 import torch.nn.functional as F
 
 PHASES = ["forward", "backward-input", "backward-params", "decode"]
@@ -37,6 +46,11 @@ def peak_mib():
 def rss_mib():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / (1024.0 * 1024.0)
+
+
+def cpu_ms():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return (r.ru_utime + r.ru_stime) * 1000.0
 
 
 def minor_faults():
@@ -264,7 +278,7 @@ def run_phase(phase, cfg):
         raise SystemExit("unknown phase " + phase)
     return {
         "phase": phase, "kernels": "torch", "timing": timing, "initMs": init_ms, "rssAfterInitMiB": rss_init,
-        "peakMiB": peak_mib(), "extra": extra,
+        "peakMiB": peak_mib(), "cpuMs": cpu_ms(), "extra": extra,
     }
 
 
@@ -349,6 +363,7 @@ def run_profile(cfg):
         ops.append({"name": e.key, "calls": e.count, "selfMs": e.self_cpu_time_total / 1000.0})
     ops.sort(key=lambda o: -o["selfMs"])
     return {"torch": torch.__version__, "threads": torch.get_num_threads(), "partsMs": parts, "minorFaults": faults,
+            "ompWaitPolicy": os.environ.get("OMP_WAIT_POLICY", ""),
             "peakMiB": peak_mib(), "ops": ops}
 
 
@@ -358,6 +373,7 @@ def main():
     ap.add_argument("--phase")
     ap.add_argument("--gemm", action="store_true")
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--info", action="store_true")
     args = ap.parse_args()
     cfg = json.loads(args.config)
     torch.set_num_threads(int(cfg.get("threads", 2)))
@@ -365,12 +381,16 @@ def main():
     if args.phase:
         res = run_phase(args.phase, cfg)
     elif args.gemm:
-        res = {"gemm": run_gemm(cfg), "peakMiB": peak_mib()}
+        gemm = run_gemm(cfg)
+        res = {"gemm": gemm, "peakMiB": peak_mib(), "cpuMs": cpu_ms()}
     elif args.profile:
         res = run_profile(cfg)
+    elif args.info:
+        res = {"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas_info(),
+               "ompWaitPolicy": os.environ.get("OMP_WAIT_POLICY", ""), "cpuMs": cpu_ms()}
     else:
         res = {"torch": torch.__version__, "threads": torch.get_num_threads(), "phases": {}, "gemm": [],
-               "blas": blas_info()}
+               "blas": blas_info(), "ompWaitPolicy": os.environ.get("OMP_WAIT_POLICY", "")}
         me = [sys.executable, os.path.abspath(__file__), "--config", args.config]
         for phase in PHASES:
             res["phases"][phase] = child(me + ["--phase", phase])
