@@ -17,7 +17,6 @@ import type { FormatName, FormatSpec, Problem } from './types.js';
 export type { FormatName, FormatSpec, Problem, ProblemTests, RecordContext, StdioCase, Task } from './types.js';
 export { buildInstruction, MATH_INSTRUCTION, CODE_FENCE_INSTRUCTION } from './instruction.js';
 export { gsm8kFinalAnswer } from './gsm8k.js';
-export { lastBoxedContent } from './math.js';
 export { unpickleString } from './livecodebench.js';
 
 /** The formats in detection order (the first whose `detect` accepts the first record wins). */

@@ -7,48 +7,8 @@
  * MATH-500's `subject`).
  */
 import { InvalidRecord, type JsonObject } from '../../data/jsonl.js';
+import { lastBoxed } from '../math/extract.js';
 import { has, optId, optString, pickMetadata, reqString, withMetadata, type FormatSpec, type Problem, type RecordContext } from './types.js';
-
-/** The body of the `{…}` group opening at `s[open] === '{'`, braces balanced; null when unclosed. */
-function bracedBody(s: string, open: number): string | null {
-  let depth = 0;
-  for (let i = open; i < s.length; i++) {
-    const ch = s[i];
-    if (ch === '\\') {
-      i++; // an escaped character (\{ or \}) does not count
-      continue;
-    }
-    if (ch === '{') depth++;
-    else if (ch === '}') {
-      depth--;
-      if (depth === 0) return s.slice(open + 1, i);
-    }
-  }
-  return null;
-}
-
-/**
- * The content of the last `\boxed{…}` / `\fbox{…}` in `text` (also the brace-less `\boxed 5`), or
- * null. Used for MATH reference solutions only; the answer judge has its own extraction for responses.
- */
-export function lastBoxedContent(text: string): string | null {
-  const re = /\\(?:boxed|fbox)(?![A-Za-z])/g;
-  let last = -1;
-  let lastLen = 0;
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-    last = m.index;
-    lastLen = m[0].length;
-  }
-  if (last < 0) return null;
-  let i = last + lastLen;
-  while (i < text.length && /\s/.test(text[i]!)) i++;
-  if (text[i] === '{') {
-    const body = bracedBody(text, i);
-    return body === null ? null : body.trim();
-  }
-  const m = /^[^\s$]+/.exec(text.slice(i));
-  return m ? m[0] : null;
-}
 
 export function parseMath(r: JsonObject, ctx: RecordContext): Problem {
   const problem = reqString(r, 'problem');
@@ -56,7 +16,7 @@ export function parseMath(r: JsonObject, ctx: RecordContext): Problem {
   let answer = typeof r.answer === 'number' && Number.isFinite(r.answer) ? String(r.answer) : optString(r, 'answer');
   if (answer !== undefined && answer.trim() === '') answer = undefined;
   if (answer === undefined) {
-    const boxed = lastBoxedContent(solution);
+    const boxed = lastBoxed(solution);
     if (boxed === null || boxed === '') {
       throw new InvalidRecord("no 'answer' field and no \\boxed{} answer in field 'solution'");
     }

@@ -1,3 +1,4 @@
+import { lastBoxed } from '../../../src/eval/math/extract.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -10,7 +11,6 @@ import {
   detectFormat,
   FORMAT_NAMES,
   gsm8kFinalAnswer,
-  lastBoxedContent,
   loadProblems,
   MATH_INSTRUCTION,
   parseFormatName,
@@ -82,12 +82,12 @@ test('MATH: answer from the last \\boxed{}, level and type kept', () => {
   assert.deepEqual(ps[1]!.metadata, { level: 'Level 2', subject: 'Prealgebra' });
   assert.equal(ps[0]!.prompt, 'What is the value of $x$ if $3x + 4 = 19$?');
   assert.equal(ps[0]!.solution, 'Subtracting 4 gives $3x = 15$, so $x = \\boxed{5}$.');
-  assert.equal(lastBoxedContent('a \\boxed{\\sqrt{x^{2}}} b'), '\\sqrt{x^{2}}');
-  assert.equal(lastBoxedContent('so \\boxed 7.'), '7.');
-  assert.equal(lastBoxedContent('\\fbox{A} then \\boxed{B}'), 'B');
-  assert.equal(lastBoxedContent('\\boxed{unclosed'), null);
-  assert.equal(lastBoxedContent('\\boxedx{1}'), null);
-  assert.equal(lastBoxedContent('none'), null);
+  assert.equal(lastBoxed('a \\boxed{\\sqrt{x^{2}}} b'), '\\sqrt{x^{2}}');
+  assert.equal(lastBoxed('so \\boxed 7.'), '7');
+  assert.equal(lastBoxed('\\fbox{A} then \\boxed{B}'), 'B');
+  assert.equal(lastBoxed('\\boxed{unclosed'), null);
+  assert.equal(lastBoxed('\\boxedx{1}'), null);
+  assert.equal(lastBoxed('none'), null);
 });
 
 test('MATH-500: answer field, subject, numeric level, unique_id; no final newline', () => {
