@@ -112,9 +112,11 @@ LEAF_INLINE void mm_impl(const MM& q) {
 }
 LEAF_MULTI(void, mm, (const MM& q), (q))
 
-// dst[d·ld + s] = src[s·src_ld + d] for s < keys, d < dim; columns keys..ld−1 zeroed.
-void pack_transposed(const float* src, int64_t src_ld, int64_t keys, int64_t dim, float* dst, int64_t ld) {
-  for (int64_t d = 0; d < dim; d++) std::memset(dst + d * ld + keys, 0, size_t(ld - keys) * sizeof(float));
+// dst[d·ld + s] = src[s·src_ld + d] for s < keys, d < dim; columns keys..width−1 zeroed.
+void pack_transposed(const float* src, int64_t src_ld, int64_t keys, int64_t dim, float* dst, int64_t ld,
+                     int64_t width) {
+  if (width > keys)
+    for (int64_t d = 0; d < dim; d++) std::memset(dst + d * ld + keys, 0, size_t(width - keys) * sizeof(float));
   for (int64_t s0 = 0; s0 < keys; s0 += 16) {
     const int64_t s1 = imin(keys, s0 + 16);
     for (int64_t d = 0; d < dim; d++) {
@@ -251,46 +253,58 @@ void attention(const float* q, const float* k, const float* v, const uint8_t* ke
   const int64_t G = H / KVH, qw = H * D, kw = KVH * D;
   const int64_t Tt = query_tile(T, B * H);
   const int64_t tiles = (T + Tt - 1) / Tt;
+  // Kᵀ of every (batch, KV head), packed once and shared by the heads of the group and all query tiles.
+  const int64_t kmax = imax(0, imin(past + T, S));  // keys any query may see
+  const int64_t ldk = imax(kPad, round_up(kmax, kPad));
+  const bool packed = Tt >= kPackMinRows && kmax > 0;
+  std::unique_ptr<float[]> kt_all(packed ? new float[size_t(B * KVH * D * ldk)] : nullptr);
+  if (packed) {
+    const int64_t blocks = (kmax + 63) / 64;
+    parallel_for(B * KVH * blocks, [&](int64_t idx) {
+      const int64_t bk = idx / blocks, s0 = (idx % blocks) * 64;
+      const int64_t b = bk / KVH, kvh = bk % KVH;
+      pack_transposed(k + (b * Sc + s0) * kw + kvh * D, kw, imin(64, kmax - s0), D, kt_all.get() + bk * D * ldk + s0,
+                      ldk, s0 + 64 >= kmax ? ldk - s0 : imin(64, kmax - s0));
+    });
+  }
   parallel_for(B * H * tiles, [&](int64_t idx) {
     const int64_t tile = tiles - 1 - idx / (B * H);
     const int64_t b = (idx % (B * H)) / H, h = idx % H, kvh = h / G;
     const int64_t t0 = tile * Tt, t1 = imin(T, t0 + Tt), rows = t1 - t0;
     const int64_t send = imax(0, imin(past + t1, S));  // keys any row of the tile may see
-    const int64_t ldk = imax(kPad, round_up(send, kPad));
+    const int64_t lds = imax(kPad, round_up(send, kPad));
     const float* qt = q + (b * T + t0) * qw + h * D;
     const float* kb = k + b * Sc * kw + kvh * D;
     const float* vb = v + b * Sc * kw + kvh * D;
     const uint8_t* mk = key_mask + b * Sc;
-    float* sc = scratch(0, rows * ldk);
-    float* bias = scratch(2, ldk);
-    for (int64_t s = 0; s < ldk; s++) bias[s] = s < send && mk[s] != 0 ? 0.0f : kNegInf;
+    float* sc = scratch(0, rows * lds);
+    float* bias = scratch(2, lds);
+    for (int64_t s = 0; s < lds; s++) bias[s] = s < send && mk[s] != 0 ? 0.0f : kNegInf;
 
-    if (rows >= kPackMinRows && send > 0) {
-      float* kt = scratch(1, D * ldk);
-      pack_transposed(kb, kw, send, D, kt, ldk);
+    if (packed && rows >= kPackMinRows && send > 0) {
       MM s;
-      s.m = rows; s.n = ldk; s.k = D;
+      s.m = rows; s.n = lds; s.k = D;
       s.a = qt; s.ars = qw; s.acs = 1;
-      s.b = kt; s.ldb = ldk;
-      s.c = sc; s.ldc = ldk;
+      s.b = kt_all.get() + (b * KVH + kvh) * D * ldk; s.ldb = ldk;
+      s.c = sc; s.ldc = lds;
       s.alpha = sh.scale;
       s.n_base = past + t0;
       mm(s);
     } else {
-      scores_dot(rows, qt, qw, kb, kw, D, S, past + t0, mk, sc, ldk, sh.scale);
+      scores_dot(rows, qt, qw, kb, kw, D, S, past + t0, mk, sc, lds, sh.scale);
     }
-    softmax_rows(sc, ldk, rows, bias, past + t0, S, send);
+    softmax_rows(sc, lds, rows, bias, past + t0, S, send);
     if (probs) {
       for (int64_t r = 0; r < rows; r++) {
         const int64_t lim = imax(0, imin(past + t0 + r + 1, S));
         float* pr = probs + ((b * H + h) * T + t0 + r) * S;
-        std::memcpy(pr, sc + r * ldk, size_t(lim) * sizeof(float));
+        std::memcpy(pr, sc + r * lds, size_t(lim) * sizeof(float));
         std::memset(pr + lim, 0, size_t(S - lim) * sizeof(float));
       }
     }
     MM o;
     o.m = rows; o.n = D; o.k = send;
-    o.a = sc; o.ars = ldk; o.acs = 1;
+    o.a = sc; o.ars = lds; o.acs = 1;
     o.b = vb; o.ldb = kw;
     o.c = out + (b * T + t0) * qw + h * D; o.ldc = qw;
     o.k_hi = past + t0;
@@ -320,34 +334,45 @@ void attention_backward(const float* d_out, const float* q, const float* k, cons
   const int64_t ktiles = (S + Ts - 1) / Ts;
   std::unique_ptr<float[]> ds_all(new float[size_t(imax(1, G * T * ldS))]);
 
+  const int64_t kmax = imax(0, imin(past + T, S));
+  const int64_t ldk = imax(kPad, round_up(kmax, kPad));
+  const bool packed = Tt >= kPackMinRows && kmax > 0;
+  std::unique_ptr<float[]> vt(packed ? new float[size_t(D * ldk)] : nullptr);
+  const int64_t pack_blocks = (kmax + 63) / 64;
+
   for (int64_t b = 0; b < B; b++) {
     for (int64_t kvh = 0; kvh < KVH; kvh++) {
       const float* kb = k + b * Sc * kw + kvh * D;
       const float* vb = v + b * Sc * kw + kvh * D;
+      if (packed) {
+        parallel_for(pack_blocks, [&](int64_t blk) {
+          const int64_t s0 = blk * 64;
+          pack_transposed(vb + s0 * kw, kw, imin(64, kmax - s0), D, vt.get() + s0, ldk,
+                          s0 + 64 >= kmax ? ldk - s0 : imin(64, kmax - s0));
+        });
+      }
       // Phase 1: dS and dQ, per (head of the group, query tile).
       parallel_for(G * tiles, [&](int64_t idx) {
         const int64_t tile = tiles - 1 - idx / G;
         const int64_t hg = idx % G, h = kvh * G + hg;
         const int64_t t0 = tile * Tt, t1 = imin(T, t0 + Tt), rows = t1 - t0;
         const int64_t send = imax(0, imin(past + t1, S));
-        const int64_t ldk = imax(kPad, round_up(send, kPad));
+        const int64_t lds = imax(kPad, round_up(send, kPad));
         const float* dot = d_out + (b * T + t0) * qw + h * D;
         float* dst = ds_all.get() + (hg * T + t0) * ldS;
-        float* dp = scratch(0, rows * ldk);
-        if (rows >= kPackMinRows && send > 0) {
-          float* vt = scratch(1, D * ldk);
-          pack_transposed(vb, kw, send, D, vt, ldk);
+        float* dp = scratch(0, rows * lds);
+        if (packed && rows >= kPackMinRows && send > 0) {
           MM s;
-          s.m = rows; s.n = ldk; s.k = D;
+          s.m = rows; s.n = lds; s.k = D;
           s.a = dot; s.ars = qw; s.acs = 1;
-          s.b = vt; s.ldb = ldk;
-          s.c = dp; s.ldc = ldk;
+          s.b = vt.get(); s.ldb = ldk;
+          s.c = dp; s.ldc = lds;
           s.n_base = past + t0;
           mm(s);
         } else {
-          scores_dot(rows, dot, qw, vb, kw, D, S, past + t0, nullptr, dp, ldk, 1.0f);
+          scores_dot(rows, dot, qw, vb, kw, D, S, past + t0, nullptr, dp, lds, 1.0f);
         }
-        dsoftmax_rows(probs + ((b * H + h) * T + t0) * S, S, dp, ldk, dst, ldS, rows, past + t0, S, sh.scale);
+        dsoftmax_rows(probs + ((b * H + h) * T + t0) * S, S, dp, lds, dst, ldS, rows, past + t0, S, sh.scale);
         MM o;
         o.m = rows; o.n = D; o.k = send;
         o.a = dst; o.ars = ldS; o.acs = 1;
