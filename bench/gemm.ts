@@ -44,6 +44,8 @@ export const GEMM_SHAPES: GemmShape[] = [
   { name: 'gate/up   dW=dYᵀ·X', transA: true, transB: false, m: FF, n: HID, k: T },
   { name: 'down      dW=dYᵀ·X', transA: true, transB: false, m: HID, n: FF, k: T },
   { name: 'lm_head   dW=dYᵀ·X', transA: true, transB: false, m: VOCAB, n: HID, k: T },
+  { name: 'decode gate/up x·Wᵀ', transA: false, transB: true, m: 1, n: FF, k: HID },
+  { name: 'decode lm_head x·Wᵀ', transA: false, transB: true, m: 1, n: VOCAB, k: HID },
 ];
 
 /** Times kernels.gemm on each shape (float32, beta = 0): warm-up, then repeats for at least minTimeMs. */

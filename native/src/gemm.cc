@@ -39,15 +39,33 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alp
     }
     return;
   }
+  const CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans;
   // BLAS insists on ld ≥ the stored row width even when there is a single row; the glue has checked
   // that the buffers hold what the real strides address, so widening a single row's stride is harmless.
   const int64_t a_cols = trans_a ? m : k, b_cols = trans_b ? k : n;
   if ((trans_a ? k : m) == 1) lda = std::max(lda, a_cols);
   if ((trans_b ? n : k) == 1) ldb = std::max(ldb, b_cols);
   if (m == 1) ldc = std::max(ldc, n);
-  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, int(m), int(n),
-              int(k), alpha, a, int(std::max<int64_t>(lda, 1)), b, int(std::max<int64_t>(ldb, 1)), beta, c,
-              int(std::max<int64_t>(ldc, 1)));
+  if (m == 1 || n == 1) {
+    // Matrix-vector products (decoding, single-column cases): sgemv is several times faster than
+    // sgemm here (OpenBLAS 0.3.21 does not forward them itself).
+    if (beta == 0.0f) {
+      for (int64_t i = 0; i < m; i++) std::fill(c + i * ldc, c + i * ldc + n, 0.0f);
+    }
+    if (m == 1) {
+      // c[0, :] = alpha · op(B)ᵀ · x, x = op(A)'s row: contiguous, or every lda-th element if transA.
+      const int incx = trans_a ? int(std::max<int64_t>(lda, 1)) : 1;
+      if (trans_b) cblas_sgemv(CblasRowMajor, CblasNoTrans, int(n), int(k), alpha, b, int(ldb), a, incx, beta, c, 1);
+      else cblas_sgemv(CblasRowMajor, CblasTrans, int(k), int(n), alpha, b, int(ldb), a, incx, beta, c, 1);
+    } else {
+      // c[:, 0] (stride ldc) = alpha · op(A) · x, x = op(B)'s column.
+      const int incx = trans_b ? 1 : int(std::max<int64_t>(ldb, 1));
+      if (trans_a) cblas_sgemv(CblasRowMajor, CblasTrans, int(k), int(m), alpha, a, int(lda), b, incx, beta, c, int(ldc));
+      else cblas_sgemv(CblasRowMajor, CblasNoTrans, int(m), int(k), alpha, a, int(lda), b, incx, beta, c, int(ldc));
+    }
+    return;
+  }
+  cblas_sgemm(CblasRowMajor, ta, tb, int(m), int(n), int(k), alpha, a, int(lda), b, int(ldb), beta, c, int(ldc));
 }
 
 const char* blas_info() {

@@ -104,6 +104,7 @@ nt('gemm: all transpose combinations, padded strides, alpha/beta, subarrays', (n
   const r = rng(1);
   const shapes: Array<[number, number, number]> = [
     [1, 1, 1], [3, 5, 7], [17, 33, 65], [64, 48, 130], [5, 300, 2], [130, 7, 31], [1, 200, 50], [200, 1, 50],
+    [1, 7, 1], [9, 1, 1], [1, 1, 40],
   ];
   const ab: Array<[number, number, boolean]> = [[1, 0, true], [0.5, 1, false], [-1.25, 0.75, false], [2, 0, false], [0, 0.5, false]];
   let cases = 0;
