@@ -1,8 +1,9 @@
 // GEMM through BLAS: OpenBLAS (cblas.h) on Linux, Accelerate on macOS.
 //
 // OpenBLAS threads itself (Debian's libopenblas0-pthread: its own pthread pool). The calls below
-// are made from the calling thread only, never from inside a leaf pool region, so the two pools
-// take turns on the cores instead of oversubscribing them.
+// are made from the calling thread only, never from inside a leaf pool region, and leaf's idle pool
+// workers are parked (asleep) for the duration of a threaded GEMM, so the two pools take turns on the
+// cores instead of oversubscribing them.
 #include <algorithm>
 #include <cstdio>
 
@@ -65,7 +66,12 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alp
     }
     return;
   }
+  // A GEMM worth threading: let leaf's idle pool workers sleep while OpenBLAS's threads run, so the two
+  // pools never compete for the cores; they are back to spinning when the next kernel comes.
+  const bool big = double(m) * double(n) * double(k) >= 2e6;
+  if (big) pool_park();
   cblas_sgemm(CblasRowMajor, ta, tb, int(m), int(n), int(k), alpha, a, int(lda), b, int(ldb), beta, c, int(ldc));
+  if (big) pool_unpark();
 }
 
 const char* blas_info() {

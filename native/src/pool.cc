@@ -120,33 +120,52 @@ class Pool {
   }
 
   // Waits for a new job: spins with pause for spin_us_, then keeps checking between sched_yield()
-  // calls for yield_us_ (cheap for whoever else wants the core, and a woken-up-in-microseconds
-  // worker for the next kernel: futex wake-ups cost tens of microseconds, more under a hypervisor),
-  // then sleeps on the condition variable.
+  // calls until yield_us_ (cheap for whoever else wants the core, and a worker that starts within
+  // microseconds: a futex wake-up costs tens of microseconds, more under a hypervisor), then sleeps on
+  // the condition variable. While a BLAS call runs (park()), it sleeps at once, leaving the cores to
+  // BLAS's own threads; unpark() at the end of the call brings it back to spinning, ready for the
+  // kernels between GEMMs.
   uint64_t wait_for_job(uint64_t seen) {
     using clock = std::chrono::steady_clock;
-    const auto start = clock::now();
-    const auto spin_end = start + std::chrono::microseconds(spin_us_);
-    const auto yield_end = start + std::chrono::microseconds(yield_us_);
-    for (unsigned n = 0;; n++) {
-      uint64_t g = generation_.load(std::memory_order_acquire);
-      if (g != seen) return g;
-      if ((n & 15) != 15) {
-        LEAF_PAUSE();
-        continue;
+    for (;;) {
+      const auto start = clock::now();
+      const auto spin_end = start + std::chrono::microseconds(spin_us_);
+      const auto yield_end = start + std::chrono::microseconds(yield_us_);
+      for (unsigned n = 0;; n++) {
+        const uint64_t g = generation_.load(std::memory_order_acquire);
+        if (g != seen) return g;
+        if ((n & 15) != 15) {
+          LEAF_PAUSE();
+          continue;
+        }
+        if (parked_.load(std::memory_order_relaxed) > 0) break;
+        const auto now = clock::now();
+        if (now > yield_end) break;
+        if (now > spin_end) std::this_thread::yield();
       }
-      const auto now = clock::now();
-      if (now > yield_end) break;
-      if (now > spin_end) std::this_thread::yield();
+      std::unique_lock<std::mutex> lk(sleep_mutex_);
+      sleepers_.fetch_add(1, std::memory_order_seq_cst);
+      const uint64_t u = unparks_;
+      uint64_t g;
+      while ((g = generation_.load(std::memory_order_seq_cst)) == seen && unparks_ == u) sleep_cv_.wait(lk);
+      sleepers_.fetch_sub(1, std::memory_order_relaxed);
+      if (g != seen) return g;
+      // Woken by unpark(): back to spinning.
     }
-    std::unique_lock<std::mutex> lk(sleep_mutex_);
-    sleepers_.fetch_add(1, std::memory_order_seq_cst);
-    uint64_t g;
-    while ((g = generation_.load(std::memory_order_seq_cst)) == seen) sleep_cv_.wait(lk);
-    sleepers_.fetch_sub(1, std::memory_order_relaxed);
-    return g;
   }
 
+ public:
+  void park() { parked_.fetch_add(1, std::memory_order_relaxed); }
+
+  void unpark() {
+    if (parked_.fetch_sub(1, std::memory_order_relaxed) != 1) return;
+    if (sleepers_.load(std::memory_order_seq_cst) == 0) return;
+    std::lock_guard<std::mutex> lk(sleep_mutex_);
+    unparks_++;
+    sleep_cv_.notify_all();
+  }
+
+ private:
   const int spin_us_;
   const int yield_us_;
   std::mutex call_mutex_;
@@ -163,6 +182,8 @@ class Pool {
   alignas(64) std::atomic<uint64_t> closed_{0};  // last generation whose tasks are all claimed
   alignas(64) std::atomic<uint64_t> generation_{0};
   alignas(64) std::atomic<int> sleepers_{0};
+  std::atomic<int> parked_{0};  // BLAS calls in progress
+  uint64_t unparks_ = 0;        // guarded by sleep_mutex_
   std::mutex sleep_mutex_;
   std::condition_variable sleep_cv_;
 };
@@ -180,5 +201,9 @@ int pool_threads() { return pool().threads(); }
 void pool_set_threads(int n) { pool().resize(n > 0 ? n : default_threads()); }
 
 void parallel_run(int64_t tasks, TaskFn fn, void* ctx) { pool().run(tasks, fn, ctx); }
+
+void pool_park() { pool().park(); }
+
+void pool_unpark() { pool().unpark(); }
 
 }  // namespace leaf

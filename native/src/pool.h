@@ -16,6 +16,13 @@ int pool_threads();
 /** Changes the number of threads (1 = everything on the calling thread). Not thread-safe against running jobs. */
 void pool_set_threads(int n);
 
+/**
+ * Brackets a call into a library with its own threads (BLAS): idle workers go to sleep at once
+ * instead of spinning, and are brought back to spinning afterwards. Calls may nest or overlap.
+ */
+void pool_park();
+void pool_unpark();
+
 using TaskFn = void (*)(void* ctx, int64_t task);
 
 /** Runs fn(ctx, i) for every i in [0, tasks), spread over the pool; returns when all are done. */
