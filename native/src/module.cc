@@ -319,22 +319,22 @@ Napi::Value SetIsa(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("gemm", Napi::Function::New(env, Gemm, "gemm"));
-  exports.Set("rmsnorm", Napi::Function::New(env, RmsNorm, "rmsnorm"));
-  exports.Set("rmsnormBackward", Napi::Function::New(env, RmsNormBackward, "rmsnormBackward"));
-  exports.Set("rope", Napi::Function::New(env, Rope, "rope"));
-  exports.Set("swiglu", Napi::Function::New(env, Swiglu, "swiglu"));
-  exports.Set("swigluBackward", Napi::Function::New(env, SwigluBackward, "swigluBackward"));
-  exports.Set("attention", Napi::Function::New(env, Attention, "attention"));
-  exports.Set("attentionBackward", Napi::Function::New(env, AttentionBackward, "attentionBackward"));
-  exports.Set("crossEntropy", Napi::Function::New(env, CrossEntropy, "crossEntropy"));
-  exports.Set("logSoftmax", Napi::Function::New(env, LogSoftmax, "logSoftmax"));
-  exports.Set("info", Napi::Function::New(env, Info, "info"));
-  exports.Set("threads", Napi::Function::New(env, Threads, "threads"));
-  exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
-  exports.Set("setBlasThreads", Napi::Function::New(env, SetBlasThreads, "setBlasThreads"));
-  exports.Set("isa", Napi::Function::New(env, IsaName, "isa"));
-  exports.Set("setIsa", Napi::Function::New(env, SetIsa, "setIsa"));
+  exports.Set("gemm", Napi::Function::New<Gemm>(env, "gemm"));
+  exports.Set("rmsnorm", Napi::Function::New<RmsNorm>(env, "rmsnorm"));
+  exports.Set("rmsnormBackward", Napi::Function::New<RmsNormBackward>(env, "rmsnormBackward"));
+  exports.Set("rope", Napi::Function::New<Rope>(env, "rope"));
+  exports.Set("swiglu", Napi::Function::New<Swiglu>(env, "swiglu"));
+  exports.Set("swigluBackward", Napi::Function::New<SwigluBackward>(env, "swigluBackward"));
+  exports.Set("attention", Napi::Function::New<Attention>(env, "attention"));
+  exports.Set("attentionBackward", Napi::Function::New<AttentionBackward>(env, "attentionBackward"));
+  exports.Set("crossEntropy", Napi::Function::New<CrossEntropy>(env, "crossEntropy"));
+  exports.Set("logSoftmax", Napi::Function::New<LogSoftmax>(env, "logSoftmax"));
+  exports.Set("info", Napi::Function::New<Info>(env, "info"));
+  exports.Set("threads", Napi::Function::New<Threads>(env, "threads"));
+  exports.Set("setThreads", Napi::Function::New<SetThreads>(env, "setThreads"));
+  exports.Set("setBlasThreads", Napi::Function::New<SetBlasThreads>(env, "setBlasThreads"));
+  exports.Set("isa", Napi::Function::New<IsaName>(env, "isa"));
+  exports.Set("setIsa", Napi::Function::New<SetIsa>(env, "setIsa"));
   return exports;
 }
 
