@@ -225,13 +225,30 @@ LEAF_MULTI(void, dsoftmax_rows,
             int64_t lim_base, int64_t keys, float scale),
            (p, ldp, dp, lddp, ds, ldds, rows, lim_base, keys, scale))
 
-// Per-thread scratch that only grows.
+// Per-thread scratch that only grows (slots 0–2: inside tasks; 3–4: the calling thread's buffers that
+// its tasks share). Reusing it keeps fresh pages, and their page faults, out of every call.
 float* scratch(int slot, int64_t n) {
-  thread_local std::vector<float> bufs[3];
+  thread_local std::vector<float> bufs[5];
   std::vector<float>& v = bufs[slot];
   if (int64_t(v.size()) < n) v.resize(size_t(n));
   return v.data();
 }
+
+// A shared buffer of n floats for one call: the calling thread's scratch slot, or, above 16M floats,
+// its own allocation (not kept after the call).
+struct CallBuffer {
+  std::unique_ptr<float[]> own;
+  float* ptr = nullptr;
+  CallBuffer(int slot, int64_t n) {
+    if (n <= (int64_t(1) << 24)) {
+      ptr = scratch(slot, n);
+    } else {
+      own.reset(new float[size_t(n)]);
+      ptr = own.get();
+    }
+  }
+  float* get() const { return ptr; }
+};
 
 // Query tile: 64 rows, halved while there are too few tasks to keep every thread busy.
 int64_t query_tile(int64_t queries, int64_t parallel_units) {
@@ -257,7 +274,7 @@ void attention(const float* q, const float* k, const float* v, const uint8_t* ke
   const int64_t kmax = imax(0, imin(past + T, S));  // keys any query may see
   const int64_t ldk = imax(kPad, round_up(kmax, kPad));
   const bool packed = Tt >= kPackMinRows && kmax > 0;
-  std::unique_ptr<float[]> kt_all(packed ? new float[size_t(B * KVH * D * ldk)] : nullptr);
+  CallBuffer kt_all(3, packed ? B * KVH * D * ldk : 0);
   if (packed) {
     const int64_t blocks = (kmax + 63) / 64;
     parallel_for(B * KVH * blocks, [&](int64_t idx) {
@@ -332,12 +349,12 @@ void attention_backward(const float* d_out, const float* q, const float* k, cons
   const int64_t threads = pool_threads();
   const int64_t Ts = imax(16, imin(64, round_up((S + 4 * threads - 1) / (4 * threads), 16)));
   const int64_t ktiles = (S + Ts - 1) / Ts;
-  std::unique_ptr<float[]> ds_all(new float[size_t(imax(1, G * T * ldS))]);
+  CallBuffer ds_all(3, imax(1, G * T * ldS));
 
   const int64_t kmax = imax(0, imin(past + T, S));
   const int64_t ldk = imax(kPad, round_up(kmax, kPad));
   const bool packed = Tt >= kPackMinRows && kmax > 0;
-  std::unique_ptr<float[]> vt(packed ? new float[size_t(D * ldk)] : nullptr);
+  CallBuffer vt(4, packed ? D * ldk : 0);
   const int64_t pack_blocks = (kmax + 63) / 64;
 
   for (int64_t b = 0; b < B; b++) {
