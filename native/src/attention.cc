@@ -340,8 +340,14 @@ void attention_backward(const float* d_out, const float* q, const float* k, cons
     std::memset(dk + (b * Sc + S) * kw, 0, size_t((Sc - S) * kw) * sizeof(float));
     std::memset(dv + (b * Sc + S) * kw, 0, size_t((Sc - S) * kw) * sizeof(float));
   }
-  if (H == 0 || S == 0) return;
-  const int64_t G = H / KVH, qw = H * D;
+  const int64_t qw = H * D;
+  if (H == 0) return;
+  if (S == 0) {
+    // No keys: every query row was fully masked, so nothing flows anywhere.
+    std::memset(dq, 0, size_t(B * T * qw) * sizeof(float));
+    return;
+  }
+  const int64_t G = H / KVH;
   const int64_t ldS = round_up(S, kPad);
   const int64_t Tt = T > 0 ? query_tile(T, G) : 1;
   const int64_t tiles = T > 0 ? (T + Tt - 1) / Tt : 0;

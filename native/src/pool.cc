@@ -34,8 +34,12 @@ int env_int(const char* name, int fallback) {
 }
 
 int default_threads() {
-  int n = env_int("LEAF_NUM_THREADS", 0);
-  if (n > 0) return n;
+  // Explicit settings first: leaf's own, then the ones a user may already have set to bound BLAS/OpenMP.
+  for (const char* name : {"LEAF_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"}) {
+    const int n = env_int(name, 0);
+    if (n > 0) return n;
+  }
+  int n = 0;
 #if defined(__linux__)
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof(set), &set) == 0) {

@@ -10,7 +10,10 @@
 
 namespace leaf {
 
-/** Number of threads a parallel region uses (caller included): LEAF_NUM_THREADS, else the CPUs this process may run on. */
+/**
+ * Number of threads a parallel region uses (caller included): LEAF_NUM_THREADS, else
+ * OPENBLAS_NUM_THREADS, else OMP_NUM_THREADS, else the CPUs this process may run on.
+ */
 int pool_threads();
 
 /** Changes the number of threads (1 = everything on the calling thread). Not thread-safe against running jobs. */

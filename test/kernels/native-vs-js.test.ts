@@ -304,6 +304,8 @@ function attnCases(): AttnCase[] {
     { name: 'long rows (300 tokens), 2 heads / 1 kv head', shape: mk(1, 300, 300, 300, 0, 2, 1, 32) },
     { name: 'chunked prefill: 40 queries after 24 cached keys', shape: mk(2, 40, 64, 80, 24, 4, 4, 16),
       masked: (b, s) => b === 1 && s < 10 },
+    { name: 'no keys at all', shape: mk(2, 3, 0, 2, 0, 2, 1, 4) },
+    { name: 'no queries', shape: mk(1, 0, 5, 6, 5, 2, 1, 4) },
   ];
 }
 
