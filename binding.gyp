@@ -2,10 +2,11 @@
   # leaf's native kernels (N-API, node-addon-api). Built by scripts/build-native.mjs.
   #
   # Flags: -O3 for the baseline x86-64 (or arm64) target. No -march=native: every kernel loop is
-  # compiled three times on x86-64 (AVX-512, AVX2+FMA, SSE2; target attributes, see native/src/simd.h)
-  # and the widest one the CPU supports is picked at load time. -fno-math-errno and -ffp-contract=fast only (no -ffast-math:
-  # the kernels rely on IEEE infinities and NaN for masking). Threads: a small persistent pthread
-  # pool (native/src/pool.cc), no OpenMP. GEMM: OpenBLAS (Linux) or Accelerate (macOS).
+  # compiled three times on x86-64 (AVX-512, AVX2+FMA, SSE2, via target attributes, see
+  # native/src/simd.h) and the widest one the CPU supports is picked at load time. Beyond -O3 only
+  # -fno-math-errno and -ffp-contract=fast (no -ffast-math: the kernels rely on IEEE infinities and
+  # NaN for masking). Threads: a small persistent pthread pool (native/src/pool.cc), no OpenMP.
+  # GEMM: OpenBLAS (Linux, -lopenblas) or Accelerate (macOS).
   "targets": [
     {
       "target_name": "leaf_native",

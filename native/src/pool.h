@@ -1,8 +1,11 @@
 // A small persistent thread pool shared by every non-GEMM kernel.
 //
-// The calling thread takes part in the work. Workers spin briefly after a job (so back-to-back
-// kernels do not pay a wake-up) and then sleep on a condition variable, so an idle process uses
-// no CPU and the cores are free for OpenBLAS's own threads during a GEMM.
+// The calling thread takes part in the work; tasks are claimed from a shared counter, so a worker
+// that is slow to start just gets fewer of them, and the caller never waits for a worker that has
+// not begun. After a job, workers spin (pause) for LEAF_POOL_SPIN_US (50 µs), then poll between
+// sched_yield() calls until LEAF_POOL_YIELD_US (20 ms), then sleep on a condition variable: the next
+// kernel finds them awake, and an idle process costs nothing. While a BLAS call runs they sleep
+// (pool_park), leaving the cores to OpenBLAS's own threads.
 #pragma once
 
 #include <cstdint>
@@ -16,7 +19,7 @@ namespace leaf {
  */
 int pool_threads();
 
-/** Changes the number of threads (1 = everything on the calling thread). Not thread-safe against running jobs. */
+/** Changes the number of threads (1 = everything on the calling thread; 0 = the default). */
 void pool_set_threads(int n);
 
 /**
