@@ -73,5 +73,10 @@ export function timeGemm(K: Kernels, s: GemmShape, samples: number): GemmResult 
 }
 
 export function runGemmProbe(cfg: BenchConfig, K: Kernels = getKernels()): GemmResult[] {
-  return gemmShapes(cfg.seqLen).map((s) => timeGemm(K, s, cfg.gemmReps));
+  const shapes = gemmShapes(cfg.seqLen);
+  // Warm the BLAS and leaf thread pools (thread start-up, page faults of the buffers) for ~200 ms, untimed,
+  // so that the first shape measured is not charged with it.
+  const t0 = nowMs();
+  while (nowMs() - t0 < 200) timeGemm(K, shapes[0], 1);
+  return shapes.map((s) => timeGemm(K, s, cfg.gemmReps));
 }
