@@ -6,6 +6,7 @@ import { LeafError } from '../errors.js';
 import { formatInspect, inspectModel } from './inspect.js';
 import { registerEval } from './eval.js';
 import { registerGenerate } from './generate.js';
+import { registerMine } from './mine.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
 
   registerGenerate(program);
   registerEval(program);
+  registerMine(program);
   return program;
 }
 

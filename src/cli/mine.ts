@@ -1,0 +1,107 @@
+import type { Command } from 'commander';
+import { LeafError } from '../errors.js';
+import { mine, type MineOptions } from '../method/mine.js';
+import { MINING_METHODS, type MiningMethod } from '../method/score.js';
+import { intArg, numArg } from './args.js';
+import { progressBar } from './progress.js';
+
+interface MineFlags {
+  teacher: string;
+  student: string;
+  data: string;
+  out: string;
+  task?: string;
+  level: string;
+  segments?: number;
+  method: string;
+  threshold?: number;
+  thresholdAbs?: number;
+  pruning: string;
+  verify: boolean;
+  teacherOutputs?: string;
+  limit?: number;
+  resume?: boolean;
+  overwrite?: boolean;
+  seed: number;
+  strict?: boolean;
+  batchSize: number;
+  maxNewTokens?: number;
+  workers?: number;
+  unsafeAllowNetwork?: boolean;
+}
+
+function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(v)) throw new LeafError(`${flag} must be one of ${allowed.join(', ')}, got ${v}`);
+  return v as T;
+}
+
+export function registerMine(program: Command): void {
+  program
+    .command('mine')
+    .description('confounder mining (LeaF stage 1): select student-wrong/teacher-right problems, score prompt tokens, prune, verify; writes scores.jsonl, counterfactuals.jsonl, generations.jsonl, summary.json')
+    .requiredOption('--teacher <dir>', 'teacher model folder')
+    .requiredOption('--student <dir>', 'student model folder')
+    .requiredOption('--data <file>', 'mining input JSONL (id, prompt, response?, answer | tests [+ entry_point])')
+    .requiredOption('--out <dir>', 'output folder')
+    .option('--task <task>', 'math or code: mine only problems of this task (default: all, each judged by its own task)')
+    .option('--level <level>', 'instruction or response', 'instruction')
+    .option('--segments <k>', 'response level: split the response into k segments (default 2)', intArg('--segments', 2))
+    .option('--method <m>', `${MINING_METHODS.join(' | ')}`, 'gradient')
+    .option('--threshold <q>', 'fraction of each unit\'s tokens to flag: thr = min(q-quantile of D, 0.5), flag D ≤ thr (default 0.10)', numArg('--threshold', 0, 1))
+    .option('--threshold-abs <tau>', 'flag D ≤ τ instead of the quantile rule', numArg('--threshold-abs'))
+    .option('--pruning <p>', 'span (one counterfactual per span) or collective (all spans at once)', 'span')
+    .option('--no-verify', 'keep every counterfactual, marked unverified (no regeneration)')
+    .option('--teacher-outputs <file>', 'JSONL {id, response}: teacher answers used in selection instead of generating them')
+    .option('--limit <n>', 'first N problems only', intArg('--limit', 1))
+    .option('--resume', 'continue an interrupted run in the same --out')
+    .option('--overwrite', 'start scores and counterfactuals over (cached generations are kept and reused)')
+    .option('--seed <s>', 'seed of the random baseline', intArg('--seed', 0), 1234)
+    .option('--strict', 'stop at the first malformed input line instead of skipping it')
+    .option('--batch-size <b>', 'prompts decoded together (and occlusion forward batch)', intArg('--batch-size', 1), 8)
+    .option('--max-new-tokens <n>', 'maximum new tokens per answer (default 1024)', intArg('--max-new-tokens', 1))
+    .option('--workers <n>', 'code sandbox workers (default: number of cores)', intArg('--workers', 1))
+    .option('--unsafe-allow-network', 'run generated code even where no network namespace can be made')
+    .action(async (f: MineFlags) => {
+      const task = f.task === undefined ? undefined : oneOf('--task', f.task, ['math', 'code'] as const);
+      const level = oneOf('--level', f.level, ['instruction', 'response'] as const);
+      const method: MiningMethod = oneOf('--method', f.method, MINING_METHODS);
+      const pruning = oneOf('--pruning', f.pruning, ['span', 'collective'] as const);
+      const bar = progressBar('mine', ['selected', 'verified']);
+      let started = false;
+      const opts: MineOptions = {
+        teacher: f.teacher, student: f.student, data: f.data, out: f.out, level, method, pruning, verify: f.verify,
+        seed: f.seed, batchSize: f.batchSize,
+        ...(task !== undefined ? { task } : {}),
+        ...(f.segments !== undefined ? { segments: f.segments } : {}),
+        ...(f.threshold !== undefined ? { threshold: f.threshold } : {}),
+        ...(f.thresholdAbs !== undefined ? { thresholdAbs: f.thresholdAbs } : {}),
+        ...(f.teacherOutputs !== undefined ? { teacherOutputs: f.teacherOutputs } : {}),
+        ...(f.limit !== undefined ? { limit: f.limit } : {}),
+        ...(f.resume ? { resume: true } : {}),
+        ...(f.overwrite ? { overwrite: true } : {}),
+        ...(f.strict ? { strict: true } : {}),
+        ...(f.maxNewTokens !== undefined ? { maxNewTokens: f.maxNewTokens } : {}),
+        ...(f.workers !== undefined ? { workers: f.workers } : {}),
+        ...(f.unsafeAllowNetwork ? { allowNetwork: true } : {}),
+        onWarning: (m) => process.stderr.write(`leaf: warning: ${m}\n`),
+        onProgress: (p) => {
+          if (!started) {
+            bar.start(p.total, p.done, { selected: p.selected, verified: p.verified });
+            started = true;
+          } else bar.update(p.done, { selected: p.selected, verified: p.verified });
+        },
+      };
+      let s;
+      try {
+        s = await mine(opts);
+      } finally {
+        bar.stop();
+      }
+      const n = s.counts;
+      process.stdout.write(
+        `${n.problems} problems, ${n.selected} selected (student wrong, teacher right), ${n.scored_units} scored, ${n.candidates} candidate tokens in ${n.spans} spans, ` +
+          `${n.counterfactuals} counterfactuals (${s.settings.verify ? `${n.verified} verified, ${n.rejected} rejected` : 'unverified'}) — ` +
+          `${s.timings.total_s.toFixed(1)} s; ${f.out}/counterfactuals.jsonl, ${f.out}/summary.json\n`,
+      );
+    });
+}

@@ -1,0 +1,116 @@
+/**
+ * Greedy answers of the teacher and the student under their chat templates, judged by the
+ * evaluation checkers, cached in DIR/generations.jsonl (one record per answer, appended and
+ * flushed as soon as a batch is decoded), so that a rerun or a resume never decodes the same
+ * request twice. A request is (model, problem id, user turn, assistant prefix, max new tokens);
+ * at response level the prefix is the (pruned) earlier response, the model continues it, and the
+ * judge reads prefix + continuation.
+ */
+import { LeafError } from '../errors.js';
+import type { RecordLog } from '../data/record-log.js';
+import type { CodePool } from '../eval/code/index.js';
+import type { Problem } from '../eval/formats/index.js';
+import { judgeResponse } from '../eval/judge-problem.js';
+import { generate } from '../model/generate.js';
+import type { Pretrained } from '../model/pretrained.js';
+import { encodePrompt } from '../model/text-generation.js';
+
+export type Role = 'student' | 'teacher';
+
+/** One line of generations.jsonl. */
+export interface GenerationRecord {
+  model: Role;
+  stage: 'select' | 'verify';
+  source_id: string;
+  prompt: string;
+  prefix: string | null;
+  max_new_tokens: number;
+  response: string;
+  finish: 'eos' | 'stop' | 'length' | 'given';
+  answer: string | null;
+  correct: boolean;
+  detail: string;
+  reason: string;
+}
+
+export interface GenerationRequest {
+  problem: Problem;
+  stage: 'select' | 'verify';
+  prompt: string;
+  prefix: string | null;
+}
+
+export interface Answer {
+  response: string;
+  answer: string | null;
+  correct: boolean;
+}
+
+export function cacheKey(model: Role, sourceId: string, prompt: string, prefix: string | null, maxNewTokens: number): string {
+  return JSON.stringify([model, sourceId, prompt, prefix, maxNewTokens]);
+}
+
+/** Token ids of the user turn (+ the assistant prefix) as the model is prompted to answer it. */
+export function answerPromptIds(p: Pretrained, prompt: string, prefix: string | null): number[] {
+  if (prefix === null || prefix === '') return encodePrompt(p, prompt, p.tokenizer.hasChatTemplate);
+  return p.tokenizer.encodePromptWithAssistantPrefix([{ role: 'user', content: prompt }], prefix).ids;
+}
+
+export class GenerationCache {
+  private readonly byKey = new Map<string, GenerationRecord>();
+  /** Answers decoded by this process (not found in the cache). */
+  generated = 0;
+
+  constructor(private readonly log: RecordLog<GenerationRecord>, readonly maxNewTokens: number) {
+    for (const r of log.existing) this.byKey.set(cacheKey(r.model, r.source_id, r.prompt, r.prefix, r.max_new_tokens), r);
+  }
+
+  get(model: Role, sourceId: string, prompt: string, prefix: string | null): GenerationRecord | undefined {
+    return this.byKey.get(cacheKey(model, sourceId, prompt, prefix, this.maxNewTokens));
+  }
+
+  /**
+   * Makes sure every request has a cached answer of `p` (role `model`): the missing ones are
+   * decoded greedily in batches of `batchSize` (in request order), judged, and appended.
+   */
+  async ensure(model: Role, p: Pretrained, requests: readonly GenerationRequest[], batchSize: number, pool: CodePool | null): Promise<void> {
+    const seen = new Set<string>();
+    const missing = requests.filter((r) => {
+      const k = cacheKey(model, r.problem.id, r.prompt, r.prefix, this.maxNewTokens);
+      if (this.byKey.has(k) || seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
+    for (let i = 0; i < missing.length; i += batchSize) {
+      const batch = missing.slice(i, i + batchSize);
+      const ids = batch.map((r) => answerPromptIds(p, r.prompt, r.prefix));
+      const res = generate(p.model, ids, { maxNewTokens: this.maxNewTokens, temperature: 0, eosTokenIds: p.eosTokenIds });
+      const texts = res.tokens.map((t) => p.tokenizer.decode(t, { skipSpecialTokens: true }));
+      const verdicts = await Promise.all(batch.map((r, j) => judgeResponse(r.problem, (r.prefix ?? '') + texts[j], pool)));
+      batch.forEach((r, j) => {
+        const v = verdicts[j];
+        const rec: GenerationRecord = {
+          model, stage: r.stage, source_id: r.problem.id, prompt: r.prompt, prefix: r.prefix, max_new_tokens: this.maxNewTokens,
+          response: texts[j], finish: res.finish[j], answer: r.problem.task === 'math' ? v.extracted : null,
+          correct: v.correct, detail: v.detail, reason: v.reason,
+        };
+        this.log.append(rec);
+        this.byKey.set(cacheKey(model, r.problem.id, r.prompt, r.prefix, this.maxNewTokens), rec);
+        this.generated++;
+      });
+    }
+  }
+
+  /** The cached answer of a request (after ensure). */
+  answer(model: Role, problem: Problem, prompt: string, prefix: string | null): Answer {
+    const r = this.get(model, problem.id, prompt, prefix);
+    if (!r) throw new LeafError(`internal: no ${model} answer cached for ${problem.id}`);
+    return { response: r.response, answer: r.answer, correct: r.correct };
+  }
+}
+
+/** Judges a given (not generated) teacher answer. */
+export async function judgeGiven(problem: Problem, response: string, pool: CodePool | null): Promise<Answer> {
+  const v = await judgeResponse(problem, response, pool);
+  return { response, answer: problem.task === 'math' ? v.extracted : null, correct: v.correct };
+}

@@ -1,0 +1,401 @@
+/**
+ * `leaf mine` as a library: LeaF stage 1 — confounder mining.
+ *
+ * For each problem of the input, in order:
+ *  1. select: the student and the teacher answer the prompt (greedy, chat template; teacher
+ *     answers may be given instead), the judges check them; only student-wrong, teacher-right
+ *     problems go on (generations.ts, cached);
+ *  2. score each unit (the prompt; or, at response level, the response before each segment j ≥ 2)
+ *     with the chosen method (score.ts) and append its scores record;
+ *  3. prune the spans (counterfactuals.ts), verify them (both models answer the pruned input, a
+ *     counterfactual is kept only when both are right) and append the counterfactual records.
+ * Records are appended whole and flushed (RecordLog); `resume` continues after the last complete
+ * problem (resume.ts); summary.json is rewritten atomically after every problem and at the end.
+ */
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { LeafError } from '../errors.js';
+import { RecordLog } from '../data/record-log.js';
+import { writeFileAtomicSync } from '../io/atomic.js';
+import { CodePool } from '../eval/code/index.js';
+import type { Task } from '../eval/formats/index.js';
+import { loadPretrained, sameTokenizer, type Pretrained } from '../model/pretrained.js';
+import { buildCounterfactuals, type CounterfactualDraft, type CounterfactualRecord, type Level, type Pruning } from './counterfactuals.js';
+import { GenerationCache, judgeGiven, type Answer, type GenerationRecord, type GenerationRequest } from './generations.js';
+import { loadMiningData, loadTeacherOutputs, type MiningProblem } from './input.js';
+import type { ThresholdRule } from './normalize.js';
+import { prepareResume } from './resume.js';
+import { MINING_METHODS, scoreUnit, type MiningMethod, type ScoreSettings, type UnitScore } from './score.js';
+import { splitResponse } from './segments.js';
+import type { Removal, ScoredToken, Span } from './spans.js';
+import type { Unit } from './units.js';
+
+export interface MineProgress {
+  done: number;
+  total: number;
+  selected: number;
+  counterfactuals: number;
+  verified: number;
+}
+
+export interface MineOptions {
+  /** Model folders, or models already loaded. */
+  teacher: string | Pretrained;
+  student: string | Pretrained;
+  /** Mining input (leaf format JSONL). */
+  data: string;
+  /** Output folder. */
+  out: string;
+  /** Only problems of this task (others are skipped with a warning); default all. */
+  task?: Task;
+  level?: Level;
+  /** Response level: number of segments k (default 2). */
+  segments?: number;
+  method?: MiningMethod;
+  /** Fraction q of a unit's tokens to flag (the reference rule; default 0.10). */
+  threshold?: number;
+  /** Flag D ≤ τ instead of the quantile rule. */
+  thresholdAbs?: number;
+  pruning?: Pruning;
+  /** Verify counterfactuals (default true). */
+  verify?: boolean;
+  /** JSONL `{id, response}` of teacher answers used instead of generating them in selection. */
+  teacherOutputs?: string;
+  limit?: number;
+  resume?: boolean;
+  /** Start scores/counterfactuals over (cached generations are kept). */
+  overwrite?: boolean;
+  seed?: number;
+  strict?: boolean;
+  /** Prompts decoded together (and occlusion forward batch). */
+  batchSize?: number;
+  maxNewTokens?: number;
+  /** Code sandbox workers. */
+  workers?: number;
+  allowNetwork?: boolean;
+  onProgress?: (p: MineProgress) => void;
+  onWarning?: (message: string) => void;
+  /** Called after each record is appended (tests use it to interrupt a run). */
+  onRecord?: (file: 'scores' | 'counterfactuals' | 'generations', record: unknown) => void;
+}
+
+/** One line of scores.jsonl. */
+export interface ScoreRecord {
+  id: string;
+  source_id: string;
+  level: Level;
+  segment: number | null;
+  method: MiningMethod;
+  text: string;
+  tokens: ScoredToken[];
+  student: number[] | null;
+  teacher: number[] | null;
+  diff: number[];
+  threshold: number;
+  candidates: number[];
+  spans: Span[];
+  loss: { student: number; teacher: number } | null;
+}
+
+export interface MineSummary {
+  complete: boolean;
+  data: string;
+  out: string;
+  teacher: string;
+  student: string;
+  tokenizers: 'same' | 'different';
+  settings: {
+    level: Level; segments: number | null; method: MiningMethod; threshold: ThresholdRule; pruning: Pruning; verify: boolean;
+    teacher_outputs: string | null; limit: number | null; seed: number; batch_size: number; max_new_tokens: number; task: Task | null;
+    decoding: 'greedy';
+  };
+  counts: {
+    lines: number;
+    problems: number;
+    skipped_lines: number;
+    resumed_problems: number;
+    student_wrong: number;
+    teacher_right: number;
+    selected: number;
+    scored_units: number;
+    unscored_units: number;
+    candidates: number;
+    spans: number;
+    counterfactuals: number;
+    empty_after_pruning: number;
+    verified: number;
+    rejected: number;
+    unverified: number;
+  };
+  /** `file:line: reason` of every skipped input line. */
+  skipped: string[];
+  /** Units that could not be scored: problem id, segment, reason. */
+  unscored: Array<{ source_id: string; segment: number | null; reason: string }>;
+  generated: { student: number; teacher: number };
+  timings: { load_s: number; selection_s: number; scoring_s: number; scoring_model_s: number; verification_s: number; total_s: number };
+}
+
+function loadModels(o: MineOptions): { teacher: Pretrained; student: Pretrained } {
+  const load = (x: string | Pretrained): Pretrained => (typeof x === 'string' ? loadPretrained(x) : x);
+  return { student: load(o.student), teacher: load(o.teacher) };
+}
+
+function checkOptions(o: MineOptions): void {
+  if (o.level !== undefined && o.level !== 'instruction' && o.level !== 'response') throw new LeafError(`--level must be instruction or response, got ${String(o.level)}`);
+  if (o.method !== undefined && !MINING_METHODS.includes(o.method)) throw new LeafError(`--method must be one of ${MINING_METHODS.join(', ')}, got ${String(o.method)}`);
+  if (o.pruning !== undefined && o.pruning !== 'span' && o.pruning !== 'collective') throw new LeafError(`--pruning must be span or collective, got ${String(o.pruning)}`);
+  if (o.threshold !== undefined && o.thresholdAbs !== undefined) throw new LeafError('give --threshold q or --threshold-abs τ, not both');
+  if (o.threshold !== undefined && !(o.threshold >= 0 && o.threshold <= 1)) throw new LeafError(`--threshold must be a fraction in [0, 1], got ${o.threshold}`);
+  if (o.thresholdAbs !== undefined && !Number.isFinite(o.thresholdAbs)) throw new LeafError(`--threshold-abs must be a number, got ${o.thresholdAbs}`);
+  if (o.segments !== undefined && !(Number.isInteger(o.segments) && o.segments >= 2)) throw new LeafError(`--segments must be an integer ≥ 2, got ${o.segments}`);
+  if (o.segments !== undefined && o.level !== 'response') throw new LeafError('--segments needs --level response');
+  if (o.batchSize !== undefined && !(Number.isInteger(o.batchSize) && o.batchSize >= 1)) throw new LeafError(`--batch-size must be a positive integer, got ${o.batchSize}`);
+  if (o.maxNewTokens !== undefined && !(Number.isInteger(o.maxNewTokens) && o.maxNewTokens >= 1)) throw new LeafError(`--max-new-tokens must be a positive integer, got ${o.maxNewTokens}`);
+  if (o.resume && o.overwrite) throw new LeafError('give --resume or --overwrite, not both');
+}
+
+function nonEmpty(file: string): boolean {
+  return existsSync(file) && statSync(file).size > 0;
+}
+
+/** Runs the mining pipeline; see the module comment. Returns (and writes) the summary. */
+export async function mine(options: MineOptions): Promise<MineSummary> {
+  const t0 = performance.now();
+  checkOptions(options);
+  const level: Level = options.level ?? 'instruction';
+  const k = level === 'response' ? options.segments ?? 2 : null;
+  const method: MiningMethod = options.method ?? 'gradient';
+  const rule: ThresholdRule = options.thresholdAbs !== undefined ? { kind: 'absolute', tau: options.thresholdAbs } : { kind: 'quantile', q: options.threshold ?? 0.1 };
+  const pruning: Pruning = options.pruning ?? 'span';
+  const verify = options.verify ?? true;
+  const seed = options.seed ?? 1234;
+  const batchSize = options.batchSize ?? 8;
+  const maxNewTokens = options.maxNewTokens ?? 1024;
+  const warn = (m: string) => options.onWarning?.(m);
+
+  const data = loadMiningData(options.data, {
+    ...(options.strict !== undefined ? { strict: options.strict } : {}),
+    ...(options.limit !== undefined ? { limit: options.limit } : {}),
+    ...(options.task !== undefined ? { task: options.task } : {}),
+    onIssue: (m) => warn(`skipped ${m}`),
+  });
+  if (data.problems.length === 0) throw new LeafError(`${options.data}: no problems to mine`);
+  const given = options.teacherOutputs !== undefined ? loadTeacherOutputs(options.teacherOutputs) : null;
+  if (given) {
+    const missing = data.problems.find((p) => !given.has(p.problem.id));
+    if (missing) throw new LeafError(`${options.teacherOutputs}: no teacher output for problem '${missing.problem.id}' (line ${missing.line} of ${options.data})`);
+  }
+
+  mkdirSync(options.out, { recursive: true });
+  const files = {
+    scores: join(options.out, 'scores.jsonl'),
+    counterfactuals: join(options.out, 'counterfactuals.jsonl'),
+    generations: join(options.out, 'generations.jsonl'),
+    summary: join(options.out, 'summary.json'),
+  };
+  let done = new Set<string>();
+  let previousUnscored: MineSummary['unscored'] = [];
+  if (options.resume) {
+    done = prepareResume(files.scores, files.counterfactuals).done;
+    if (existsSync(files.summary)) {
+      try {
+        const prev = JSON.parse(readFileSync(files.summary, 'utf8')) as Partial<MineSummary>;
+        previousUnscored = (prev.unscored ?? []).filter((u) => done.has(u.source_id));
+      } catch {
+        previousUnscored = [];
+      }
+    }
+  } else if (!options.overwrite) {
+    for (const f of [files.scores, files.counterfactuals]) {
+      if (nonEmpty(f)) throw new LeafError(`${f}: output file already exists and is not empty; pass --resume to continue or --overwrite to start over (cached generations are kept)`);
+    }
+  }
+
+  const tLoad = performance.now();
+  const { teacher, student } = loadModels(options);
+  const loadMs = performance.now() - tLoad;
+  const tokenizers = sameTokenizer(student.tokenizer, teacher.tokenizer) ? 'same' : 'different';
+
+  const open = <T>(f: string, resume: boolean) => RecordLog.open<T>(f, resume ? { resume: true } : { overwrite: true });
+  const genLog = open<GenerationRecord>(files.generations, true);
+  const scoresLog = open<ScoreRecord>(files.scores, options.resume === true);
+  const cfLog = open<CounterfactualRecord>(files.counterfactuals, options.resume === true);
+  const existingScores = scoresLog.existing;
+  const existingCfs = cfLog.existing;
+  const appendGen = genLog.append.bind(genLog);
+  genLog.append = (r: GenerationRecord) => {
+    appendGen(r);
+    options.onRecord?.('generations', r);
+  };
+  const cache = new GenerationCache(genLog, maxNewTokens);
+  const generatedBefore = { student: 0, teacher: 0 };
+  const pool = data.problems.some((p) => p.problem.task === 'code')
+    ? new CodePool({ ...(options.workers ? { concurrency: options.workers } : {}), defaults: { allowNetwork: options.allowNetwork ?? false } })
+    : null;
+
+  const summary: MineSummary = {
+    complete: false,
+    data: options.data,
+    out: options.out,
+    teacher: teacher.dir,
+    student: student.dir,
+    tokenizers,
+    settings: {
+      level, segments: k, method, threshold: rule, pruning, verify, teacher_outputs: options.teacherOutputs ?? null,
+      limit: options.limit ?? null, seed, batch_size: batchSize, max_new_tokens: maxNewTokens, task: options.task ?? null, decoding: 'greedy',
+    },
+    counts: {
+      lines: data.lines, problems: data.problems.length, skipped_lines: data.skipped.length, resumed_problems: 0,
+      student_wrong: 0, teacher_right: 0, selected: 0, scored_units: 0, unscored_units: 0, candidates: 0, spans: 0,
+      counterfactuals: 0, empty_after_pruning: 0, verified: 0, rejected: 0, unverified: 0,
+    },
+    skipped: data.skipped,
+    unscored: [...previousUnscored],
+    generated: { student: 0, teacher: 0 },
+    timings: { load_s: loadMs / 1000, selection_s: 0, scoring_s: 0, scoring_model_s: 0, verification_s: 0, total_s: 0 },
+  };
+  summary.counts.unscored_units = summary.unscored.length;
+  const c = summary.counts;
+  const timing = { gen: 0, score: 0, model: 0, verify: 0 };
+  const writeSummary = () => {
+    summary.timings = {
+      load_s: loadMs / 1000, selection_s: timing.gen / 1000, scoring_s: timing.score / 1000, scoring_model_s: timing.model / 1000,
+      verification_s: timing.verify / 1000, total_s: (performance.now() - t0) / 1000,
+    };
+    summary.generated = { student: generatedBefore.student, teacher: generatedBefore.teacher };
+    writeFileAtomicSync(files.summary, JSON.stringify(summary, null, 2) + '\n');
+  };
+  const countRecords = (sid: string) => {
+    for (const r of existingScores) if (r.source_id === sid) {
+      c.scored_units++;
+      c.candidates += r.candidates.length;
+      c.spans += r.spans.length;
+    }
+    for (const r of existingCfs) if (r.source_id === sid) countCf(r);
+  };
+  const countCf = (r: CounterfactualRecord) => {
+    c.counterfactuals++;
+    if (r.verified === true) c.verified++;
+    else if (r.verified === false) c.rejected++;
+    else c.unverified++;
+  };
+  let processed = 0;
+  const progress = () => options.onProgress?.({ done: processed, total: data.problems.length, selected: c.selected, counterfactuals: c.counterfactuals, verified: c.verified });
+  progress();
+
+  const ensure = async (who: 'student' | 'teacher', p: Pretrained, reqs: GenerationRequest[], bucket: 'gen' | 'verify') => {
+    const before = cache.generated;
+    const tg = performance.now();
+    await cache.ensure(who, p, reqs, batchSize, pool);
+    timing[bucket] += performance.now() - tg;
+    generatedBefore[who] += cache.generated - before;
+  };
+
+  try {
+    for (let c0 = 0; c0 < data.problems.length; c0 += batchSize) {
+      const chunk = data.problems.slice(c0, c0 + batchSize);
+      const selectReqs = chunk.map((m): GenerationRequest => ({ problem: m.problem, stage: 'select', prompt: m.problem.prompt, prefix: null }));
+      await ensure('student', student, selectReqs, 'gen');
+      if (!given) await ensure('teacher', teacher, selectReqs, 'gen');
+      for (const m of chunk) {
+        const p = m.problem;
+        const s = cache.answer('student', p, p.prompt, null);
+        const t = given ? await judgeGiven(p, given.get(p.id)!, pool) : cache.answer('teacher', p, p.prompt, null);
+        if (!s.correct) c.student_wrong++;
+        if (t.correct) c.teacher_right++;
+        const selected = !s.correct && t.correct;
+        if (selected) c.selected++;
+        if (selected && done.has(p.id)) {
+          c.resumed_problems++;
+          countRecords(p.id);
+        } else if (selected) {
+          await mineProblem(m, t);
+        }
+        processed++;
+        writeSummary();
+        progress();
+      }
+    }
+  } finally {
+    genLog.close();
+    scoresLog.close();
+    cfLog.close();
+  }
+  summary.complete = true;
+  writeSummary();
+  return summary;
+
+  async function mineProblem(m: MiningProblem, teacherAnswer: Answer): Promise<void> {
+    const p = m.problem;
+    const response = p.response ?? teacherAnswer.response;
+    const units: Array<{ unit: Unit; segment: number | null; segStart: number }> = [];
+    const unscored = (segment: number | null, reason: string) => {
+      summary.unscored.push({ source_id: p.id, segment, reason });
+      c.unscored_units++;
+      warn(`problem ${p.id}${segment !== null ? ` segment ${segment}` : ''}: not scored: ${reason}`);
+    };
+    if (level === 'instruction') {
+      units.push({ unit: { level: 'instruction' }, segment: null, segStart: 0 });
+    } else {
+      const starts = student.tokenizer.encode(response, { addSpecialTokens: false }).offsets.map((o) => o[0]);
+      const b = splitResponse(response, k!, starts);
+      if (!b) {
+        unscored(null, `the response cannot be split into ${k} non-blank segments`);
+        return;
+      }
+      for (let j = 2; j <= k!; j++) units.push({ unit: { level: 'response', segStart: b[j - 1], segEnd: b[j], last: j === k }, segment: j, segStart: b[j - 1] });
+    }
+    const settings: ScoreSettings = { method, rule, seed, batchSize };
+    const drafts: CounterfactualDraft[] = [];
+    for (const u of units) {
+      const key = `${p.id}/${level}${u.segment !== null ? `/segment-${u.segment}` : ''}`;
+      const ts = performance.now();
+      let sc: UnitScore;
+      try {
+        sc = scoreUnit(student, teacher, p.prompt, response, u.unit, settings, key);
+      } catch (e) {
+        timing.score += performance.now() - ts;
+        if (e instanceof LeafError) {
+          unscored(u.segment, e.message);
+          continue;
+        }
+        throw e;
+      }
+      timing.score += performance.now() - ts;
+      timing.model += sc.computeMs;
+      const rec: ScoreRecord = {
+        id: `${p.id}/${level}/${method}${u.segment !== null ? `/segment-${u.segment}` : ''}`,
+        source_id: p.id, level, segment: u.segment, method, text: sc.text, tokens: sc.tokens, student: sc.student, teacher: sc.teacher,
+        diff: sc.diff, threshold: sc.threshold, candidates: sc.candidates, spans: sc.spans, loss: sc.loss,
+      };
+      scoresLog.append(rec);
+      options.onRecord?.('scores', rec);
+      c.scored_units++;
+      c.candidates += sc.candidates.length;
+      c.spans += sc.spans.length;
+      const built = buildCounterfactuals(
+        { sourceId: p.id, level, method, segment: u.segment, prompt: p.prompt, response, segStart: u.segStart, passthrough: m.passthrough },
+        sc.text, sc.spans, pruning,
+      );
+      c.empty_after_pruning += built.empty;
+      drafts.push(...built.drafts);
+    }
+    if (verify && drafts.length > 0) {
+      const reqs = drafts.map((d): GenerationRequest => ({ problem: p, stage: 'verify', prompt: d.ask.prompt, prefix: d.ask.prefix }));
+      await ensure('student', student, reqs, 'verify');
+      await ensure('teacher', teacher, reqs, 'verify');
+      for (const d of drafts) {
+        d.record.student = cache.answer('student', p, d.ask.prompt, d.ask.prefix);
+        d.record.teacher = cache.answer('teacher', p, d.ask.prompt, d.ask.prefix);
+        d.record.verified = d.record.student.correct && d.record.teacher.correct;
+      }
+    }
+    for (const d of drafts) {
+      cfLog.append(d.record);
+      options.onRecord?.('counterfactuals', d.record);
+      countCf(d.record);
+    }
+  }
+}
+
+export type { Removal };

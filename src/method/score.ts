@@ -1,0 +1,126 @@
+/**
+ * Scoring one unit (a prompt at instruction level, the response before segment j at response
+ * level) with one of the four methods, down to candidates and spans:
+ *  - gradient: ĝ_S, ĝ_T from input-embedding gradients (saliency.ts), teacher scores carried onto
+ *    the student's tokens through character spans when the tokenisations differ (transfer.ts);
+ *    D = minmax(ĝ_T − ĝ_S); candidates by the threshold rule (normalize.ts);
+ *  - random: as many tokens as gradient flags for this unit, drawn uniformly (seeded per unit);
+ *  - ppl: as many tokens as gradient flags, those with the highest student surprisal;
+ *  - occlusion: forward only — each model's score of a token is the rise of its mean response
+ *    cross-entropy (the drop in log-likelihood per response token) when the token's word (maximal
+ *    run of non-whitespace characters) is cut from the text as pruning would cut it; then as
+ *    gradient (D, threshold rule). Works with a teacher that can only be run forward.
+ */
+import type { Pretrained } from '../model/pretrained.js';
+import { Rng } from '../util/rng.js';
+import { flagCandidates, isProtectedToken, lowestK, minMax, normalisedDiff, type ThresholdRule } from './normalize.js';
+import { inputSaliency, sequenceLosses } from './saliency.js';
+import { candidateSpans, cutSpans, type ScoredToken, type Span } from './spans.js';
+import { sameSpans, transferScores } from './transfer.js';
+import { encodeUnit, type Unit, type UnitEncoding } from './units.js';
+
+export type MiningMethod = 'gradient' | 'random' | 'ppl' | 'occlusion';
+export const MINING_METHODS: readonly MiningMethod[] = ['gradient', 'random', 'ppl', 'occlusion'];
+
+export interface ScoreSettings {
+  method: MiningMethod;
+  rule: ThresholdRule;
+  /** Seed of the random baseline (mixed with the unit key). */
+  seed: number;
+  /** Forward batch size of the occlusion passes. */
+  batchSize: number;
+}
+
+export interface UnitScore {
+  text: string;
+  tokens: ScoredToken[];
+  student: number[] | null;
+  teacher: number[] | null;
+  diff: number[];
+  threshold: number;
+  candidates: number[];
+  spans: Span[];
+  loss: { student: number; teacher: number };
+  /** Time in model forward/backward passes, ms (both models). */
+  computeMs: number;
+}
+
+/** 32-bit FNV-1a of a string: per-unit seeds independent of processing order. */
+export function hashString(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+function carry(sEnc: UnitEncoding, tEnc: UnitEncoding, scores: readonly number[]): number[] {
+  if (sameSpans(sEnc.tokens, tEnc.tokens)) return [...scores];
+  return transferScores(tEnc.tokens, scores, sEnc.tokens, sEnc.text.length);
+}
+
+/** Texts of the unit with `text` (the scored part) replaced. */
+function withScoredText(prompt: string, response: string, unit: Unit, text: string): { prompt: string; response: string; unit: Unit } {
+  if (unit.level === 'instruction') return { prompt: text, response, unit };
+  const rest = response.slice(unit.segStart);
+  const shift = text.length - unit.segStart;
+  return { prompt, response: text + rest, unit: { level: 'response', segStart: text.length, segEnd: unit.segEnd + shift, last: unit.last } };
+}
+
+function occlusionDrops(p: Pretrained, prompt: string, response: string, unit: Unit, words: ReadonlyArray<{ start: number; end: number }>, text: string, batchSize: number): { drops: number[]; base: number } {
+  const seqs = [encodeUnit(p, prompt, response, unit)];
+  for (const w of words) {
+    const v = withScoredText(prompt, response, unit, cutSpans(text, [w]).text);
+    seqs.push(encodeUnit(p, v.prompt, v.response, v.unit));
+  }
+  const losses = sequenceLosses(p.model, seqs, batchSize);
+  return { drops: losses.slice(1).map((l) => l - losses[0]), base: losses[0] };
+}
+
+/** Scores one unit; see the module comment. `unitKey` seeds the random baseline. */
+export function scoreUnit(student: Pretrained, teacher: Pretrained, prompt: string, response: string, unit: Unit, settings: ScoreSettings, unitKey: string): UnitScore {
+  const sEnc = encodeUnit(student, prompt, response, unit);
+  const text = sEnc.text;
+  const tokens = sEnc.tokens;
+  const protectedMask = tokens.map((t) => isProtectedToken(t.text));
+  const finish = (r: Omit<UnitScore, 'spans' | 'text' | 'tokens'>): UnitScore => ({ text, tokens, ...r, spans: candidateSpans(text, tokens, r.candidates) });
+
+  if (settings.method === 'occlusion') {
+    const t0 = performance.now();
+    const words: Array<{ start: number; end: number }> = [];
+    for (const m of text.matchAll(/\S+/gu)) words.push({ start: m.index, end: m.index + m[0].length });
+    const s = occlusionDrops(student, prompt, response, unit, words, text, settings.batchSize);
+    const t = occlusionDrops(teacher, prompt, response, unit, words, text, settings.batchSize);
+    const computeMs = performance.now() - t0;
+    const onTokens = (d: number[]) => (words.length === 0 ? tokens.map(() => 0) : transferScores(words, d, tokens, text.length));
+    const n = normalisedDiff(onTokens(s.drops), onTokens(t.drops));
+    const f = flagCandidates(n.diff, protectedMask, settings.rule);
+    return finish({ student: n.student, teacher: n.teacher, diff: n.diff, ...f, loss: { student: s.base, teacher: t.base }, computeMs });
+  }
+
+  const tEnc = encodeUnit(teacher, prompt, response, unit);
+  const sRes = inputSaliency(student.model, sEnc.ids, sEnc.positions, sEnc.lossPositions, settings.method === 'ppl');
+  const tRes = inputSaliency(teacher.model, tEnc.ids, tEnc.positions, tEnc.lossPositions);
+  const computeMs = sRes.computeMs + tRes.computeMs;
+  const loss = { student: sRes.loss, teacher: tRes.loss };
+  const n = normalisedDiff(sRes.norms, carry(sEnc, tEnc, tRes.norms));
+  const grad = flagCandidates(n.diff, protectedMask, settings.rule);
+  switch (settings.method) {
+    case 'gradient':
+      return finish({ student: n.student, teacher: n.teacher, diff: n.diff, ...grad, loss, computeMs });
+    case 'random': {
+      const rng = new Rng(hashString(`${settings.seed}\u0000${unitKey}`));
+      const values = tokens.map(() => rng.next());
+      return finish({ student: null, teacher: null, diff: values, ...lowestK(values, protectedMask, grad.candidates.length), loss, computeMs });
+    }
+    case 'ppl': {
+      const raw = sRes.surprisal!;
+      const finite = raw.filter((x) => Number.isFinite(x));
+      const floor = finite.length > 0 ? Math.min(...finite) : 0;
+      const surprise = minMax(raw.map((x) => (Number.isFinite(x) ? x : floor)));
+      const diff = surprise.map((x) => 1 - x);
+      return finish({ student: surprise, teacher: null, diff, ...lowestK(diff, protectedMask, grad.candidates.length), loss, computeMs });
+    }
+  }
+}
