@@ -4,6 +4,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { LeafError } from '../errors.js';
 import { formatInspect, inspectModel } from './inspect.js';
+import { registerDistill } from './distill.js';
 import { registerEval } from './eval.js';
 import { registerGenerate } from './generate.js';
 import { registerMine } from './mine.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerGenerate(program);
   registerEval(program);
   registerMine(program);
+  registerDistill(program);
   return program;
 }
 

@@ -34,8 +34,11 @@ export class AdamW {
     }
   }
 
-  /** One update with learning rate `lr` from gradients `grads` (same names as the parameters). */
-  update(grads: Map<string, FArray>, lr: number): void {
+  /**
+   * One update with learning rate `lr` from gradients `grads` (same names as the parameters), each
+   * gradient multiplied by `gradScale` first (gradient clipping fused into the update; default 1).
+   */
+  update(grads: Map<string, FArray>, lr: number, gradScale = 1): void {
     this.step++;
     const b1 = this.beta1, b2 = this.beta2;
     const bc1 = 1 - Math.pow(b1, this.step), bc2 = 1 - Math.pow(b2, this.step);
@@ -45,23 +48,56 @@ export class AdamW {
     for (const [name, p] of this.params) {
       const g = grads.get(name);
       if (!g) continue;
-      const m = this.m.get(name)!, v = this.v.get(name)!;
-      for (let i = 0; i < p.length; i++) {
-        const gi = g[i];
-        if (decay !== 1) p[i] *= decay;
-        m[i] = b1 * m[i] + (1 - b1) * gi;
-        v[i] = b2 * v[i] + (1 - b2) * gi * gi;
-        p[i] -= (stepSize * m[i]) / (Math.sqrt(v[i]) / sqrtBc2 + this.eps);
-      }
+      adamwKernel(p, g, this.m.get(name)!, this.v.get(name)!, p.length, b1, b2, stepSize, decay, 1 / sqrtBc2, this.eps, gradScale);
     }
+  }
+}
+
+/**
+ * The element loop of {@link AdamW.update}, kept in its own small function so that V8 compiles one tight
+ * loop (a measured 2× over the loop written inside the method). Same arithmetic as torch.optim.AdamW:
+ * p ← p·(1 − lr·wd) − stepSize · m / (√v · (1/√bc2) + eps), in float64 arithmetic per element.
+ */
+function adamwKernel(
+  p: FArray, g: FArray, m: FArray, v: FArray, n: number,
+  b1: number, b2: number, stepSize: number, decay: number, invSqrtBc2: number, eps: number, gradScale: number,
+): void {
+  const c1 = 1 - b1, c2 = 1 - b2;
+  for (let i = 0; i < n; i++) {
+    const gi = g[i] * gradScale;
+    const mi = b1 * m[i] + c1 * gi;
+    const vi = b2 * v[i] + c2 * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = p[i] * decay - (stepSize * mi) / (Math.sqrt(vi) * invSqrtBc2 + eps);
   }
 }
 
 /** Global L2 norm of all gradients. */
 export function gradNorm(grads: Map<string, FArray>): number {
   let s = 0;
-  for (const g of grads.values()) for (let i = 0; i < g.length; i++) s += g[i] * g[i];
+  for (const g of grads.values()) s += sumSquares(g);
   return Math.sqrt(s);
+}
+
+/** Σ x² with four independent accumulators (the single-accumulator loop is bound by the add latency). */
+function sumSquares(x: FArray): number {
+  let a = 0, b = 0, c = 0, d = 0;
+  const n = x.length, n4 = n - (n % 4);
+  for (let i = 0; i < n4; i += 4) {
+    const x0 = x[i], x1 = x[i + 1], x2 = x[i + 2], x3 = x[i + 3];
+    a += x0 * x0;
+    b += x1 * x1;
+    c += x2 * x2;
+    d += x3 * x3;
+  }
+  for (let i = n4; i < n; i++) a += x[i] * x[i];
+  return a + b + c + d;
+}
+
+/** The factor clipGradNorm would scale the gradients by, for a global norm `norm` (1 when no clipping applies). */
+export function clipScale(norm: number, maxNorm: number): number {
+  return Number.isFinite(norm) && norm > maxNorm && maxNorm > 0 ? maxNorm / (norm + 1e-6) : 1;
 }
 
 /** Scales gradients so their global norm is at most maxNorm (as torch.nn.utils.clip_grad_norm_); returns the norm before clipping. */

@@ -1,0 +1,207 @@
+#!/usr/bin/python3
+"""PyTorch CPU peer of leaf's training benchmark line (bench/training.ts spawns it).
+
+One distillation optimizer step in plain torch (no transformers), float32, with the shapes of
+bench/training.ts: a SmolLM2-135M-shaped student and a SmolLM2-360M-shaped teacher (random weights,
+Llama layout: embedding, RMSNorm, RoPE rotate_half, grouped-query attention in eager math with a
+causal mask, SwiGLU, tied lm_head). One step, micro-batch 1:
+
+  online  teacher forward under no_grad → student forward → forward KL(p_T ‖ p_S) at temperature T
+          averaged over the response positions → backward → clip_grad_norm_(1.0) → AdamW.step()
+  cached  the same with the teacher replaced by precomputed top-K log-probabilities + remaining mass
+          (the K+1-outcome KL that leaf's teacher cache uses), computed once outside the timed region
+
+Logits are computed only for the response rows in both models (hidden states sliced before the
+lm_head), as leaf does. One warm-up step, then `reps` timed steps; prints one JSON object.
+
+Usage: torch_train_peer.py --config JSON --mode online|cached
+"""
+import argparse
+import json
+import math
+import os
+import resource
+import time
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see torch_peer.py: libgomp spin-waits fight OpenBLAS
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+
+def now_ms():
+    return time.perf_counter() * 1000.0
+
+
+def peak_mib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def cpu_ms():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return (r.ru_utime + r.ru_stime) * 1000.0
+
+
+def median(xs):
+    s = sorted(xs)
+    m = len(s) // 2
+    return s[m] if len(s) % 2 else (s[m - 1] + s[m]) / 2
+
+
+def rms_norm(x, w, eps):
+    var = x.pow(2).mean(-1, keepdim=True)
+    return w * (x * torch.rsqrt(var + eps))
+
+
+def rotate_half(x):
+    half = x.shape[-1] // 2
+    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+
+
+def repeat_kv(x, n_rep):
+    if n_rep == 1:
+        return x
+    b, kvh, s, d = x.shape
+    return x[:, :, None, :, :].expand(b, kvh, n_rep, s, d).reshape(b, kvh * n_rep, s, d)
+
+
+class Llama:
+    def __init__(self, c, seed):
+        g = torch.Generator().manual_seed(seed)
+        self.c = c
+        hid, inter, H, KVH, D, V = c["hidden"], c["intermediate"], c["heads"], c["kvHeads"], c["headDim"], c["vocab"]
+
+        def mat(*shape):
+            return torch.randn(*shape, generator=g).mul_(0.02)
+
+        self.embed = mat(V, hid)
+        self.layers = []
+        for _ in range(c["layers"]):
+            self.layers.append({
+                "ln1": torch.ones(hid), "wq": mat(H * D, hid), "wk": mat(KVH * D, hid), "wv": mat(KVH * D, hid),
+                "wo": mat(hid, H * D), "ln2": torch.ones(hid),
+                "wg": mat(inter, hid), "wu": mat(inter, hid), "wd": mat(hid, inter),
+            })
+        self.norm = torch.ones(hid)
+        self.inv_freq = 1.0 / (c["ropeTheta"] ** (torch.arange(0, D, 2, dtype=torch.int64).float() / D))
+
+    def parameters(self):
+        ps = [self.embed, self.norm]
+        for p in self.layers:
+            ps.extend(p.values())
+        return ps
+
+    def requires_grad_(self, on):
+        for p in self.parameters():
+            p.requires_grad_(on)
+
+    def forward(self, ids, rows):
+        c = self.c
+        H, KVH, D, eps = c["heads"], c["kvHeads"], c["headDim"], c["rmsNormEps"]
+        x = F.embedding(ids, self.embed)
+        B, T, _ = x.shape
+        pos = torch.arange(0, T, dtype=torch.float32)
+        freqs = pos[:, None] * self.inv_freq[None, :]
+        emb = torch.cat((freqs, freqs), dim=-1)
+        cos, sin = emb.cos(), emb.sin()
+        mask = torch.full((T, T), float("-inf")).triu(1)
+        scale = 1.0 / math.sqrt(D)
+        n_rep = H // KVH
+        for p in self.layers:
+            h = rms_norm(x, p["ln1"], eps)
+            q = F.linear(h, p["wq"]).view(B, T, H, D).transpose(1, 2)
+            k = F.linear(h, p["wk"]).view(B, T, KVH, D).transpose(1, 2)
+            v = F.linear(h, p["wv"]).view(B, T, KVH, D).transpose(1, 2)
+            q = q * cos + rotate_half(q) * sin
+            k = k * cos + rotate_half(k) * sin
+            k, v = repeat_kv(k, n_rep), repeat_kv(v, n_rep)
+            probs = torch.softmax(torch.matmul(q, k.transpose(2, 3)) * scale + mask, dim=-1)
+            a = torch.matmul(probs, v).transpose(1, 2).reshape(B, T, H * D)
+            x = x + F.linear(a, p["wo"])
+            h = rms_norm(x, p["ln2"], eps)
+            x = x + F.linear(F.silu(F.linear(h, p["wg"])) * F.linear(h, p["wu"]), p["wd"])
+        x = x.reshape(B * T, -1)[rows]
+        return F.linear(rms_norm(x, self.norm, eps), self.embed)
+
+
+def fkl_online(t_logits, s_logits, T):
+    p_t = F.softmax(t_logits / T, dim=-1)
+    log_p_t = F.log_softmax(t_logits / T, dim=-1)
+    log_p_s = F.log_softmax(s_logits / T, dim=-1)
+    return (p_t * (log_p_t - log_p_s)).sum(-1).mean() * T * T
+
+
+def fkl_cached(top_lp, top_ids, log_rest, s_logits, T):
+    log_p_s = F.log_softmax(s_logits / T, dim=-1)
+    ls_k = log_p_s.gather(1, top_ids)
+    s_rest = (1.0 - ls_k.exp().sum(-1)).clamp_min(1e-30)
+    rest = log_rest.exp()
+    kl = (top_lp.exp() * (top_lp - ls_k)).sum(-1) + rest * (log_rest - s_rest.log())
+    return kl.mean() * T * T
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--config", required=True)
+    ap.add_argument("--mode", choices=["online", "cached", "info"], required=True)
+    args = ap.parse_args()
+    cfg = json.loads(args.config)
+    torch.set_num_threads(int(cfg.get("threads", 2)))
+    if args.mode == "info":
+        print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads()}))
+        return
+    t0 = now_ms()
+    student = Llama(cfg["student"], cfg["seed"])
+    teacher = Llama(cfg["teacher"], cfg["seed"] + 1)
+    init_ms = now_ms() - t0
+    student.requires_grad_(True)
+    teacher.requires_grad_(False)
+    params = student.parameters()
+    opt = torch.optim.AdamW(params, lr=1e-5, weight_decay=0.0)
+    T = cfg["temperature"]
+    g = torch.Generator().manual_seed(cfg["seed"])
+    ids = torch.randint(1, cfg["student"]["vocab"], (1, cfg["seqLen"]), generator=g)
+    # Rows that predict response tokens: positions promptLen-1 .. seqLen-2.
+    rows = torch.arange(cfg["promptLen"] - 1, cfg["seqLen"] - 1)
+    cache = None
+    if args.mode == "cached":
+        with torch.no_grad():
+            lp = F.log_softmax(teacher.forward(ids, rows) / T, dim=-1)
+            top_lp, top_ids = lp.topk(cfg["topK"], dim=-1)
+            log_rest = torch.log((1.0 - top_lp.exp().sum(-1)).clamp_min(1e-30))
+        cache = (top_lp, top_ids, log_rest)
+        del teacher
+    box = {}
+
+    def step():
+        if cache is None:
+            with torch.no_grad():
+                t_logits = teacher.forward(ids, rows)
+            loss = fkl_online(t_logits, student.forward(ids, rows), T)
+        else:
+            loss = fkl_cached(cache[0], cache[1], cache[2], student.forward(ids, rows), T)
+        loss.backward()
+        box["gradNorm"] = float(torch.nn.utils.clip_grad_norm_(params, 1.0))
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        box["loss"] = loss.item()
+
+    t0 = now_ms()
+    step()
+    warm = now_ms() - t0
+    samples = []
+    for _ in range(cfg["reps"]):
+        t0 = now_ms()
+        step()
+        samples.append(now_ms() - t0)
+    tokens = cfg["seqLen"]
+    print(json.dumps({
+        "mode": args.mode, "torch": torch.__version__, "threads": torch.get_num_threads(),
+        "initMs": init_ms, "warmupMs": warm, "samplesMs": samples, "medianMs": median(samples), "minMs": min(samples),
+        "tokensPerSec": tokens / median(samples) * 1000.0, "loss": box["loss"], "gradNorm": box["gradNorm"],
+        "peakMiB": peak_mib(), "cpuMs": cpu_ms(),
+    }))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import type { WritableDtype } from '../io/safetensors-write.js';
+import type { KdLossKind } from '../training/kd-loss.js';
+import { distill, type DistillProgress } from '../training/trainer.js';
+import { intArg, numArg } from './args.js';
+import { progressBar } from './progress.js';
+
+interface DistillFlags {
+  student: string;
+  teacher?: string;
+  data: string;
+  counterfactuals?: string;
+  out: string;
+  loss: KdLossKind;
+  temperature: number;
+  jsdBeta: number;
+  cfWeight: number;
+  teacherLogits: 'online' | 'cache';
+  topK: number;
+  epochs: number;
+  lr: number;
+  batchSize: number;
+  microBatchSize: number;
+  warmup: number;
+  maxLength: number;
+  seed: number;
+  resume?: boolean;
+  evalEvery?: number;
+  evalData?: string;
+  weightDecay: number;
+  maxGradNorm: number;
+  saveEvery: number;
+  keepCheckpoints: number;
+  maxBadSteps: number;
+  saveDtype: WritableDtype;
+  strict?: boolean;
+}
+
+function choice<T extends string>(name: string, values: readonly T[]): (v: string) => T {
+  return (v) => {
+    if (!(values as readonly string[]).includes(v)) throw new InvalidArgumentError(`${name} must be one of ${values.join(', ')}`);
+    return v as T;
+  };
+}
+
+export function registerDistill(program: Command): void {
+  program
+    .command('distill')
+    .description('causal distillation (LeaF stage 2): train the student on original and counterfactual samples against the teacher')
+    .requiredOption('--student <dir>', 'student model folder (Hugging Face format)')
+    .option('--teacher <dir>', 'teacher model folder (same tokenizer); not needed for --loss ce')
+    .requiredOption('--data <file>', 'train.jsonl: { id, prompt, response }')
+    .option('--counterfactuals <file>', 'counterfactuals.jsonl from leaf mine (verified !== false are used)')
+    .requiredOption('--out <dir>', 'output folder (checkpoints, metrics.jsonl, model/)')
+    .option('--loss <kind>', 'fkl (forward KL, the reference) | rkl | jsd | ce (SFT on the reference response)', choice('--loss', ['fkl', 'rkl', 'jsd', 'ce'] as const), 'fkl')
+    .option('--temperature <T>', 'softmax temperature of the KD losses (loss × T²)', numArg('--temperature', Number.MIN_VALUE), 1)
+    .option('--jsd-beta <b>', 'β of JSD(β)', numArg('--jsd-beta', 0, 1), 0.5)
+    .option('--cf-weight <λ>', 'weight of each counterfactual sample (1 = the reference data mixing, 0 = plain KD)', numArg('--cf-weight', 0), 1)
+    .option('--teacher-logits <how>', 'online (teacher forward each step) | cache (top-K computed once)', choice('--teacher-logits', ['online', 'cache'] as const), 'online')
+    .option('--top-k <K>', 'teacher cache: log-probabilities kept per token', intArg('--top-k', 1), 64)
+    .option('--epochs <E>', 'epochs', intArg('--epochs', 1), 3)
+    .option('--lr <lr>', 'peak learning rate', numArg('--lr', 0), 1e-5)
+    .option('--batch-size <B>', 'samples per optimizer step', intArg('--batch-size', 1), 32)
+    .option('--micro-batch-size <b>', 'samples per forward/backward (gradient accumulation over B/b)', intArg('--micro-batch-size', 1), 2)
+    .option('--warmup <W>', 'linear warm-up steps before the cosine decay', intArg('--warmup', 0), 5)
+    .option('--max-length <L>', 'truncate samples to L tokens (counted and reported)', intArg('--max-length', 2), 4096)
+    .option('--seed <S>', 'seed of the data order', intArg('--seed', 0), 1234)
+    .option('--resume', 'continue the run in --out from its last checkpoint')
+    .option('--eval-every <N>', 'student cross-entropy on --eval-data every N steps (and at the end)', intArg('--eval-every', 1))
+    .option('--eval-data <file>', 'validation records (train.jsonl format)')
+    .option('--weight-decay <wd>', 'AdamW decoupled weight decay', numArg('--weight-decay', 0), 0)
+    .option('--max-grad-norm <n>', 'clip the global gradient norm (0 = off)', numArg('--max-grad-norm', 0), 1)
+    .option('--save-every <N>', 'checkpoint every N steps (0 = at the end of every epoch)', intArg('--save-every', 0), 0)
+    .option('--keep-checkpoints <n>', 'checkpoints kept', intArg('--keep-checkpoints', 1), 2)
+    .option('--max-bad-steps <n>', 'stop after n consecutive steps with a non-finite loss', intArg('--max-bad-steps', 1), 8)
+    .option('--save-dtype <dtype>', 'dtype of the final model/ folder', choice('--save-dtype', ['F32', 'BF16', 'F16'] as const), 'F32')
+    .option('--strict', 'stop at the first malformed input line instead of skipping it')
+    .action((f: DistillFlags) => {
+      let bar: ReturnType<typeof progressBar> | null = null;
+      let phase = '';
+      const onProgress = (p: DistillProgress) => {
+        if (p.phase !== phase) {
+          bar?.stop();
+          phase = p.phase;
+          bar = p.phase === 'teacher-cache' ? progressBar('teacher cache', []) : progressBar('distill', ['loss', 'tok_s']);
+          if (p.phase === 'teacher-cache') bar.start(p.total, p.done);
+          else bar.start(p.totalSteps, p.step - 1, { loss: '-', tok_s: '-' });
+        }
+        if (p.phase === 'teacher-cache') bar!.update(p.done);
+        else bar!.update(p.step, { loss: Number.isFinite(p.loss) ? p.loss.toFixed(4) : String(p.loss), tok_s: p.tokensPerSec.toFixed(0) });
+      };
+      try {
+        const s = distill({
+          student: f.student, teacher: f.teacher ?? null, data: f.data, counterfactuals: f.counterfactuals ?? null, out: f.out,
+          loss: f.loss, temperature: f.temperature, jsdBeta: f.jsdBeta, cfWeight: f.cfWeight, teacherLogits: f.teacherLogits, topK: f.topK,
+          epochs: f.epochs, lr: f.lr, batchSize: f.batchSize, microBatchSize: f.microBatchSize, warmup: f.warmup, maxLength: f.maxLength,
+          seed: f.seed, resume: f.resume === true, evalEvery: f.evalEvery, evalData: f.evalData ?? null, weightDecay: f.weightDecay,
+          maxGradNorm: f.maxGradNorm, saveEvery: f.saveEvery, keepCheckpoints: f.keepCheckpoints, maxBadSteps: f.maxBadSteps,
+          saveDtype: f.saveDtype, strict: f.strict === true, onProgress,
+        });
+        (bar as ReturnType<typeof progressBar> | null)?.stop();
+        const d = s.data.samples;
+        const fin = s.final;
+        process.stdout.write(
+          `distilled ${d.samples} samples (${d.originals} original, ${d.counterfactuals} counterfactual${d.truncated ? `, ${d.truncated} truncated` : ''}` +
+            `${d.dropped + s.data.inputIssues.length ? `, ${d.dropped + s.data.inputIssues.length} left out` : ''}) for ${s.steps} steps` +
+            `${s.resumedFrom !== null ? ` (resumed at step ${s.resumedFrom})` : ''}; ` +
+            `final loss ${fin ? fin.loss.toFixed(4) : '-'}${s.valLoss !== null ? `, val loss ${s.valLoss.toFixed(4)}` : ''}` +
+            `${s.skippedSteps ? `, ${s.skippedSteps} steps skipped (non-finite)` : ''}; ${s.tokensPerSec.toFixed(0)} tokens/s; model ${s.modelDir}\n`,
+        );
+      } finally {
+        (bar as ReturnType<typeof progressBar> | null)?.stop();
+      }
+    });
+}

@@ -1,0 +1,93 @@
+/**
+ * The distillation inputs, as agreed with the mining stage:
+ *
+ * - train.jsonl (leaf's mining format): `{ id, prompt, response, … }` — the user turn is `prompt`, the
+ *   supervised assistant turn is `response` (a record without a response cannot be distilled on and is
+ *   reported as a skipped line);
+ * - counterfactuals.jsonl (written by `leaf mine`): `{ id, source_id, prompt, response_prefix, response,
+ *   verified, level, … }` — the user turn is the (pruned) `prompt`, the assistant turn is
+ *   `response_prefix` (unsupervised context, null/empty at instruction level) followed by `response`
+ *   (supervised). Records with `verified: false` are left out (counted, not errors).
+ *
+ * Malformed lines are skipped with `FILE:LINE: reason` (or stop the run in strict mode), never dropped
+ * silently; see data/jsonl.ts.
+ */
+import { InvalidRecord, readJsonl, type JsonlIssue, type JsonObject } from '../data/jsonl.js';
+
+/** One training conversation before tokenization. */
+export interface DistillRecord {
+  id: string;
+  kind: 'original' | 'counterfactual';
+  /** The user turn. */
+  prompt: string;
+  /** Unsupervised start of the assistant turn ('' when none). */
+  responsePrefix: string;
+  /** The supervised assistant text. */
+  response: string;
+  /** Where it came from, for messages (`file:line`), when read from a file. */
+  where?: string;
+}
+
+/** What reading one input file produced. */
+export interface RecordsRead {
+  records: DistillRecord[];
+  issues: JsonlIssue[];
+  /** Counterfactuals with verified === false (left out by design). */
+  unverified: number;
+  lines: number;
+}
+
+function reqText(r: JsonObject, key: string, allowEmpty = false): string {
+  const v = r[key];
+  if (typeof v !== 'string') throw new InvalidRecord(`field '${key}' must be a string${v === undefined ? ' (missing)' : ''}`);
+  if (!allowEmpty && v.trim() === '') throw new InvalidRecord(`field '${key}' is empty`);
+  return v;
+}
+
+function reqId(r: JsonObject): string {
+  const v = r.id;
+  if (typeof v === 'string' && v !== '') return v;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  throw new InvalidRecord("field 'id' must be a non-empty string or a number");
+}
+
+/** Validates one train.jsonl record (prompt + response). */
+export function parseTrainRecord(r: JsonObject): DistillRecord {
+  const id = reqId(r);
+  const prompt = reqText(r, 'prompt');
+  if (r.response === undefined || r.response === null) throw new InvalidRecord("no 'response': distillation needs the reference response to train on");
+  const response = reqText(r, 'response');
+  return { id, kind: 'original', prompt, responsePrefix: '', response };
+}
+
+/** Validates one counterfactuals.jsonl record; returns null for verified === false. */
+export function parseCounterfactualRecord(r: JsonObject): DistillRecord | null {
+  const id = reqId(r);
+  const v = r.verified;
+  if (v !== undefined && v !== null && typeof v !== 'boolean') throw new InvalidRecord("field 'verified' must be true, false or null");
+  const prompt = reqText(r, 'prompt');
+  const response = reqText(r, 'response');
+  let responsePrefix = '';
+  if (r.response_prefix !== undefined && r.response_prefix !== null) responsePrefix = reqText(r, 'response_prefix', true);
+  if (v === false) return null;
+  return { id, kind: 'counterfactual', prompt, responsePrefix, response };
+}
+
+/** Reads train.jsonl-format records (also used for --eval-data). */
+export function readTrainRecords(file: string, strict: boolean): RecordsRead {
+  const res = readJsonl(file, { strict, validate: (r) => parseTrainRecord(r) });
+  res.records.forEach((rec, i) => (rec.where = `${file}:${res.lineNumbers[i]}`));
+  return { records: res.records, issues: res.issues, unverified: 0, lines: res.lines };
+}
+
+/** Reads counterfactuals.jsonl records, leaving out those with verified === false. */
+export function readCounterfactualRecords(file: string, strict: boolean): RecordsRead {
+  const res = readJsonl(file, { strict, validate: (r) => parseCounterfactualRecord(r) });
+  const records: DistillRecord[] = [];
+  let unverified = 0;
+  res.records.forEach((rec, i) => {
+    if (rec === null) unverified++;
+    else records.push({ ...rec, where: `${file}:${res.lineNumbers[i]}` });
+  });
+  return { records, issues: res.issues, unverified, lines: res.lines };
+}

@@ -1,0 +1,510 @@
+/**
+ * `distill(options)`: LeaF's stage 2 — train the student on the original samples and their
+ * counterfactuals against the teacher (or on the reference responses with plain cross-entropy), with
+ * AdamW, a cosine schedule with linear warm-up, gradient clipping, gradient accumulation over
+ * length-grouped micro-batches, atomic checkpoints and exact resume. Deterministic for a seed (given
+ * deterministic kernels): a run killed and resumed ends with the same weights as an uninterrupted one.
+ *
+ * Output folder:
+ *   run.json            the settings and the data the run was started with (checked on --resume)
+ *   metrics.jsonl       one line per optimizer step (metrics.ts)
+ *   checkpoints/        step-N/ checkpoints + latest.json (checkpoint.ts)
+ *   teacher-cache.*     with teacherLogits 'cache' (teacher-cache.ts)
+ *   model/              the final student (Hugging Face folder)
+ *   best/               the student with the lowest validation loss (with evalData)
+ *   summary.json        counts, settings, final metrics, timings
+ *
+ * The student model object is trained in place.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { JsonObject } from '../data/jsonl.js';
+import { InvalidRecord } from '../data/jsonl.js';
+import { LeafError } from '../errors.js';
+import { writeFileAtomicSync } from '../io/atomic.js';
+import type { WritableDtype } from '../io/safetensors-write.js';
+import type { Kernels } from '../kernels/types.js';
+import { zeroGrads } from '../model/backward.js';
+import type { CausalLM } from '../model/causal-lm.js';
+import { loadPretrained, sameTokenizer, type Pretrained } from '../model/pretrained.js';
+import { saveModel } from '../model/save.js';
+import { Rng } from '../util/rng.js';
+import { AdamW, clipScale, gradNorm } from './adamw.js';
+import { latestCheckpoint, loadCheckpoint, saveCheckpoint, type TrainerState } from './checkpoint.js';
+import { BatchKdLoss } from './kd-batch.js';
+import type { KdLossKind } from './kd-loss.js';
+import { MetricsLog, type StepMetrics } from './metrics.js';
+import { microStep, type TeacherSource } from './micro-step.js';
+import { planEpoch, stepsPerEpoch, type EpochPlan } from './plan.js';
+import {
+  parseCounterfactualRecord, parseTrainRecord, readCounterfactualRecords, readTrainRecords,
+  type DistillRecord, type RecordsRead,
+} from './records.js';
+import { buildSamples, tokenizerSide, type SampleStats, type TrainSample } from './samples.js';
+import { cosineWithWarmup } from './schedule.js';
+import { modelFingerprint, TeacherCache } from './teacher-cache.js';
+
+/** Records given directly (library use): objects in the train.jsonl / counterfactuals.jsonl formats. */
+export type RecordInput = string | readonly JsonObject[];
+
+export interface DistillOptions {
+  /** Student model folder, or a loaded model (trained in place; its `dir` provides the tokenizer files saved with checkpoints). */
+  student: string | Pretrained;
+  /** Teacher model folder or loaded model; not needed (and not loaded) for loss 'ce'. */
+  teacher?: string | Pretrained | null;
+  /** train.jsonl (or its records). */
+  data: RecordInput;
+  /** counterfactuals.jsonl from `leaf mine` (or its records); records with verified === false are left out. */
+  counterfactuals?: RecordInput | null;
+  out: string;
+  loss?: KdLossKind;
+  temperature?: number;
+  /** β of JSD(β) (default 0.5). */
+  jsdBeta?: number;
+  /** λ: the weight of each counterfactual sample (default 1, the reference's data mixing; 0 leaves them out). */
+  cfWeight?: number;
+  teacherLogits?: 'online' | 'cache';
+  /** K of the teacher cache (default 64). */
+  topK?: number;
+  epochs?: number;
+  lr?: number;
+  batchSize?: number;
+  microBatchSize?: number;
+  warmup?: number;
+  maxLength?: number;
+  seed?: number;
+  resume?: boolean;
+  /** Evaluate the student's cross-entropy on evalData every N steps (and at the end). */
+  evalEvery?: number;
+  evalData?: RecordInput | null;
+  weightDecay?: number;
+  adamBeta1?: number;
+  adamBeta2?: number;
+  adamEps?: number;
+  /** Clip the global gradient norm to this (default 1; 0 turns clipping off, as the reference). */
+  maxGradNorm?: number;
+  /** Checkpoint every N steps (default 0: at the end of every epoch only). */
+  saveEvery?: number;
+  /** Checkpoints kept (default 2). */
+  keepCheckpoints?: number;
+  /** Consecutive steps with a non-finite loss or gradient before the run stops (default 8). */
+  maxBadSteps?: number;
+  /** Dtype of the final model/ and best/ folders (default F32; checkpoints are always F32). */
+  saveDtype?: WritableDtype;
+  /** Stop at the first malformed input line or unusable record. */
+  strict?: boolean;
+  /** Kernels for models loaded from folders. */
+  kernels?: Kernels;
+  onProgress?: (p: DistillProgress) => void;
+  onWarning?: (message: string) => void;
+  /** Testing: stop, as if killed, right after this many optimizer steps of this call (nothing more is written). */
+  stopAfterSteps?: number;
+}
+
+export type DistillProgress =
+  | { phase: 'teacher-cache'; done: number; total: number }
+  | { phase: 'train'; step: number; totalSteps: number; epoch: number; loss: number; tokensPerSec: number; valLoss: number | null };
+
+export interface DistillSummary {
+  out: string;
+  /** The final student (null when stopped early by stopAfterSteps). */
+  modelDir: string | null;
+  bestDir: string | null;
+  checkpointDir: string | null;
+  steps: number;
+  totalSteps: number;
+  stepsPerEpoch: number;
+  epochs: number;
+  resumedFrom: number | null;
+  skippedSteps: number;
+  data: {
+    trainRecords: number;
+    counterfactualRecords: number;
+    unverifiedCounterfactuals: number;
+    /** `file:line: reason` of every skipped input line. */
+    inputIssues: string[];
+    samples: SampleStats;
+    eval: SampleStats | null;
+  };
+  teacherCache: 'reused' | 'built' | 'resumed' | null;
+  final: StepMetrics | null;
+  valLoss: number | null;
+  bestValLoss: number | null;
+  seconds: number;
+  tokensPerSec: number;
+  stopped: 'stop-after-steps' | null;
+  settings: Record<string, unknown>;
+}
+
+interface Resolved {
+  loss: KdLossKind;
+  temperature: number;
+  jsdBeta: number;
+  cfWeight: number;
+  teacherLogits: 'online' | 'cache';
+  topK: number;
+  epochs: number;
+  lr: number;
+  batchSize: number;
+  microBatchSize: number;
+  warmup: number;
+  maxLength: number;
+  seed: number;
+  evalEvery: number;
+  weightDecay: number;
+  adamBeta1: number;
+  adamBeta2: number;
+  adamEps: number;
+  maxGradNorm: number;
+  saveEvery: number;
+  keepCheckpoints: number;
+  maxBadSteps: number;
+  saveDtype: WritableDtype;
+}
+
+function check(cond: boolean, message: string): void {
+  if (!cond) throw new LeafError(message);
+}
+
+function resolveOptions(o: DistillOptions): Resolved {
+  const r: Resolved = {
+    loss: o.loss ?? 'fkl',
+    temperature: o.temperature ?? 1,
+    jsdBeta: o.jsdBeta ?? 0.5,
+    cfWeight: o.cfWeight ?? 1,
+    teacherLogits: o.teacherLogits ?? 'online',
+    topK: o.topK ?? 64,
+    epochs: o.epochs ?? 3,
+    lr: o.lr ?? 1e-5,
+    batchSize: o.batchSize ?? 32,
+    microBatchSize: o.microBatchSize ?? 2,
+    warmup: o.warmup ?? 5,
+    maxLength: o.maxLength ?? 4096,
+    seed: o.seed ?? 1234,
+    evalEvery: o.evalEvery ?? 0,
+    weightDecay: o.weightDecay ?? 0,
+    adamBeta1: o.adamBeta1 ?? 0.9,
+    adamBeta2: o.adamBeta2 ?? 0.999,
+    adamEps: o.adamEps ?? 1e-8,
+    maxGradNorm: o.maxGradNorm ?? 1,
+    saveEvery: o.saveEvery ?? 0,
+    keepCheckpoints: o.keepCheckpoints ?? 2,
+    maxBadSteps: o.maxBadSteps ?? 8,
+    saveDtype: o.saveDtype ?? 'F32',
+  };
+  check(['fkl', 'rkl', 'jsd', 'ce'].includes(r.loss), `--loss must be fkl, rkl, jsd or ce, got ${String(r.loss)}`);
+  check(r.teacherLogits === 'online' || r.teacherLogits === 'cache', `--teacher-logits must be online or cache, got ${String(r.teacherLogits)}`);
+  check(r.temperature > 0 && Number.isFinite(r.temperature), `--temperature must be > 0, got ${r.temperature}`);
+  check(r.cfWeight >= 0 && Number.isFinite(r.cfWeight), `--cf-weight must be ≥ 0, got ${r.cfWeight}`);
+  check(Number.isInteger(r.topK) && r.topK >= 1, `--top-k must be an integer ≥ 1, got ${r.topK}`);
+  check(Number.isInteger(r.epochs) && r.epochs >= 1, `--epochs must be an integer ≥ 1, got ${r.epochs}`);
+  check(r.lr >= 0 && Number.isFinite(r.lr), `--lr must be ≥ 0, got ${r.lr}`);
+  check(Number.isInteger(r.batchSize) && r.batchSize >= 1, `--batch-size must be an integer ≥ 1, got ${r.batchSize}`);
+  check(Number.isInteger(r.microBatchSize) && r.microBatchSize >= 1 && r.microBatchSize <= r.batchSize,
+    `--micro-batch-size must be an integer in [1, --batch-size ${r.batchSize}], got ${r.microBatchSize}`);
+  check(Number.isInteger(r.warmup) && r.warmup >= 0, `--warmup must be an integer ≥ 0, got ${r.warmup}`);
+  check(Number.isInteger(r.maxLength) && r.maxLength >= 2, `--max-length must be an integer ≥ 2, got ${r.maxLength}`);
+  check(Number.isInteger(r.seed), `--seed must be an integer, got ${r.seed}`);
+  check(Number.isInteger(r.evalEvery) && r.evalEvery >= 0, `--eval-every must be an integer ≥ 0, got ${r.evalEvery}`);
+  check(r.maxGradNorm >= 0, `max gradient norm must be ≥ 0, got ${r.maxGradNorm}`);
+  check(Number.isInteger(r.maxBadSteps) && r.maxBadSteps >= 1, `max bad steps must be an integer ≥ 1, got ${r.maxBadSteps}`);
+  return r;
+}
+
+function loadModelArg(x: string | Pretrained, what: string, kernels?: Kernels): Pretrained {
+  if (typeof x !== 'string') return x;
+  if (!fs.existsSync(x)) throw new LeafError(`--${what} ${x}: no such folder`);
+  return loadPretrained(x, { kernels });
+}
+
+function readRecords(input: RecordInput, kind: 'train' | 'counterfactual', strict: boolean): RecordsRead {
+  if (typeof input === 'string') {
+    if (!fs.existsSync(input)) throw new LeafError(`${input}: no such file`);
+    return kind === 'train' ? readTrainRecords(input, strict) : readCounterfactualRecords(input, strict);
+  }
+  const out: RecordsRead = { records: [], issues: [], unverified: 0, lines: input.length };
+  input.forEach((r, i) => {
+    const where = `${kind === 'train' ? 'data' : 'counterfactuals'}[${i}]`;
+    try {
+      const rec: DistillRecord | null = kind === 'train' ? parseTrainRecord(r) : parseCounterfactualRecord(r);
+      if (rec === null) out.unverified++;
+      else out.records.push({ ...rec, where });
+    } catch (e) {
+      if (!(e instanceof InvalidRecord)) throw e;
+      if (strict) throw new LeafError(`${where}: ${e.reason}`);
+      out.issues.push({ file: kind, line: i + 1, reason: e.reason });
+    }
+  });
+  return out;
+}
+
+function hashSamples(samples: readonly TrainSample[]): string {
+  const h = createHash('sha256');
+  for (const s of samples) h.update(`${s.kind}|${s.weight}|${s.responseStart}|${s.ids.join(',')}|${s.teacherIds?.join(',') ?? ''};`);
+  return h.digest('hex').slice(0, 16);
+}
+
+/** Writes a model folder atomically: a temporary folder renamed over `dir`. */
+function saveModelFolder(model: CausalLM, dir: string, companionsFrom: string, dtype: WritableDtype): void {
+  const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  saveModel(model, tmp, { dtype, companionsFrom });
+  const old = `${dir}.old-${process.pid}`;
+  if (fs.existsSync(dir)) fs.renameSync(dir, old);
+  fs.renameSync(tmp, dir);
+  fs.rmSync(old, { recursive: true, force: true });
+}
+
+/** Mean over samples of the token-mean cross-entropy of the reference responses (no gradients). */
+export function validationLoss(student: CausalLM, samples: readonly TrainSample[], microBatch: number, ce: BatchKdLoss): number {
+  if (samples.length === 0) return NaN;
+  const order = Array.from({ length: samples.length }, (_, i) => i).sort((a, b) => samples[b].ids.length - samples[a].ids.length || a - b);
+  let sum = 0;
+  for (let i = 0; i < order.length; i += microBatch) {
+    const r = microStep(student, samples, order.slice(i, i + microBatch), { kind: 'none' }, ce, null, 1);
+    for (const l of r.sampleLoss) sum += l;
+  }
+  return sum / samples.length;
+}
+
+function stopMessage(out: string, bad: number, firstBad: number, step: number, last: string | null): string {
+  return `training stopped at step ${step}: ${bad} consecutive steps had a non-finite loss or gradient (from step ${firstBad}); ` +
+    (last ? `the last good checkpoint is ${last}` : `no checkpoint had been written yet in ${out}`);
+}
+
+export function distill(o: DistillOptions): DistillSummary {
+  const started = performance.now();
+  const warn = o.onWarning ?? ((m: string) => process.stderr.write(`leaf: warning: ${m}\n`));
+  const s = resolveOptions(o);
+  const strict = o.strict === true;
+  const out = resolve(o.out);
+
+  // Models.
+  const student = loadModelArg(o.student, 'student', o.kernels);
+  const needsTeacher = s.loss !== 'ce';
+  if (!needsTeacher && o.teacher) warn('--teacher is not used with --loss ce (training on the reference responses)');
+  if (needsTeacher && !o.teacher) throw new LeafError(`--teacher is required for --loss ${s.loss} (or use --loss ce)`);
+  const teacher = needsTeacher ? loadModelArg(o.teacher!, 'teacher', o.kernels) : null;
+  const Vs = student.model.config.vocabSize;
+  if (teacher) {
+    if (!sameTokenizer(student.tokenizer, teacher.tokenizer)) {
+      throw new LeafError(`the teacher (${teacher.dir}) and the student (${student.dir}) have different tokenizers; leaf distils between models that share one (token-level KD needs the same vocabulary)`);
+    }
+    const Vt = teacher.model.config.vocabSize;
+    if (Vt < Vs) throw new LeafError(`the teacher's vocab_size (${Vt}) is smaller than the student's (${Vs}); cannot distil`);
+    if (Vt > Vs) warn(`the teacher's vocab_size (${Vt}) is larger than the student's (${Vs}): teacher logits are truncated to the student's ${Vs} entries (as the reference does)`);
+    if (teacher.model.floatType !== student.model.floatType) throw new LeafError('teacher and student must use the same float type');
+  }
+
+  // Data.
+  const train = readRecords(o.data, 'train', strict);
+  const cf = o.counterfactuals ? readRecords(o.counterfactuals, 'counterfactual', strict) : null;
+  const inputIssues = [...train.issues, ...(cf?.issues ?? [])].map((i) => `${i.file}:${i.line}: ${i.reason}`);
+  for (const m of inputIssues) warn(`skipped ${m}`);
+  if (cf && s.cfWeight === 0) warn('--cf-weight 0: the counterfactuals are left out (plain KD)');
+  const studentSide = tokenizerSide(student);
+  const teacherSide = teacher ? tokenizerSide(teacher) : null;
+  const { samples, stats } = buildSamples([...train.records, ...(cf?.records ?? [])], studentSide, teacherSide, { maxLength: s.maxLength, cfWeight: s.cfWeight, strict });
+  for (const m of stats.issues) warn(`left out ${m}`);
+  if (stats.truncated > 0) warn(`${stats.truncated} of ${stats.samples} samples were truncated to --max-length ${s.maxLength} tokens`);
+  if (samples.length === 0) throw new LeafError('no training samples (every record was skipped; see the warnings above)');
+  let evalSamples: TrainSample[] = [];
+  let evalStats: SampleStats | null = null;
+  if (o.evalData) {
+    const ev = readRecords(o.evalData, 'train', strict);
+    for (const i of ev.issues) warn(`skipped ${i.file}:${i.line}: ${i.reason}`);
+    const built = buildSamples(ev.records, studentSide, null, { maxLength: s.maxLength, cfWeight: 0, strict });
+    evalSamples = built.samples;
+    evalStats = built.stats;
+    if (evalSamples.length === 0) throw new LeafError('--eval-data has no usable record');
+  } else if (s.evalEvery > 0) {
+    throw new LeafError('--eval-every needs --eval-data');
+  }
+
+  // Settings (what must match on --resume).
+  const settings: Record<string, unknown> = {
+    ...s,
+    student: resolve(student.dir),
+    teacher: teacher ? resolve(teacher.dir) : null,
+    teacherWeights: teacher ? modelFingerprint(teacher.model).slice(0, 16) : null,
+    data: typeof o.data === 'string' ? resolve(o.data) : '<records>',
+    counterfactuals: o.counterfactuals ? (typeof o.counterfactuals === 'string' ? resolve(o.counterfactuals) : '<records>') : null,
+    samples: hashSamples(samples),
+    evalSamples: evalSamples.length ? hashSamples(evalSamples) : null,
+  };
+  for (const k of ['keepCheckpoints', 'saveDtype', 'saveEvery', 'maxBadSteps']) delete settings[k];
+  const settingsKey = createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
+  fs.mkdirSync(out, { recursive: true });
+  const runFile = join(out, 'run.json');
+  if (fs.existsSync(runFile)) {
+    if (!o.resume) throw new LeafError(`${out} already holds a distillation run (run.json); pass --resume to continue it, or choose another --out`);
+    const prev = (JSON.parse(fs.readFileSync(runFile, 'utf8')) as { settings?: Record<string, unknown> }).settings ?? {};
+    for (const k of new Set([...Object.keys(prev), ...Object.keys(settings)])) {
+      if (JSON.stringify(prev[k]) !== JSON.stringify(settings[k])) {
+        throw new LeafError(`--resume: ${out} was started with ${k} = ${JSON.stringify(prev[k])}, now ${JSON.stringify(settings[k])}; resume with the same settings and data`);
+      }
+    }
+  } else {
+    writeFileAtomicSync(runFile, JSON.stringify({ settings, samples: stats, eval: evalStats }, null, 2) + '\n');
+  }
+
+  // Teacher rows.
+  let source: TeacherSource = { kind: 'none' };
+  let cacheHow: DistillSummary['teacherCache'] = null;
+  let cache: TeacherCache | null = null;
+  if (teacher && s.teacherLogits === 'cache') {
+    cache = TeacherCache.openOrBuild(out, teacher.model, samples, {
+      k: s.topK, temperature: s.temperature, vocab: Vs, batchSize: s.microBatchSize,
+      onProgress: (done, total) => o.onProgress?.({ phase: 'teacher-cache', done, total }),
+    });
+    cacheHow = cache.built;
+    source = { kind: 'cache', cache };
+  } else if (teacher) {
+    source = { kind: 'online', model: teacher.model };
+  }
+
+  const model = student.model;
+  const lossFn = new BatchKdLoss(model.kernels, Vs, { kind: s.loss, temperature: s.temperature, beta: s.jsdBeta }, model.floatType);
+  const ceFn = new BatchKdLoss(model.kernels, Vs, { kind: 'ce' }, model.floatType);
+  const optimizer = new AdamW(model.params, { lr: s.lr, beta1: s.adamBeta1, beta2: s.adamBeta2, eps: s.adamEps, weightDecay: s.weightDecay });
+  const grads = zeroGrads(model);
+  const lengths = samples.map((x) => x.ids.length);
+  const perEpoch = stepsPerEpoch(samples.length, s.batchSize);
+  const totalSteps = perEpoch * s.epochs;
+  const ckptRoot = join(out, 'checkpoints');
+
+  // Start or resume.
+  const rng = new Rng(s.seed);
+  let state: TrainerState = {
+    version: 1, step: 0, epoch: 0, stepInEpoch: 0, epochRngState: rng.getState(), optimizerStep: 0,
+    skippedSteps: 0, consecutiveBad: 0, bestValLoss: null, settings: settingsKey,
+  };
+  let resumedFrom: number | null = null;
+  let lastCheckpoint: string | null = null;
+  if (o.resume) {
+    const found = latestCheckpoint(ckptRoot);
+    if (found) {
+      if (found.state.settings !== settingsKey) throw new LeafError(`--resume: ${found.dir} belongs to a run with other settings`);
+      state = loadCheckpoint(found.dir, model, optimizer);
+      resumedFrom = state.step;
+      lastCheckpoint = found.dir;
+    }
+  }
+  const metrics = MetricsLog.open(join(out, 'metrics.jsonl'), resumedFrom ?? (o.resume ? 0 : null));
+  const companions = student.dir;
+  let bestDir: string | null = state.bestValLoss !== null && fs.existsSync(join(out, 'best')) ? join(out, 'best') : null;
+  const checkpoint = (): void => {
+    lastCheckpoint = saveCheckpoint(ckptRoot, model, optimizer, state, { companionsFrom: companions, keep: s.keepCheckpoints });
+  };
+
+  let last: StepMetrics | null = null;
+  let lastVal: number | null = null;
+  let stepsThisCall = 0;
+  let tokensThisCall = 0;
+  let firstBad = 0;
+  const trainStart = performance.now();
+  try {
+    rng.setState(state.epochRngState);
+    let plan: EpochPlan | null = null;
+    while (state.step < totalSteps) {
+      if (!plan) plan = planEpoch(rng, lengths, s.batchSize, s.microBatchSize);
+      const stepPlan = plan[state.stepInEpoch];
+      const t0 = performance.now();
+      for (const g of grads.values()) g.fill(0);
+      const n = stepPlan.reduce((a, mb) => a + mb.length, 0);
+      let objective = 0, tokens = 0, responseTokens = 0;
+      let origSum = 0, origN = 0, cfSum = 0, cfN = 0;
+      let finite = true;
+      for (const mb of stepPlan) {
+        const r = microStep(model, samples, mb, source, lossFn, finite ? grads : null, 1 / n);
+        if (!Number.isFinite(r.objective)) finite = false;
+        objective += r.objective;
+        tokens += r.tokens;
+        responseTokens += r.responseTokens;
+        mb.forEach((idx, i) => {
+          if (samples[idx].kind === 'original') {
+            origSum += r.sampleLoss[i];
+            origN++;
+          } else {
+            cfSum += r.sampleLoss[i];
+            cfN++;
+          }
+        });
+      }
+      const lr = cosineWithWarmup(state.step, totalSteps, s.warmup, s.lr);
+      const norm = finite ? gradNorm(grads) : NaN;
+      const skipped = !finite || !Number.isFinite(norm);
+      if (skipped) {
+        if (state.consecutiveBad === 0) firstBad = state.step + 1;
+        state.consecutiveBad++;
+        state.skippedSteps++;
+      } else {
+        state.consecutiveBad = 0;
+        optimizer.update(grads, lr, s.maxGradNorm > 0 ? clipScale(norm, s.maxGradNorm) : 1);
+        state.optimizerStep = optimizer.step;
+      }
+      state.step++;
+      state.stepInEpoch++;
+      const epochNumber = state.epoch + 1;
+      if (state.stepInEpoch >= plan.length) {
+        state.epoch++;
+        state.stepInEpoch = 0;
+        state.epochRngState = rng.getState();
+        plan = null;
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      let valLoss: number | null = null;
+      const atEnd = state.step === totalSteps;
+      if (evalSamples.length > 0 && ((s.evalEvery > 0 && state.step % s.evalEvery === 0) || atEnd)) {
+        valLoss = validationLoss(model, evalSamples, s.microBatchSize, ceFn);
+        lastVal = valLoss;
+        if (Number.isFinite(valLoss) && (state.bestValLoss === null || valLoss < state.bestValLoss)) {
+          state.bestValLoss = valLoss;
+          saveModelFolder(model, join(out, 'best'), companions, s.saveDtype);
+          bestDir = join(out, 'best');
+        }
+      }
+      tokensThisCall += tokens;
+      last = {
+        step: state.step, epoch: epochNumber, loss: objective,
+        kd_original: origN ? origSum / origN : null, kd_counterfactual: cfN ? cfSum / cfN : null,
+        lr, grad_norm: norm, tokens_per_s: tokens / seconds, val_loss: valLoss, skipped,
+        tokens, response_tokens: responseTokens, samples: n, elapsed_s: (performance.now() - trainStart) / 1000,
+      };
+      metrics.append(last);
+      o.onProgress?.({ phase: 'train', step: state.step, totalSteps, epoch: epochNumber, loss: objective, tokensPerSec: tokens / seconds, valLoss });
+      if (state.consecutiveBad >= s.maxBadSteps) throw new LeafError(stopMessage(out, state.consecutiveBad, firstBad, state.step, lastCheckpoint));
+      stepsThisCall++;
+      if (o.stopAfterSteps !== undefined && stepsThisCall >= o.stopAfterSteps && !atEnd) {
+        return summaryOf(null, 'stop-after-steps');
+      }
+      const epochEnd = state.stepInEpoch === 0;
+      if (!atEnd && (epochEnd || (s.saveEvery > 0 && state.step % s.saveEvery === 0))) checkpoint();
+    }
+    if (!lastCheckpoint || !lastCheckpoint.endsWith(`step-${String(state.step).padStart(8, '0')}`)) checkpoint();
+    const modelDir = join(out, 'model');
+    saveModelFolder(model, modelDir, companions, s.saveDtype);
+    const summary = summaryOf(modelDir, null);
+    writeFileAtomicSync(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+    return summary;
+  } finally {
+    metrics.close();
+    cache?.close();
+  }
+
+  function summaryOf(modelDir: string | null, stopped: DistillSummary['stopped']): DistillSummary {
+    const trainSeconds = (performance.now() - trainStart) / 1000;
+    return {
+      out, modelDir, bestDir, checkpointDir: lastCheckpoint, steps: state.step, totalSteps, stepsPerEpoch: perEpoch, epochs: s.epochs,
+      resumedFrom, skippedSteps: state.skippedSteps,
+      data: {
+        trainRecords: train.records.length, counterfactualRecords: cf?.records.length ?? 0,
+        unverifiedCounterfactuals: cf?.unverified ?? 0, inputIssues, samples: stats, eval: evalStats,
+      },
+      teacherCache: cacheHow, final: last, valLoss: lastVal, bestValLoss: state.bestValLoss,
+      seconds: (performance.now() - started) / 1000, tokensPerSec: trainSeconds > 0 ? tokensThisCall / trainSeconds : 0,
+      stopped, settings,
+    };
+  }
+}
