@@ -21,6 +21,7 @@ import { runGemmProbe, type GemmResult } from './gemm-probe.js';
 import { MODEL_PHASES, runPhase, type ModelPhase, type PhaseResult } from './phases.js';
 import { runProfile, type ProfileTarget } from './profile.js';
 import { ensureTorch, runPeer } from './torch-peer.js';
+import { miningBenchLine } from './mining.js';
 
 interface PeerInfo {
   torch: string;
@@ -73,6 +74,7 @@ function parseArgs(argv: string[]): Args {
       case '--seq': a.seq = int(k, v); break;
       case '--reps': a.reps = int(k, v); break;
       case '--out': a.out = v; break;
+      case '--no-mining': break; // skips the mining line (read in main)
       case '--help': case '-h':
         process.stdout.write(
           'usage: node dist/bench/run.js [--profile [--profile-target=params|input]] [--no-torch] [--quick|--full]\n' +
@@ -291,6 +293,7 @@ async function main(): Promise<void> {
   }
   if (peerFailures.length) out.push(`PyTorch peer failures: ${peerFailures.join('; ')}`);
   process.stdout.write(out.join('\n') + '\n');
+  if (!process.argv.includes('--no-mining')) process.stdout.write(miningBenchLine(kernels.name, cfg.reduced, log) + '\n');
 
   const result = {
     date: new Date().toISOString(),

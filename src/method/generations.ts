@@ -50,10 +50,26 @@ export function cacheKey(model: Role, sourceId: string, prompt: string, prefix: 
   return JSON.stringify([model, sourceId, prompt, prefix, maxNewTokens]);
 }
 
-/** Token ids of the user turn (+ the assistant prefix) as the model is prompted to answer it. */
-export function answerPromptIds(p: Pretrained, prompt: string, prefix: string | null): number[] {
-  if (prefix === null || prefix === '') return encodePrompt(p, prompt, p.tokenizer.hasChatTemplate);
-  return p.tokenizer.encodePromptWithAssistantPrefix([{ role: 'user', content: prompt }], prefix).ids;
+/**
+ * Token ids of the user turn (+ the assistant prefix) as the model is prompted to answer it, and
+ * the ids of the prefix's own tokens (to decode the continuation in context).
+ */
+export function answerPrompt(p: Pretrained, prompt: string, prefix: string | null): { ids: number[]; prefixIds: number[] } {
+  if (prefix === null || prefix === '') return { ids: encodePrompt(p, prompt, p.tokenizer.hasChatTemplate), prefixIds: [] };
+  const enc = p.tokenizer.encodePromptWithAssistantPrefix([{ role: 'user', content: prompt }], prefix);
+  return { ids: enc.ids, prefixIds: enc.ids.slice(enc.prefixTokens.overlapping.start, enc.prefixTokens.overlapping.end) };
+}
+
+/**
+ * The text of new tokens that continue `prefixIds`: decoded after the prefix and cut after the
+ * prefix's own text, so that a space the tokenizer only writes between tokens is kept.
+ */
+export function decodeContinuation(p: Pretrained, prefixIds: readonly number[], tokens: readonly number[]): string {
+  const alone = p.tokenizer.decode(tokens, { skipSpecialTokens: true });
+  if (prefixIds.length === 0) return alone;
+  const pre = p.tokenizer.decode(prefixIds, { skipSpecialTokens: true });
+  const both = p.tokenizer.decode([...prefixIds, ...tokens], { skipSpecialTokens: true });
+  return both.startsWith(pre) ? both.slice(pre.length) : alone;
 }
 
 export class GenerationCache {
@@ -83,9 +99,9 @@ export class GenerationCache {
     });
     for (let i = 0; i < missing.length; i += batchSize) {
       const batch = missing.slice(i, i + batchSize);
-      const ids = batch.map((r) => answerPromptIds(p, r.prompt, r.prefix));
-      const res = generate(p.model, ids, { maxNewTokens: this.maxNewTokens, temperature: 0, eosTokenIds: p.eosTokenIds });
-      const texts = res.tokens.map((t) => p.tokenizer.decode(t, { skipSpecialTokens: true }));
+      const asks = batch.map((r) => answerPrompt(p, r.prompt, r.prefix));
+      const res = generate(p.model, asks.map((a) => a.ids), { maxNewTokens: this.maxNewTokens, temperature: 0, eosTokenIds: p.eosTokenIds });
+      const texts = res.tokens.map((t, j) => decodeContinuation(p, asks[j].prefixIds, t));
       const verdicts = await Promise.all(batch.map((r, j) => judgeResponse(r.problem, (r.prefix ?? '') + texts[j], pool)));
       batch.forEach((r, j) => {
         const v = verdicts[j];

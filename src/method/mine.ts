@@ -73,6 +73,8 @@ export interface MineOptions {
   /** Code sandbox workers. */
   workers?: number;
   allowNetwork?: boolean;
+  /** fsync every record (default true); false only flushes to the OS (survives a process kill, not a power cut). */
+  fsync?: boolean;
   onProgress?: (p: MineProgress) => void;
   onWarning?: (message: string) => void;
   /** Called after each record is appended (tests use it to interrupt a run). */
@@ -173,19 +175,6 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
   const maxNewTokens = options.maxNewTokens ?? 1024;
   const warn = (m: string) => options.onWarning?.(m);
 
-  const data = loadMiningData(options.data, {
-    ...(options.strict !== undefined ? { strict: options.strict } : {}),
-    ...(options.limit !== undefined ? { limit: options.limit } : {}),
-    ...(options.task !== undefined ? { task: options.task } : {}),
-    onIssue: (m) => warn(`skipped ${m}`),
-  });
-  if (data.problems.length === 0) throw new LeafError(`${options.data}: no problems to mine`);
-  const given = options.teacherOutputs !== undefined ? loadTeacherOutputs(options.teacherOutputs) : null;
-  if (given) {
-    const missing = data.problems.find((p) => !given.has(p.problem.id));
-    if (missing) throw new LeafError(`${options.teacherOutputs}: no teacher output for problem '${missing.problem.id}' (line ${missing.line} of ${options.data})`);
-  }
-
   mkdirSync(options.out, { recursive: true });
   const files = {
     scores: join(options.out, 'scores.jsonl'),
@@ -211,12 +200,26 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
     }
   }
 
+  const data = loadMiningData(options.data, {
+    ...(options.strict !== undefined ? { strict: options.strict } : {}),
+    ...(options.limit !== undefined ? { limit: options.limit } : {}),
+    ...(options.task !== undefined ? { task: options.task } : {}),
+    onIssue: (m) => warn(`skipped ${m}`),
+  });
+  if (data.problems.length === 0) throw new LeafError(`${options.data}: no problems to mine`);
+  const given = options.teacherOutputs !== undefined ? loadTeacherOutputs(options.teacherOutputs) : null;
+  if (given) {
+    const missing = data.problems.find((p) => !given.has(p.problem.id));
+    if (missing) throw new LeafError(`${options.teacherOutputs}: no teacher output for problem '${missing.problem.id}' (line ${missing.line} of ${options.data})`);
+  }
+
   const tLoad = performance.now();
   const { teacher, student } = loadModels(options);
   const loadMs = performance.now() - tLoad;
   const tokenizers = sameTokenizer(student.tokenizer, teacher.tokenizer) ? 'same' : 'different';
 
-  const open = <T>(f: string, resume: boolean) => RecordLog.open<T>(f, resume ? { resume: true } : { overwrite: true });
+  const fsync = options.fsync ?? true;
+  const open = <T>(f: string, resume: boolean) => RecordLog.open<T>(f, resume ? { resume: true, fsync } : { overwrite: true, fsync });
   const genLog = open<GenerationRecord>(files.generations, true);
   const scoresLog = open<ScoreRecord>(files.scores, options.resume === true);
   const cfLog = open<CounterfactualRecord>(files.counterfactuals, options.resume === true);
@@ -257,6 +260,16 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
   summary.counts.unscored_units = summary.unscored.length;
   const c = summary.counts;
   const timing = { gen: 0, score: 0, model: 0, verify: 0 };
+  let lastSnapshot = 0;
+  let unscoredWritten = summary.unscored.length;
+  /** summary.json as it stands: at the end, and as a snapshot at most once a second (and whenever a unit could not be scored, which a resume reads back). */
+  const snapshot = () => {
+    const now = performance.now();
+    if (now - lastSnapshot < 1000 && summary.unscored.length === unscoredWritten) return;
+    lastSnapshot = now;
+    unscoredWritten = summary.unscored.length;
+    writeSummary();
+  };
   const writeSummary = () => {
     summary.timings = {
       load_s: loadMs / 1000, selection_s: timing.gen / 1000, scoring_s: timing.score / 1000, scoring_model_s: timing.model / 1000,
@@ -312,7 +325,7 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
           await mineProblem(m, t);
         }
         processed++;
-        writeSummary();
+        snapshot();
         progress();
       }
     }

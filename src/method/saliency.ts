@@ -18,6 +18,8 @@ export interface SaliencyResult {
   surprisal: number[] | null;
   /** Time in the model's forward and backward, ms. */
   computeMs: number;
+  /** Of which the backward pass, ms. */
+  backwardMs: number;
 }
 
 /**
@@ -52,15 +54,17 @@ export function inputSaliency(model: CausalLM, ids: readonly number[], scored: r
   const targets = new Int32Array(rows.length).fill(-1);
   lossRows.forEach((r, i) => (targets[i] = input[r + 1]));
   const { loss } = meanCrossEntropy(model.kernels, logits, targets, V, true);
+  const t1 = performance.now();
   const dEmb = backward(model, out.tape!, logits, { inputGrad: true, paramGrads: null })!;
-  const computeMs = performance.now() - t0;
+  const t2 = performance.now();
+  const computeMs = t2 - t0, backwardMs = t2 - t1;
   const norms = scored.map((t) => {
     let s = 0;
     for (let j = t * hid, e = j + hid; j < e; j++) s += dEmb[j] * dEmb[j];
     return Math.sqrt(s);
   });
   if (!Number.isFinite(loss) || norms.some((x) => !Number.isFinite(x))) throw new LeafError(`saliency: the loss or its gradient is not finite (loss ${loss})`);
-  return { norms, loss, surprisal, computeMs };
+  return { norms, loss, surprisal, computeMs, backwardMs };
 }
 
 /**

@@ -43,6 +43,8 @@ export interface UnitScore {
   loss: { student: number; teacher: number };
   /** Time in model forward/backward passes, ms (both models). */
   computeMs: number;
+  /** Of which backward passes, ms. */
+  backwardMs: number;
 }
 
 /** 32-bit FNV-1a of a string: per-unit seeds independent of processing order. */
@@ -96,23 +98,24 @@ export function scoreUnit(student: Pretrained, teacher: Pretrained, prompt: stri
     const onTokens = (d: number[]) => (words.length === 0 ? tokens.map(() => 0) : transferScores(words, d, tokens, text.length));
     const n = normalisedDiff(onTokens(s.drops), onTokens(t.drops));
     const f = flagCandidates(n.diff, protectedMask, settings.rule);
-    return finish({ student: n.student, teacher: n.teacher, diff: n.diff, ...f, loss: { student: s.base, teacher: t.base }, computeMs });
+    return finish({ student: n.student, teacher: n.teacher, diff: n.diff, ...f, loss: { student: s.base, teacher: t.base }, computeMs, backwardMs: 0 });
   }
 
   const tEnc = encodeUnit(teacher, prompt, response, unit);
   const sRes = inputSaliency(student.model, sEnc.ids, sEnc.positions, sEnc.lossPositions, settings.method === 'ppl');
   const tRes = inputSaliency(teacher.model, tEnc.ids, tEnc.positions, tEnc.lossPositions);
   const computeMs = sRes.computeMs + tRes.computeMs;
+  const backwardMs = sRes.backwardMs + tRes.backwardMs;
   const loss = { student: sRes.loss, teacher: tRes.loss };
   const n = normalisedDiff(sRes.norms, carry(sEnc, tEnc, tRes.norms));
   const grad = flagCandidates(n.diff, protectedMask, settings.rule);
   switch (settings.method) {
     case 'gradient':
-      return finish({ student: n.student, teacher: n.teacher, diff: n.diff, ...grad, loss, computeMs });
+      return finish({ student: n.student, teacher: n.teacher, diff: n.diff, ...grad, loss, computeMs, backwardMs });
     case 'random': {
       const rng = new Rng(hashString(`${settings.seed}\u0000${unitKey}`));
       const values = tokens.map(() => rng.next());
-      return finish({ student: null, teacher: null, diff: values, ...lowestK(values, protectedMask, grad.candidates.length), loss, computeMs });
+      return finish({ student: null, teacher: null, diff: values, ...lowestK(values, protectedMask, grad.candidates.length), loss, computeMs, backwardMs });
     }
     case 'ppl': {
       const raw = sRes.surprisal!;
@@ -120,7 +123,7 @@ export function scoreUnit(student: Pretrained, teacher: Pretrained, prompt: stri
       const floor = finite.length > 0 ? Math.min(...finite) : 0;
       const surprise = minMax(raw.map((x) => (Number.isFinite(x) ? x : floor)));
       const diff = surprise.map((x) => 1 - x);
-      return finish({ student: surprise, teacher: null, diff, ...lowestK(diff, protectedMask, grad.candidates.length), loss, computeMs });
+      return finish({ student: surprise, teacher: null, diff, ...lowestK(diff, protectedMask, grad.candidates.length), loss, computeMs, backwardMs });
     }
   }
 }

@@ -1,0 +1,268 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { generate } from '../../src/model/generate.js';
+import { loadPretrained, type Pretrained } from '../../src/model/pretrained.js';
+import { generateText } from '../../src/model/text-generation.js';
+import { minMax, quantileThreshold } from '../../src/method/normalize.js';
+import { inputSaliency } from '../../src/method/saliency.js';
+import { encodeUnit } from '../../src/method/units.js';
+import { repoRoot } from '../helpers/paths.js';
+import { dataLines, GIVEN_RESPONSE, makeMiningFixture, PROBLEMS, STUDENT, withoutWord, type MiningFixture } from '../helpers/mining-fixture.js';
+
+const cli = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+function leaf(...args: string[]) {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+const readJsonl = (f: string) => readFileSync(f, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, any>);
+const SELECTED = ['p1', 'p2', 'p5'];
+const expectVerified = (id: string, cut: number) => (id === 'p1' ? true : id === 'p2' ? false : cut === 0);
+
+describe('leaf mine end to end on tiny trained models', () => {
+  let dir = '';
+  let fx: MiningFixture;
+  let student: Pretrained, teacher: Pretrained;
+  const base = (out: string, ...extra: string[]) => ['mine', '--teacher', fx.teacher, '--student', fx.student, '--data', fx.data, '--out', join(dir, out), '--max-new-tokens', '12', '--batch-size', '3', ...extra];
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'leaf-mine-'));
+    fx = makeMiningFixture(dir);
+    student = loadPretrained(fx.student);
+    teacher = loadPretrained(fx.teacher);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('instruction level, gradient: selection, scores, pruned prompts, verification, summary', () => {
+    const r = leaf(...base('instr'));
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^5 problems, 3 selected .* 3 counterfactuals \(\d verified, \d rejected\)/);
+    // Malformed lines: reported with their line numbers, skipped, counted.
+    assert.match(r.err, /warning: skipped .*train\.jsonl:3: field 'prompt' must be a string/);
+    assert.match(r.err, /warning: skipped .*train\.jsonl:6: invalid JSON/);
+    const out = join(dir, 'instr');
+
+    // Selection generations: what the models were trained to say, judged.
+    const gens = readJsonl(join(out, 'generations.jsonl'));
+    for (const p of PROBLEMS) {
+      const s = gens.find((g) => g.model === 'student' && g.stage === 'select' && g.source_id === p.id)!;
+      const t = gens.find((g) => g.model === 'teacher' && g.stage === 'select' && g.source_id === p.id)!;
+      assert.equal(s.response, `So the answer is ${STUDENT[p.prompt]}.`);
+      assert.equal(t.response, 'So the answer is 7.');
+      assert.equal(s.correct, String(STUDENT[p.prompt]) === String(p.answer));
+      assert.equal(t.correct, String(p.answer) === '7');
+    }
+
+    // Scores: one record per selected problem; gradient scores recomputed here from the models.
+    const scores = readJsonl(join(out, 'scores.jsonl'));
+    assert.deepEqual(scores.map((s) => s.source_id), SELECTED);
+    for (const s of scores) {
+      const p = PROBLEMS.find((x) => x.id === s.source_id)!;
+      const response = p.response ?? 'So the answer is 7.';
+      assert.equal(s.id, `${p.id}/instruction/gradient`);
+      assert.equal(s.level, 'instruction');
+      assert.equal(s.segment, null);
+      assert.equal(s.text, p.prompt);
+      assert.deepEqual(s.tokens.map((t: any) => t.text), p.prompt.split(' '));
+      for (const t of s.tokens) assert.equal(p.prompt.slice(t.start, t.end), t.text);
+      const se = encodeUnit(student, p.prompt, response, { level: 'instruction' });
+      const te = encodeUnit(teacher, p.prompt, response, { level: 'instruction' });
+      const sr = inputSaliency(student.model, se.ids, se.positions, se.lossPositions);
+      const tr = inputSaliency(teacher.model, te.ids, te.positions, te.lossPositions);
+      const gS = minMax(sr.norms), gT = minMax(tr.norms);
+      const D = minMax(gT.map((x, i) => x - gS[i]));
+      const near = (a: number[], b: number[]) => a.forEach((x, i) => assert.ok(Math.abs(x - b[i]) < 1e-5, `${p.id}: ${a} vs ${b}`));
+      near(s.student, gS);
+      near(s.teacher, gT);
+      near(s.diff, D);
+      assert.ok(Math.abs(s.loss.student - sr.loss) < 1e-5 && Math.abs(s.loss.teacher - tr.loss) < 1e-5);
+      assert.equal(s.threshold, quantileThreshold(s.diff, 0.1));
+      assert.deepEqual(s.candidates, s.diff.map((d: number, i: number) => (d <= s.threshold ? i : -1)).filter((i: number) => i >= 0));
+      assert.equal(s.candidates.length, 1, 'three tokens, q = 0.1: one candidate');
+      const c = s.candidates[0];
+      assert.deepEqual(s.spans, [{ start: s.tokens[c].start, end: s.tokens[c].end, text: s.tokens[c].text, tokens: [c, c + 1] }]);
+    }
+
+    // Counterfactuals: the prompt without the flagged word; verified exactly when both models are right on it.
+    const cfs = readJsonl(join(out, 'counterfactuals.jsonl'));
+    assert.deepEqual(cfs.map((x) => x.source_id), SELECTED);
+    for (const cf of cfs) {
+      const p = PROBLEMS.find((x) => x.id === cf.source_id)!;
+      const c = scores.find((s) => s.source_id === p.id)!.candidates[0];
+      assert.equal(cf.id, `${p.id}/instruction/gradient/span-0`);
+      assert.equal(cf.prompt, withoutWord(p.prompt, c));
+      assert.equal(cf.original_prompt, p.prompt);
+      assert.equal(cf.response_prefix, null);
+      assert.equal(cf.response, p.response ?? 'So the answer is 7.'); // the given response, else the teacher's
+      assert.equal(cf.pruning, 'span');
+      assert.equal(cf.answer, p.answer);
+      let rebuilt = p.prompt;
+      for (const x of [...cf.removed].reverse()) rebuilt = rebuilt.slice(0, x.start) + rebuilt.slice(x.end);
+      assert.equal(rebuilt, cf.prompt);
+      assert.equal(cf.verified, expectVerified(p.id, c), `${p.id} with word ${c} cut`);
+      // The recorded answers are the models' greedy answers to the pruned prompt.
+      const [sa] = generateText(student, [cf.prompt], { chat: true, maxNewTokens: 12 });
+      const [ta] = generateText(teacher, [cf.prompt], { chat: true, maxNewTokens: 12 });
+      assert.equal(cf.student.response, sa.text);
+      assert.equal(cf.teacher.response, ta.text);
+      assert.equal(cf.verified, cf.student.correct && cf.teacher.correct);
+    }
+
+    const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    assert.equal(s.complete, true);
+    assert.deepEqual(
+      { ...s.counts, resumed_problems: undefined },
+      {
+        lines: 7, problems: 5, skipped_lines: 2, resumed_problems: undefined, student_wrong: 4, teacher_right: 3, selected: 3, scored_units: 3,
+        unscored_units: 0, candidates: 3, spans: 3, counterfactuals: 3, empty_after_pruning: 0,
+        verified: cfs.filter((x) => x.verified).length, rejected: cfs.filter((x) => !x.verified).length, unverified: 0,
+      },
+    );
+    assert.equal(s.skipped.length, 2);
+    assert.equal(s.tokenizers, 'same');
+    assert.deepEqual(s.generated, { student: 5 + 3, teacher: 5 + 3 });
+
+    // A rerun (--overwrite) decodes nothing again and writes the same files.
+    const again = leaf(...base('instr', '--overwrite'));
+    assert.equal(again.code, 0, again.err);
+    const s2 = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    assert.deepEqual(s2.generated, { student: 0, teacher: 0 });
+    assert.deepEqual(readJsonl(join(out, 'generations.jsonl')), gens);
+    assert.deepEqual(readJsonl(join(out, 'counterfactuals.jsonl')), cfs);
+    // Without --resume / --overwrite an existing output is refused in one line.
+    const refused = leaf(...base('instr'));
+    assert.equal(refused.code, 1);
+    assert.match(refused.err, /^leaf: .*scores\.jsonl: output file already exists and is not empty; pass --resume/);
+  });
+
+  it('response level: the pruned earlier segment is the assistant prefix, the rest the supervised continuation', () => {
+    const r = leaf(...base('resp', '--level', 'response', '--segments', '2'));
+    assert.equal(r.code, 0, r.err);
+    const out = join(dir, 'resp');
+    const scores = readJsonl(join(out, 'scores.jsonl'));
+    assert.deepEqual(scores.map((s) => [s.source_id, s.segment]), SELECTED.map((id) => [id, 2]));
+    const p1 = scores[0];
+    // "We add.\nSo the answer is 7." — 9 tokens; the boundary after "We add." (3 before) is the nearest to 4.5.
+    assert.equal(p1.text, 'We add.');
+    assert.equal(p1.id, 'p1/response/gradient/segment-2');
+    assert.deepEqual(p1.tokens.map((t: any) => t.text), ['We', 'add', '.']);
+    // Recomputed: the loss is on segment 2 only, the scores on the tokens before it.
+    const seg = { level: 'response' as const, segStart: 7, segEnd: GIVEN_RESPONSE.length, last: true };
+    const se = encodeUnit(student, 'alpha beta gamma', GIVEN_RESPONSE, seg);
+    const sr = inputSaliency(student.model, se.ids, se.positions, se.lossPositions);
+    minMax(sr.norms).forEach((x, i) => assert.ok(Math.abs(x - p1.student[i]) < 1e-5));
+    const cfs = readJsonl(join(out, 'counterfactuals.jsonl'));
+    assert.equal(cfs.length, scores.reduce((a, s) => a + s.spans.length, 0));
+    for (const cf of cfs) {
+      const sc = scores.find((s) => s.source_id === cf.source_id)!;
+      const p = PROBLEMS.find((x) => x.id === cf.source_id)!;
+      const response = p.response ?? 'So the answer is 7.';
+      assert.equal(cf.level, 'response');
+      assert.equal(cf.segment, 2);
+      assert.equal(cf.prompt, p.prompt);
+      assert.equal(cf.original_prompt, p.prompt);
+      assert.equal(cf.response, response.slice(sc.text.length));
+      let rebuilt = sc.text;
+      for (const x of [...cf.removed].reverse()) rebuilt = rebuilt.slice(0, x.start) + rebuilt.slice(x.end);
+      assert.equal(cf.response_prefix, rebuilt);
+      assert.notEqual(cf.response_prefix, sc.text);
+      // Verification: each model continues the pruned prefix; the judge reads prefix + continuation.
+      for (const [who, m] of [['student', student], ['teacher', teacher]] as const) {
+        const ids = m.tokenizer.encodePromptWithAssistantPrefix([{ role: 'user', content: p.prompt }], cf.response_prefix).ids;
+        const toks = generate(m.model, [ids], { maxNewTokens: 12, eosTokenIds: m.eosTokenIds }).tokens[0];
+        const text = m.tokenizer.decode(toks, { skipSpecialTokens: true }).trim();
+        assert.equal(cf[who].response.trim(), text);
+      }
+      assert.equal(cf.verified, cf.student.correct && cf.teacher.correct);
+    }
+  });
+
+  it('random, ppl and occlusion baselines; collective pruning; --no-verify', () => {
+    const grad = readJsonl(join(dir, 'instr', 'scores.jsonl'));
+    for (const method of ['random', 'ppl', 'occlusion']) {
+      const r = leaf(...base(method, '--method', method, '--no-verify', '--pruning', 'collective'));
+      assert.equal(r.code, 0, r.err);
+      const scores = readJsonl(join(dir, method, 'scores.jsonl'));
+      const cfs = readJsonl(join(dir, method, 'counterfactuals.jsonl'));
+      assert.deepEqual(scores.map((s) => s.source_id), SELECTED);
+      for (const s of scores) {
+        const g = grad.find((x) => x.source_id === s.source_id)!;
+        assert.equal(s.method, method);
+        assert.deepEqual(s.tokens, g.tokens);
+        if (method !== 'occlusion') assert.equal(s.candidates.length, g.candidates.length, 'same budget as gradient');
+        if (method === 'random') {
+          assert.equal(s.student, null);
+          assert.ok(s.diff.every((x: number) => x >= 0 && x < 1));
+          assert.equal(s.candidates[0], s.diff.indexOf(Math.min(...s.diff)));
+        }
+        if (method === 'ppl') {
+          assert.equal(s.teacher, null);
+          s.diff.forEach((x: number, i: number) => assert.ok(Math.abs(x - (1 - s.student[i])) < 1e-12));
+          assert.equal(s.candidates[0], s.student.indexOf(Math.max(...s.student)));
+        }
+        if (method === 'occlusion') {
+          // Forward only: the teacher's score of a word = the rise of its response loss when the word is cut.
+          const p = PROBLEMS.find((x) => x.id === s.source_id)!;
+          const response = p.response ?? 'So the answer is 7.';
+          const lossWithout = (i: number) => {
+            const e = encodeUnit(teacher, withoutWord(p.prompt, i), response, { level: 'instruction' });
+            return inputSaliency(teacher.model, e.ids, e.positions, e.lossPositions).loss;
+          };
+          const drops = [0, 1, 2].map((i) => lossWithout(i) - s.loss.teacher);
+          // Float32 losses (batched vs one at a time) differ by ~1e-7; normalised by the drops' range.
+          const tol = Math.max(1e-5, 4e-6 / (Math.max(...drops) - Math.min(...drops)));
+          minMax(drops).forEach((x, i) => assert.ok(Math.abs(x - s.teacher[i]) < tol, `${s.source_id}: ${drops} vs ${s.teacher}`));
+        }
+      }
+      for (const cf of cfs) {
+        assert.equal(cf.pruning, 'collective');
+        assert.equal(cf.id, `${cf.source_id}/instruction/${method}/collective`);
+        assert.equal(cf.verified, null);
+        assert.equal(cf.student, null);
+      }
+      const sum = JSON.parse(readFileSync(join(dir, method, 'summary.json'), 'utf8'));
+      assert.equal(sum.counts.unverified, cfs.length);
+      assert.equal(sum.generated.student, 5); // selection only
+    }
+    // The random baseline is seeded: the same seed gives the same draws.
+    const again = leaf(...base('random2', '--method', 'random', '--no-verify'));
+    assert.equal(again.code, 0, again.err);
+    assert.deepEqual(readJsonl(join(dir, 'random2', 'scores.jsonl')).map((s) => s.diff), readJsonl(join(dir, 'random', 'scores.jsonl')).map((s) => s.diff));
+  });
+
+  it('--teacher-outputs replaces the teacher in selection', () => {
+    const given = join(dir, 'teacher-outputs.jsonl');
+    // The teacher "says" 3 on p2: p2 is no longer selected.
+    writeFileSync(given, PROBLEMS.map((p) => JSON.stringify({ id: p.id, response: p.id === 'p2' ? 'So the answer is 3.' : 'So the answer is 7.' })).join('\n') + '\n');
+    const r = leaf(...base('given', '--teacher-outputs', given, '--no-verify'));
+    assert.equal(r.code, 0, r.err);
+    const gens = readJsonl(join(dir, 'given', 'generations.jsonl'));
+    assert.ok(gens.every((g) => g.model === 'student'));
+    assert.deepEqual(readJsonl(join(dir, 'given', 'scores.jsonl')).map((s) => s.source_id), ['p1', 'p5']);
+    const missing = join(dir, 'teacher-outputs-missing.jsonl');
+    writeFileSync(missing, JSON.stringify({ id: 'p1', response: 'x' }) + '\n');
+    const m = leaf(...base('given2', '--teacher-outputs', missing));
+    assert.equal(m.code, 1);
+    assert.match(m.err.trim().split('\n').pop()!, /^leaf: .*teacher-outputs-missing\.jsonl: no teacher output for problem 'p2' \(line 2 of /);
+  });
+
+  it('--strict stops at the first malformed line; bad flags are one-line errors', () => {
+    const s = leaf(...base('strict', '--strict'));
+    assert.equal(s.code, 1);
+    assert.match(s.err, /^leaf: .*train\.jsonl:3: field 'prompt' must be a string, got a number\n$/);
+    const both = leaf(...base('both', '--threshold', '0.1', '--threshold-abs', '0.2'));
+    assert.equal(both.code, 1);
+    assert.match(both.err, /^leaf: give --threshold q or --threshold-abs τ, not both\n$/);
+    const seg = leaf(...base('seg', '--segments', '3'));
+    assert.equal(seg.code, 1);
+    assert.match(seg.err, /^leaf: --segments needs --level response\n$/);
+    const noModel = leaf('mine', '--teacher', join(dir, 'nope'), '--student', fx.student, '--data', fx.data, '--out', join(dir, 'nomodel'));
+    assert.equal(noModel.code, 1);
+    const errors = noModel.err.trim().split('\n').filter((l) => !l.startsWith('leaf: warning: '));
+    assert.equal(errors.length, 1);
+    assert.match(errors[0], /^leaf: .*nope.*: /);
+    assert.ok(dataLines().length === 7);
+  });
+});
