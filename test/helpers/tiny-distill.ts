@@ -23,6 +23,8 @@ export interface TinyModelSpec {
   seed?: number;
   std?: number;
   tokenizer?: string;
+  /** Tied input/output embeddings (default true). */
+  tied?: boolean;
 }
 
 /** Writes a random tiny Qwen2 model folder (config, weights, tokenizer files) and returns its path. */
@@ -34,7 +36,7 @@ export function writeTinyModel(dir: string, spec: TinyModelSpec = {}): string {
   const config = parseConfig({
     architectures: ['Qwen2ForCausalLM'], model_type: 'qwen2', vocab_size: spec.vocab ?? 400, hidden_size: hidden,
     intermediate_size: 2 * hidden, num_hidden_layers: spec.layers ?? 1, num_attention_heads: 4, num_key_value_heads: 2,
-    rope_theta: 10000, max_position_embeddings: 4096, tie_word_embeddings: true, rms_norm_eps: 1e-6,
+    rope_theta: 10000, max_position_embeddings: 4096, tie_word_embeddings: spec.tied ?? true, rms_norm_eps: 1e-6,
   });
   saveModel(randomModel(config, getKernels(), Float32Array, { seed: spec.seed ?? 1, std: spec.std ?? 0.1 }), dir, { companionsFrom: dir });
   return dir;
