@@ -48,7 +48,7 @@ export class AdamW {
     for (const [name, p] of this.params) {
       const g = grads.get(name);
       if (!g) continue;
-      adamwKernel(p, g, this.m.get(name)!, this.v.get(name)!, p.length, b1, b2, stepSize, decay, 1 / sqrtBc2, this.eps, gradScale);
+      adamwKernel(p, g, this.m.get(name)!, this.v.get(name)!, p.length, b1, b2, stepSize, decay, sqrtBc2, this.eps, gradScale);
     }
   }
 }
@@ -56,11 +56,11 @@ export class AdamW {
 /**
  * The element loop of {@link AdamW.update}, kept in its own small function so that V8 compiles one tight
  * loop (a measured 2× over the loop written inside the method). Same arithmetic as torch.optim.AdamW:
- * p ← p·(1 − lr·wd) − stepSize · m / (√v · (1/√bc2) + eps), in float64 arithmetic per element.
+ * p ← p·(1 − lr·wd) − stepSize · m / (√v / √bc2 + eps), in float64 arithmetic per element.
  */
 function adamwKernel(
   p: FArray, g: FArray, m: FArray, v: FArray, n: number,
-  b1: number, b2: number, stepSize: number, decay: number, invSqrtBc2: number, eps: number, gradScale: number,
+  b1: number, b2: number, stepSize: number, decay: number, sqrtBc2: number, eps: number, gradScale: number,
 ): void {
   const c1 = 1 - b1, c2 = 1 - b2;
   for (let i = 0; i < n; i++) {
@@ -69,7 +69,9 @@ function adamwKernel(
     const vi = b2 * v[i] + c2 * gi * gi;
     m[i] = mi;
     v[i] = vi;
-    p[i] = p[i] * decay - (stepSize * mi) / (Math.sqrt(vi) * invSqrtBc2 + eps);
+    // Read m and v back from their arrays: with float32 state the update uses the stored (rounded) moments,
+    // exactly as the element-wise torch.optim.AdamW does.
+    p[i] = p[i] * decay - (stepSize * m[i]) / (Math.sqrt(v[i]) / sqrtBc2 + eps);
   }
 }
 
