@@ -12,8 +12,8 @@ const pct = (x: number) => (100 * x).toFixed(1);
 export function formatDemoSummary(s: DemoSummary): string {
   const acc = table(
     `Test accuracy (${s.recipe.testProblems} held-out problems, 1–3 distractors each), mean ± std over ${s.seeds.length} seed(s)`,
-    ['model', 'accuracy %', 'per seed %', 'folded'],
-    s.accuracy.map((r) => [r.model, r.stats.n > 1 ? `${pct(r.stats.mean)} ± ${pct(r.stats.std)}` : pct(r.stats.mean), r.values.map(pct).join(' / '), String(r.folded)]),
+    ['model', 'test %', 'per seed %', 'validation %', 'folded'],
+    s.accuracy.map((r) => [r.model, r.stats.n > 1 ? `${pct(r.stats.mean)} ± ${pct(r.stats.std)}` : pct(r.stats.mean), r.values.map(pct).join(' / '), pct(r.validation), String(r.folded)]),
   );
   const det = table(
     `Detection of distractor tokens (token level vs ground truth, q = ${s.recipe.mining.threshold}, same budget)`,
@@ -22,8 +22,8 @@ export function formatDemoSummary(s: DemoSummary): string {
   );
   const sweep = table(
     'Threshold sweep, gradient method (fraction q of prompt tokens flagged)',
-    ['q', 'precision %', 'recall %', 'F1 %', 'flagged / problem'],
-    s.sweep.map((r) => [r.q.toFixed(2), pct(r.precision), pct(r.recall), pct(r.f1), r.flaggedPerProblem.toFixed(2)]),
+    ['q', 'precision %', 'recall %', 'F1 %', 'flagged / problem', 'verified CFs', `LeaF instr acc % (seed ${s.seeds[0]})`],
+    s.sweep.map((r) => [r.q.toFixed(2), pct(r.precision), pct(r.recall), pct(r.f1), r.flaggedPerProblem.toFixed(2), String(r.verified), r.leafInstrAccuracy === null ? '–' : pct(r.leafInstrAccuracy)]),
   );
   const d = s.diagnostics;
   const lines = [
