@@ -78,6 +78,8 @@ export interface DemoSummary {
   sweep: { q: number; precision: number; recall: number; f1: number; flaggedPerProblem: number; verified: number; leafInstrAccuracy: number | null }[];
   distill: { steps: number; rows: number; runs: Record<string, { seed: number; steps: number; seconds: number; samples: { original: number; counterfactual: number } }[]> };
   accuracy: AccuracyRow[];
+  /** Share of the answer positions' attention on distractor tokens (report problems, all layers and heads). */
+  attention: { model: string; distractorShare: number; problems: number }[];
   verdict: string;
   timings: Record<string, number>;
   report: string;
@@ -147,6 +149,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   // Validation diagnostics (distracted vs distractors removed) and the two fixed test rows.
   t = Date.now();
   const teacher = loadPretrained(teacherDir), student = loadPretrained(studentDir);
+  teacherInfo.parameters = teacher.model.numParameters();
+  studentInfo.parameters = student.model.numParameters();
   const diagnostics: DemoSummary['diagnostics'] = {};
   const evals: Record<string, ArithEval> = {};
   for (const [name, m] of [['teacher', teacher], ['student', student]] as const) {
@@ -266,15 +270,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const reportFile = join(out, 'report.html');
   const runsForReport = DISTILL_RUNS.flatMap((run) => seeds.map((s) => ({ label: `${run.label} seed ${s}`, group: run.label, dir: join(dirs.runs, `${run.key}-seed${s}`) })));
   const facts = new Map<string, string[]>();
-  writeReport({
+  const reportData = writeReport({
     out: reportFile, mined: minedDirs.gradient, data: files.train, runs: runsForReport, limit: recipe.reportProblems,
     attention: [
       { label: 'student before', dir: studentDir },
       { label: `after KD (seed ${seeds[0]})`, dir: byRun('kd')[0].modelDir },
       { label: `after LeaF instr (seed ${seeds[0]})`, dir: byRun('leaf-instr')[0].modelDir },
+      { label: 'teacher (reference)', dir: teacherDir },
     ],
     title: 'leaf demo: LeaF on distracted arithmetic',
-    subtitle: `tiny Llama teacher (${teacherInfo.parameters || 'cached'} params) and student, ${counts.train} train / ${counts.test} test problems, ${seeds.length} seed(s), generated ${new Date().toISOString()}`,
+    subtitle: `tiny Llama teacher (${teacher.model.numParameters()} parameters) and student (${student.model.numParameters()}), ${counts.train} train / ${counts.test} test problems, ${seeds.length} seed(s), generated ${new Date().toISOString()}`,
     notes: [verdict, ...diagnosticNotes(diagnostics)],
     tables: [
       accuracyTable(accuracy, seeds.length),
@@ -288,6 +293,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     ownTables: false, facts,
   });
   lap('report', t);
+  const shareTable = reportData.tables.find((x) => x.id === 'attention-share');
+  const attention = (shareTable?.rows ?? []).map((r) => ({ model: String(r[0]), distractorShare: Number(r[1]) / 100, problems: Number(r[2]) }));
   timings.total = (Date.now() - t0) / 1000;
 
   const summary: DemoSummary = {
@@ -296,7 +303,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       steps: epochs * perEpoch, rows,
       runs: Object.fromEntries(DISTILL_RUNS.map((run) => [run.key, byRun(run.key).map((r, i) => ({ seed: seeds[i], steps: r.steps, seconds: r.seconds, samples: r.samples }))])),
     },
-    accuracy, verdict, timings, report: reportFile,
+    accuracy, attention, verdict, timings, report: reportFile,
   };
   writeFileAtomicSync(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   return summary;

@@ -25,6 +25,10 @@ export function formatDemoSummary(s: DemoSummary): string {
     ['q', 'precision %', 'recall %', 'F1 %', 'flagged / problem', 'verified CFs', `LeaF instr acc % (seed ${s.seeds[0]})`],
     s.sweep.map((r) => [r.q.toFixed(2), pct(r.precision), pct(r.recall), pct(r.f1), r.flaggedPerProblem.toFixed(2), String(r.verified), r.leafInstrAccuracy === null ? '–' : pct(r.leafInstrAccuracy)]),
   );
+  const att = s.attention.length === 0 ? '' : '\n' + table(
+    `Attention from the answer positions on distractor tokens (${s.attention[0].problems} report problems, all layers and heads)`,
+    ['model', 'share %'], s.attention.map((a) => [a.model, pct(a.distractorShare)]),
+  ) + '\n';
   const d = s.diagnostics;
   const lines = [
     `Validation before distillation: teacher ${pct(d.teacher.distracted)}% (distractors removed ${pct(d.teacher.clean)}%), student ${pct(d.student.distracted)}% (distractors removed ${pct(d.student.clean)}%).`,
@@ -32,5 +36,5 @@ export function formatDemoSummary(s: DemoSummary): string {
     `Distillation: ${s.distill.steps} steps per run on ${s.distill.rows} rows.`,
     `Time: ${Object.entries(s.timings).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')} (kernels: ${s.kernels}, ${s.concurrency} worker(s)).`,
   ];
-  return [acc, '', det, '', sweep, '', ...lines, '', s.verdict, `Report: ${s.report}`].join('\n') + '\n';
+  return [acc, '', det, '', sweep, att, ...lines, '', s.verdict, `Report: ${s.report}`].join('\n') + '\n';
 }
