@@ -206,8 +206,7 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
         if (was !== now) throw new LeafError(`${files.summary}: --resume with a different ${key} (${now}, the run being resumed used ${was}); use the same settings or another --out`);
       }
     }
-    done = prepareResume(files.scores, files.counterfactuals).done;
-    previousUnscored = (prev?.unscored ?? []).filter((u) => done.has(u.source_id));
+    previousUnscored = prev?.unscored ?? [];
   } else if (!options.overwrite) {
     for (const f of [files.scores, files.counterfactuals]) {
       if (nonEmpty(f)) throw new LeafError(`${f}: output file already exists and is not empty; pass --resume to continue or --overwrite to start over (cached generations are kept)`);
@@ -232,6 +231,11 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
   const loadMs = performance.now() - tLoad;
   const tokenizers = sameTokenizer(student.tokenizer, teacher.tokenizer) ? 'same' : 'different';
 
+  if (options.resume) {
+    // Only now that the input and the models are known good: cut the in-flight problem's records.
+    done = prepareResume(files.scores, files.counterfactuals).done;
+    previousUnscored = previousUnscored.filter((u) => done.has(u.source_id));
+  }
   const fsync = options.fsync ?? true;
   const open = <T>(f: string, resume: boolean) => RecordLog.open<T>(f, resume ? { resume: true, fsync } : { overwrite: true, fsync });
   const genLog = open<GenerationRecord>(files.generations, true);
