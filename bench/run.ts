@@ -21,6 +21,7 @@ import { runGemmProbe, type GemmResult } from './gemm-probe.js';
 import { MODEL_PHASES, runPhase, type ModelPhase, type PhaseResult } from './phases.js';
 import { runProfile, type ProfileTarget } from './profile.js';
 import { ensureTorch, runPeer } from './torch-peer.js';
+import { printTrainingBench } from './training.js';
 
 interface PeerInfo {
   torch: string;
@@ -309,6 +310,7 @@ async function main(): Promise<void> {
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, JSON.stringify(result, null, 2) + '\n');
   log(`\nwrote ${outFile} (bench took ${fmtMs(wallMs)})`);
+  printTrainingBench({ quick: a.quick, torch: a.torch, reps: a.reps }, log);
 }
 
 function loadAverage(): number | null {

@@ -85,8 +85,14 @@ export interface DistillOptions {
   adamEps?: number;
   /** Clip the global gradient norm to this (default 1; 0 turns clipping off, as the reference). */
   maxGradNorm?: number;
-  /** Checkpoint every N steps (default 0: at the end of every epoch only). */
+  /** Checkpoint every N steps (default 0: at the end of epochs, see checkpointInterval). */
   saveEvery?: number;
+  /**
+   * With saveEvery 0: an end-of-epoch checkpoint is skipped when the last one is younger than this many
+   * seconds (default 60; 0 = every epoch), so tiny models with many short epochs do not spend their time
+   * writing checkpoints. The final checkpoint is always written.
+   */
+  checkpointInterval?: number;
   /** Checkpoints kept (default 2). */
   keepCheckpoints?: number;
   /** Consecutive steps with a non-finite loss or gradient before the run stops (default 8). */
@@ -129,6 +135,8 @@ export interface DistillSummary {
     eval: SampleStats | null;
   };
   teacherCache: 'reused' | 'built' | 'resumed' | null;
+  /** The teacher's mean / largest probability mass outside the cached top K (the approximation's size). */
+  teacherCacheRest: { mean: number; max: number } | null;
   final: StepMetrics | null;
   valLoss: number | null;
   bestValLoss: number | null;
@@ -159,6 +167,7 @@ interface Resolved {
   adamEps: number;
   maxGradNorm: number;
   saveEvery: number;
+  checkpointInterval: number;
   keepCheckpoints: number;
   maxBadSteps: number;
   saveDtype: WritableDtype;
@@ -190,6 +199,7 @@ function resolveOptions(o: DistillOptions): Resolved {
     adamEps: o.adamEps ?? 1e-8,
     maxGradNorm: o.maxGradNorm ?? 1,
     saveEvery: o.saveEvery ?? 0,
+    checkpointInterval: o.checkpointInterval ?? 60,
     keepCheckpoints: o.keepCheckpoints ?? 2,
     maxBadSteps: o.maxBadSteps ?? 8,
     saveDtype: o.saveDtype ?? 'F32',
@@ -210,6 +220,8 @@ function resolveOptions(o: DistillOptions): Resolved {
   check(Number.isInteger(r.evalEvery) && r.evalEvery >= 0, `--eval-every must be an integer ≥ 0, got ${r.evalEvery}`);
   check(r.maxGradNorm >= 0, `max gradient norm must be ≥ 0, got ${r.maxGradNorm}`);
   check(Number.isInteger(r.maxBadSteps) && r.maxBadSteps >= 1, `max bad steps must be an integer ≥ 1, got ${r.maxBadSteps}`);
+  check(Number.isInteger(r.saveEvery) && r.saveEvery >= 0, `--save-every must be an integer ≥ 0, got ${r.saveEvery}`);
+  check(r.checkpointInterval >= 0, `checkpoint interval must be ≥ 0 seconds, got ${r.checkpointInterval}`);
   return r;
 }
 
@@ -285,7 +297,7 @@ export function distill(o: DistillOptions): DistillSummary {
   const needsTeacher = s.loss !== 'ce';
   if (!needsTeacher && o.teacher) warn('--teacher is not used with --loss ce (training on the reference responses)');
   if (needsTeacher && !o.teacher) throw new LeafError(`--teacher is required for --loss ${s.loss} (or use --loss ce)`);
-  const teacher = needsTeacher ? loadModelArg(o.teacher!, 'teacher', o.kernels) : null;
+  let teacher = needsTeacher ? loadModelArg(o.teacher!, 'teacher', o.kernels) : null;
   const Vs = student.model.config.vocabSize;
   if (teacher) {
     if (!sameTokenizer(student.tokenizer, teacher.tokenizer)) {
@@ -333,7 +345,7 @@ export function distill(o: DistillOptions): DistillSummary {
     samples: hashSamples(samples),
     evalSamples: evalSamples.length ? hashSamples(evalSamples) : null,
   };
-  for (const k of ['keepCheckpoints', 'saveDtype', 'saveEvery', 'maxBadSteps']) delete settings[k];
+  for (const k of ['keepCheckpoints', 'saveDtype', 'saveEvery', 'checkpointInterval', 'maxBadSteps']) delete settings[k];
   const settingsKey = createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
   fs.mkdirSync(out, { recursive: true });
   const runFile = join(out, 'run.json');
@@ -352,6 +364,7 @@ export function distill(o: DistillOptions): DistillSummary {
   // Teacher rows.
   let source: TeacherSource = { kind: 'none' };
   let cacheHow: DistillSummary['teacherCache'] = null;
+  let cacheRest: { mean: number; max: number } | null = null;
   let cache: TeacherCache | null = null;
   if (teacher && s.teacherLogits === 'cache') {
     cache = TeacherCache.openOrBuild(out, teacher.model, samples, {
@@ -360,6 +373,12 @@ export function distill(o: DistillOptions): DistillSummary {
     });
     cacheHow = cache.built;
     source = { kind: 'cache', cache };
+    cacheRest = { mean: cache.meanRest, max: cache.maxRest };
+    if (cache.meanRest > 0.05) {
+      warn(`the teacher keeps on average ${(100 * cache.meanRest).toFixed(1)}% of its probability outside its top ${cache.k} tokens: the cached loss underestimates the exact one by about that share of the tail divergence; raise --top-k or use --teacher-logits online`);
+    }
+    if (s.loss === 'rkl') warn('--loss rkl with a teacher cache: reverse KL weighs the tokens the teacher finds unlikely, which the cache lumps into one; the cached loss can be far from the exact one (see the README)');
+    teacher = null; // not needed any more: a teacher loaded here can be garbage-collected
   } else if (teacher) {
     source = { kind: 'online', model: teacher.model };
   }
@@ -394,8 +413,10 @@ export function distill(o: DistillOptions): DistillSummary {
   const metrics = MetricsLog.open(join(out, 'metrics.jsonl'), resumedFrom ?? (o.resume ? 0 : null));
   const companions = student.dir;
   let bestDir: string | null = state.bestValLoss !== null && fs.existsSync(join(out, 'best')) ? join(out, 'best') : null;
+  let lastCheckpointAt = performance.now();
   const checkpoint = (): void => {
     lastCheckpoint = saveCheckpoint(ckptRoot, model, optimizer, state, { companionsFrom: companions, keep: s.keepCheckpoints });
+    lastCheckpointAt = performance.now();
   };
 
   let last: StepMetrics | null = null;
@@ -479,8 +500,8 @@ export function distill(o: DistillOptions): DistillSummary {
       if (o.stopAfterSteps !== undefined && stepsThisCall >= o.stopAfterSteps && !atEnd) {
         return summaryOf(null, 'stop-after-steps');
       }
-      const epochEnd = state.stepInEpoch === 0;
-      if (!atEnd && (epochEnd || (s.saveEvery > 0 && state.step % s.saveEvery === 0))) checkpoint();
+      const epochCheckpoint = s.saveEvery === 0 && state.stepInEpoch === 0 && performance.now() - lastCheckpointAt >= 1000 * s.checkpointInterval;
+      if (!atEnd && (epochCheckpoint || (s.saveEvery > 0 && state.step % s.saveEvery === 0))) checkpoint();
     }
     if (!lastCheckpoint || !lastCheckpoint.endsWith(`step-${String(state.step).padStart(8, '0')}`)) checkpoint();
     const modelDir = join(out, 'model');
@@ -502,7 +523,7 @@ export function distill(o: DistillOptions): DistillSummary {
         trainRecords: train.records.length, counterfactualRecords: cf?.records.length ?? 0,
         unverifiedCounterfactuals: cf?.unverified ?? 0, inputIssues, samples: stats, eval: evalStats,
       },
-      teacherCache: cacheHow, final: last, valLoss: lastVal, bestValLoss: state.bestValLoss,
+      teacherCache: cacheHow, teacherCacheRest: cacheRest, final: last, valLoss: lastVal, bestValLoss: state.bestValLoss,
       seconds: (performance.now() - started) / 1000, tokensPerSec: trainSeconds > 0 ? tokensThisCall / trainSeconds : 0,
       stopped, settings,
     };
