@@ -15,10 +15,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getKernels } from '../src/kernels/index.js';
-import { zeroGrads } from '../src/model/backward.js';
 import { parseConfig } from '../src/model/config.js';
 import { randomModel } from '../src/model/random-init.js';
-import { AdamW, clipScale, gradNorm } from '../src/training/adamw.js';
+import { clipScale } from '../src/training/adamw.js';
+import { setupOptimizer } from '../src/training/optimizer.js';
 import { BatchKdLoss } from '../src/training/kd-batch.js';
 import { microStep, type TeacherSource } from '../src/training/micro-step.js';
 import type { TrainSample } from '../src/training/samples.js';
@@ -82,13 +82,12 @@ function runStep(mode: 'online' | 'cached', cfg: TrainBenchConfig): StepResult {
     source = { kind: 'online', model: makeTeacher() };
   }
   const loss = new BatchKdLoss(student.kernels, V, { kind: 'fkl', temperature: cfg.temperature });
-  const grads = zeroGrads(student);
-  const opt = new AdamW(student.params, { lr: 1e-5 });
+  const { optimizer: opt, grads, gradNorm, close } = setupOptimizer(student, { lr: 1e-5 });
   let last = { loss: NaN, norm: NaN };
   const step = () => {
     for (const g of grads.values()) g.fill(0);
     const r = microStep(student, samples, [0], source, loss, grads, 1);
-    const norm = gradNorm(grads);
+    const norm = gradNorm();
     opt.update(grads, 1e-5, clipScale(norm, 1));
     last = { loss: r.objective, norm };
   };
@@ -102,6 +101,7 @@ function runStep(mode: 'online' | 'cached', cfg: TrainBenchConfig): StepResult {
     samplesMs.push(nowMs() - t0);
   }
   cache?.close();
+  close();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
   const med = median(samplesMs);
   return {

@@ -26,12 +26,12 @@ import { LeafError } from '../errors.js';
 import { writeFileAtomicSync } from '../io/atomic.js';
 import type { WritableDtype } from '../io/safetensors-write.js';
 import type { Kernels } from '../kernels/types.js';
-import { zeroGrads } from '../model/backward.js';
 import type { CausalLM } from '../model/causal-lm.js';
 import { loadPretrained, sameTokenizer, type Pretrained } from '../model/pretrained.js';
 import { saveModel } from '../model/save.js';
 import { Rng } from '../util/rng.js';
-import { AdamW, clipScale, gradNorm } from './adamw.js';
+import { clipScale } from './adamw.js';
+import { setupOptimizer, type ParallelOptimizer } from './optimizer.js';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint, type TrainerState } from './checkpoint.js';
 import { BatchKdLoss } from './kd-batch.js';
 import type { KdLossKind } from './kd-loss.js';
@@ -105,6 +105,8 @@ export interface DistillOptions {
   kernels?: Kernels;
   onProgress?: (p: DistillProgress) => void;
   onWarning?: (message: string) => void;
+  /** Gradient norm and AdamW on worker threads: 'auto' (default) for float32 models of ≥ 4M parameters. */
+  parallelOptimizer?: ParallelOptimizer;
   /** Testing: stop, as if killed, right after this many optimizer steps of this call (nothing more is written). */
   stopAfterSteps?: number;
 }
@@ -386,8 +388,8 @@ export function distill(o: DistillOptions): DistillSummary {
   const model = student.model;
   const lossFn = new BatchKdLoss(model.kernels, Vs, { kind: s.loss, temperature: s.temperature, beta: s.jsdBeta }, model.floatType);
   const ceFn = new BatchKdLoss(model.kernels, Vs, { kind: 'ce' }, model.floatType);
-  const optimizer = new AdamW(model.params, { lr: s.lr, beta1: s.adamBeta1, beta2: s.adamBeta2, eps: s.adamEps, weightDecay: s.weightDecay });
-  const grads = zeroGrads(model);
+  const opt = setupOptimizer(model, { lr: s.lr, beta1: s.adamBeta1, beta2: s.adamBeta2, eps: s.adamEps, weightDecay: s.weightDecay, parallel: o.parallelOptimizer });
+  const { optimizer, grads } = opt;
   const lengths = samples.map((x) => x.ids.length);
   const perEpoch = stepsPerEpoch(samples.length, s.batchSize);
   const totalSteps = perEpoch * s.epochs;
@@ -454,7 +456,7 @@ export function distill(o: DistillOptions): DistillSummary {
         });
       }
       const lr = cosineWithWarmup(state.step, totalSteps, s.warmup, s.lr);
-      const norm = finite ? gradNorm(grads) : NaN;
+      const norm = finite ? opt.gradNorm() : NaN;
       const skipped = !finite || !Number.isFinite(norm);
       if (skipped) {
         if (state.consecutiveBad === 0) firstBad = state.step + 1;
@@ -512,6 +514,7 @@ export function distill(o: DistillOptions): DistillSummary {
   } finally {
     metrics.close();
     cache?.close();
+    opt.close();
   }
 
   function summaryOf(modelDir: string | null, stopped: DistillSummary['stopped']): DistillSummary {
