@@ -9,7 +9,6 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { FArray } from '../kernels/types.js';
 import { adamwRange, NORM_CHUNK, sumSquares, type AdamWExecutor, type AdamWStepConstants } from './adamw.js';
 
 /** One parameter's buffers. */
