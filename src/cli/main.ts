@@ -7,6 +7,8 @@ import { formatInspect, inspectModel } from './inspect.js';
 import { registerDistill } from './distill.js';
 import { registerEval } from './eval.js';
 import { registerGenerate } from './generate.js';
+import { registerDemo } from './demo.js';
+import { registerReport } from './report.js';
 import { registerMine } from './mine.js';
 
 export function buildProgram(): Command {
@@ -31,6 +33,8 @@ export function buildProgram(): Command {
   registerEval(program);
   registerMine(program);
   registerDistill(program);
+  registerDemo(program);
+  registerReport(program);
   return program;
 }
 

@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import { basename } from 'node:path';
+import { writeReport } from '../report/build.js';
+import { intArg } from './args.js';
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
+
+export function registerReport(program: Command): void {
+  program
+    .command('report')
+    .description('one self-contained HTML report of a mining output (saliency, spans, counterfactuals), training curves and attention maps')
+    .requiredOption('--mined <dir>', 'leaf mine output folder (scores.jsonl, counterfactuals.jsonl, summary.json)')
+    .option('--run <dir>', 'leaf distill output folder (metrics.jsonl; its model/ is drawn as "after"); repeatable', collect, [])
+    .option('--data <file>', 'problems file with ground-truth `distractors` (default: the one mined)')
+    .option('--student <dir>', 'the student before distillation, for the attention maps (default: the mined student)')
+    .option('--limit <n>', 'problems shown', intArg('--limit', 1), 30)
+    .requiredOption('--out <file>', 'HTML file to write')
+    .action((opts: { mined: string; run: string[]; data?: string; student?: string; limit: number; out: string }) => {
+      const runs = opts.run.map((dir) => ({ label: basename(dir), group: basename(dir), dir }));
+      const data = writeReport({
+        out: opts.out, mined: opts.mined, data: opts.data ?? null, runs, limit: opts.limit,
+        attentionFrom: { student: opts.student ?? null, runs: opts.run },
+      });
+      process.stdout.write(`wrote ${opts.out}: ${data.problems.length} problems, ${data.tables.length} tables, ${data.curves.length} charts\n`);
+    });
+}

@@ -1,0 +1,323 @@
+/**
+ * `leaf demo`: LeaF end to end on the distracted-arithmetic benchmark, on a CPU.
+ *
+ *  1. benchmark files (train / validation / test, ground-truth distractor spans);
+ *  2. a tiny teacher (trained on distractor-rich problems) and a smaller student (half of its problems
+ *     distractor-free, fewer steps), trained from scratch — or reused from OUT/models;
+ *  3. confounder mining on the train split with `gradient`, `random` and `ppl` at the same budget
+ *     (instruction level), and `gradient` at response level;
+ *  4. distillation of the student: plain KD, LeaF at instruction level, LeaF at instruction + response
+ *     level — equal optimizer steps, same seeds;
+ *  5. evaluation of every model on the held-out test split; detection quality against the ground truth;
+ *     the threshold sweep; OUT/summary.json and OUT/report.html.
+ *
+ * Nothing is tuned on the test split: recipes are fixed in recipes.ts, and the test split is only read by
+ * the final evaluations.
+ */
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { writeJsonlAtomic } from '../data/jsonl.js';
+import { LeafError } from '../errors.js';
+import { meanStd, type MeanStd } from '../eval/stats.js';
+import { writeFileAtomicSync } from '../io/atomic.js';
+import { getKernels } from '../kernels/index.js';
+import type { MineSummary } from '../method/mine.js';
+import { loadPretrained } from '../model/pretrained.js';
+import { detectionByMethod, detectionTable, sweepTable, thresholdSweep } from '../report/assemble.js';
+import type { TableView } from '../report/data.js';
+import type { DetectionQuality } from '../report/detection.js';
+import { writeReport } from '../report/build.js';
+import { readMined, readTruth } from '../report/mined.js';
+import { generateSplit, type ArithRecord, type SplitName } from './arith/dataset.js';
+import { evaluateArith, type ArithEval } from './evaluate.js';
+import { readRecords, type DemoJob, type DistillJobResult, type PlainMineOptions } from './jobs.js';
+import type { TrainedModelInfo } from './models.js';
+import { runJobs } from './pool.js';
+import { DEMO_RECIPE, type DemoRecipe } from './recipes.js';
+import { writeArithTokenizer } from './tiny-models.js';
+
+export interface DemoOptions {
+  out: string;
+  seeds?: number;
+  recipe?: DemoRecipe;
+  /** Worker processes (default: 2 when two or more cores are available, else 1 = in this process). */
+  concurrency?: number;
+  /** One line per stage on stderr (default: none). */
+  log?: (line: string) => void;
+}
+
+export const DISTILL_RUNS = [
+  { key: 'kd', label: 'KD (no masking)' },
+  { key: 'leaf-instr', label: 'LeaF instr' },
+  { key: 'leaf-instr-resp', label: 'LeaF instr+resp' },
+] as const;
+export type RunKey = (typeof DISTILL_RUNS)[number]['key'];
+
+export interface AccuracyRow {
+  model: string;
+  /** Test accuracy per seed (one value for models that do not depend on the seed). */
+  values: number[];
+  stats: MeanStd;
+  /** Wrong answers that folded a distractor's number in, summed over seeds. */
+  folded: number;
+}
+
+export interface DemoSummary {
+  out: string;
+  recipe: DemoRecipe;
+  seeds: number[];
+  kernels: string;
+  concurrency: number;
+  models: { teacher: TrainedModelInfo; student: TrainedModelInfo };
+  diagnostics: Record<string, { distracted: number; clean: number; folded: number; n: number }>;
+  mining: Record<string, { selected: number; counterfactuals: number; verified: number; seconds: number }>;
+  detection: { method: string; precision: number; recall: number; f1: number; flagged: number; positives: number; problems: number }[];
+  sweep: { q: number; precision: number; recall: number; f1: number; flaggedPerProblem: number }[];
+  distill: { steps: number; rows: number; runs: Record<string, { seed: number; steps: number; seconds: number; samples: { original: number; counterfactual: number } }[]> };
+  accuracy: AccuracyRow[];
+  verdict: string;
+  timings: Record<string, number>;
+  report: string;
+}
+
+const pct = (x: number) => (100 * x).toFixed(1);
+const ms = (m: MeanStd) => (m.n > 1 ? `${pct(m.mean)} ± ${pct(m.std)}` : pct(m.mean));
+
+function cycle<T>(xs: readonly T[], n: number, suffix: (x: T, round: number) => T): T[] {
+  const out: T[] = [];
+  for (let i = 0; i < n && xs.length > 0; i++) {
+    const round = Math.floor(i / xs.length);
+    out.push(round === 0 ? xs[i % xs.length] : suffix(xs[i % xs.length], round));
+  }
+  return out;
+}
+
+function verifiedCounterfactuals(dir: string): Record<string, unknown>[] {
+  const f = join(dir, 'counterfactuals.jsonl');
+  if (!existsSync(f)) return [];
+  return readFileSync(f, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.verified !== false);
+}
+
+export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
+  const t0 = Date.now();
+  const recipe = options.recipe ?? DEMO_RECIPE;
+  const nSeeds = options.seeds ?? 3;
+  if (!(Number.isInteger(nSeeds) && nSeeds >= 1 && nSeeds <= 20)) throw new LeafError(`--seeds must be an integer in 1..20, got ${nSeeds}`);
+  const seeds = Array.from({ length: nSeeds }, (_, i) => i + 1);
+  const concurrency = options.concurrency ?? (availableParallelism() >= 2 ? 2 : 1);
+  const log = options.log ?? (() => {});
+  const out = resolve(options.out);
+  const dirs = {
+    data: join(out, 'data'), models: join(out, 'models'), mined: join(out, 'mined'), runs: join(out, 'runs'),
+    distillData: join(out, 'distill-data'), jobs: join(out, 'jobs'),
+  };
+  for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
+  const timings: Record<string, number> = {};
+  const lap = (name: string, since: number) => (timings[name] = (Date.now() - since) / 1000);
+
+  // 1. Benchmark.
+  let t = Date.now();
+  const files: Record<SplitName, string> = { train: join(dirs.data, 'train.jsonl'), validation: join(dirs.data, 'validation.jsonl'), test: join(dirs.data, 'test.jsonl') };
+  const counts: Record<SplitName, number> = { train: recipe.trainProblems, validation: recipe.validationProblems, test: recipe.testProblems };
+  const splits = {} as Record<SplitName, ArithRecord[]>;
+  for (const s of ['train', 'validation', 'test'] as const) {
+    splits[s] = generateSplit(s, counts[s], recipe.dataSeed, { ...recipe.problems, ...recipe.benchmark });
+    writeJsonlAtomic(files[s], splits[s]);
+  }
+  log(`benchmark: ${counts.train} train / ${counts.validation} validation / ${counts.test} test problems in ${dirs.data}`);
+  lap('data', t);
+
+  // 2. Teacher and student.
+  t = Date.now();
+  const tokDir = join(dirs.models, 'tokenizer');
+  writeArithTokenizer(tokDir);
+  const teacherDir = join(dirs.models, 'teacher'), studentDir = join(dirs.models, 'student');
+  const modelJobs: DemoJob[] = [
+    { kind: 'train-model', label: 'train-teacher', name: 'teacher', dir: teacherDir, tokenizerDir: tokDir, recipe: recipe.teacher, problems: recipe.problems, dataSeed: recipe.dataSeed },
+    { kind: 'train-model', label: 'train-student', name: 'student', dir: studentDir, tokenizerDir: tokDir, recipe: recipe.student, problems: recipe.problems, dataSeed: recipe.dataSeed },
+  ];
+  log(`training teacher (${recipe.teacher.steps} steps) and student (${recipe.student.steps} steps), or reusing them from ${dirs.models}…`);
+  const [teacherInfo, studentInfo] = (await runJobs(modelJobs, concurrency, dirs.jobs)) as TrainedModelInfo[];
+  lap('models', t);
+  log(`models: teacher ${teacherInfo.reused ? 'reused' : `trained in ${teacherInfo.seconds.toFixed(1)} s`}, student ${studentInfo.reused ? 'reused' : `trained in ${studentInfo.seconds.toFixed(1)} s`}`);
+
+  // Validation diagnostics (distracted vs distractors removed) and the two fixed test rows.
+  t = Date.now();
+  const teacher = loadPretrained(teacherDir), student = loadPretrained(studentDir);
+  const diagnostics: DemoSummary['diagnostics'] = {};
+  const evals: Record<string, ArithEval> = {};
+  for (const [name, m] of [['teacher', teacher], ['student', student]] as const) {
+    const d = evaluateArith(m, splits.validation, 'prompt'), c = evaluateArith(m, splits.validation, 'clean');
+    diagnostics[name] = { distracted: d.accuracy, clean: c.accuracy, folded: d.folded, n: d.n };
+    evals[name] = evaluateArith(m, splits.test, 'prompt');
+  }
+  log(`validation: teacher ${pct(diagnostics.teacher.distracted)}% (distractors removed: ${pct(diagnostics.teacher.clean)}%), student ${pct(diagnostics.student.distracted)}% (distractors removed: ${pct(diagnostics.student.clean)}%)`);
+  lap('evaluate-base', t);
+
+  // 3. Mining.
+  t = Date.now();
+  const m = recipe.mining;
+  const mineOpts = (method: PlainMineOptions['method'], level: 'instruction' | 'response', dir: string): PlainMineOptions => ({
+    teacher: teacherDir, student: studentDir, data: files.train, out: dir, method, level, threshold: m.threshold,
+    ...(level === 'response' ? { segments: m.segments } : {}),
+    batchSize: m.batchSize, maxNewTokens: m.maxNewTokens, overwrite: true, seed: 1234, fsync: false,
+  });
+  const minedDirs = {
+    gradient: join(dirs.mined, 'gradient'), random: join(dirs.mined, 'random'), ppl: join(dirs.mined, 'ppl'),
+    'gradient-response': join(dirs.mined, 'gradient-response'),
+  };
+  log('mining: gradient (instruction level)…');
+  const [gradSummary] = (await runJobs([{ kind: 'mine', label: 'mine-gradient', options: mineOpts('gradient', 'instruction', minedDirs.gradient) }], 1, dirs.jobs)) as MineSummary[];
+  // The other runs reuse the selection answers already decoded (same models, problems and prompts).
+  for (const k of ['random', 'ppl', 'gradient-response'] as const) {
+    mkdirSync(minedDirs[k], { recursive: true });
+    copyFileSync(join(minedDirs.gradient, 'generations.jsonl'), join(minedDirs[k], 'generations.jsonl'));
+  }
+  log('mining: random, ppl (instruction level) and gradient (response level)…');
+  const others = (await runJobs([
+    { kind: 'mine', label: 'mine-random', options: mineOpts('random', 'instruction', minedDirs.random) },
+    { kind: 'mine', label: 'mine-ppl', options: mineOpts('ppl', 'instruction', minedDirs.ppl) },
+    { kind: 'mine', label: 'mine-gradient-response', options: mineOpts('gradient', 'response', minedDirs['gradient-response']) },
+  ], concurrency, dirs.jobs)) as MineSummary[];
+  const mineSummaries: Record<string, MineSummary> = { gradient: gradSummary, random: others[0], ppl: others[1], 'gradient-response': others[2] };
+  const mining: DemoSummary['mining'] = {};
+  for (const [k, s] of Object.entries(mineSummaries)) {
+    mining[k] = { selected: s.counts.selected, counterfactuals: s.counts.counterfactuals, verified: s.counts.verified, seconds: s.timings.total_s };
+  }
+  lap('mining', t);
+  log(`mining: ${mining.gradient.selected} of ${counts.train} train problems selected (student wrong, teacher right); verified counterfactuals: gradient ${mining.gradient.verified}, random ${mining.random.verified}, ppl ${mining.ppl.verified}, response level ${mining['gradient-response'].verified}`);
+
+  // Detection quality and the threshold sweep, against the ground truth.
+  const truth = readTruth(files.train);
+  const detRaw = (['gradient', 'random', 'ppl'] as const).flatMap((k) => detectionByMethod(readMined(minedDirs[k]), truth));
+  const sweepRaw = thresholdSweep(readMined(minedDirs.gradient), truth, m.sweep);
+  const detection = detRaw.map(({ method, quality: q }) => ({ method, ...pickQ(q) }));
+  const sweep = sweepRaw.map((r) => ({ q: r.q, ...pickQ(r.quality), flaggedPerProblem: r.flaggedPerProblem }));
+
+  // 4. Distillation at equal steps: every run's rows are cycled to the same count.
+  t = Date.now();
+  const originals = readRecords(files.train);
+  const cfInstr = verifiedCounterfactuals(minedDirs.gradient);
+  const cfResp = verifiedCounterfactuals(minedDirs['gradient-response']);
+  const rowsOf: Record<RunKey, { orig: number; cf: Record<string, unknown>[] }> = {
+    kd: { orig: originals.length, cf: [] }, 'leaf-instr': { orig: originals.length, cf: cfInstr }, 'leaf-instr-resp': { orig: originals.length, cf: [...cfInstr, ...cfResp] },
+  };
+  const rows = Math.max(...Object.values(rowsOf).map((r) => r.orig + r.cf.length));
+  const d = recipe.distill;
+  const perEpoch = Math.ceil(rows / d.batchSize);
+  const epochs = Math.max(1, Math.round(d.steps / perEpoch));
+  const jobs: DemoJob[] = [];
+  for (const run of DISTILL_RUNS) {
+    const r = rowsOf[run.key];
+    const nOrig = r.cf.length === 0 ? rows : Math.round((rows * r.orig) / (r.orig + r.cf.length));
+    const dataDir = join(dirs.distillData, run.key);
+    mkdirSync(dataDir, { recursive: true });
+    const trainFile = join(dataDir, 'train.jsonl'), cfFile = join(dataDir, 'counterfactuals.jsonl');
+    writeJsonlAtomic(trainFile, cycle(originals, nOrig, (x, k) => ({ ...x, id: `${x.id}#${k + 1}` })));
+    writeJsonlAtomic(cfFile, cycle(r.cf, rows - nOrig, (x, k) => ({ ...x, id: `${String(x.id)}#${k + 1}` })));
+    for (const seed of seeds) {
+      jobs.push({
+        kind: 'distill', label: `distill-${run.key}-seed${seed}`,
+        options: {
+          student: studentDir, teacher: teacherDir, data: trainFile, counterfactuals: rows - nOrig > 0 ? cfFile : null,
+          out: join(dirs.runs, `${run.key}-seed${seed}`), loss: 'fkl', epochs, lr: d.lr, batchSize: d.batchSize, microBatchSize: d.batchSize,
+          warmup: d.warmup, maxGradNorm: d.maxGradNorm, seed, keepCheckpoints: 1,
+        },
+        evaluate: { test: files.test },
+      });
+    }
+  }
+  log(`distillation: ${jobs.length} runs (${DISTILL_RUNS.map((r) => r.label).join(', ')} × ${seeds.length} seeds), ${epochs * perEpoch} steps each, ${concurrency} at a time…`);
+  let done = 0;
+  const results = (await runJobs(jobs, concurrency, dirs.jobs, (job) => log(`  ${job.label} done (${++done}/${jobs.length})`))) as DistillJobResult[];
+  lap('distill', t);
+
+  // 5. Accuracy table.
+  const byRun = (key: RunKey) => results.filter((_, i) => (jobs[i] as Extract<DemoJob, { kind: 'distill' }>).label.startsWith(`distill-${key}-seed`));
+  const accuracy: AccuracyRow[] = [
+    { model: 'student (before)', values: [evals.student.accuracy], stats: meanStd([evals.student.accuracy]), folded: evals.student.folded },
+    ...DISTILL_RUNS.map((run) => {
+      const rs = byRun(run.key);
+      const values = rs.map((r) => r.eval.test.accuracy);
+      return { model: `student, ${run.label}`, values, stats: meanStd(values), folded: rs.reduce((a, r) => a + r.eval.test.folded, 0) };
+    }),
+    { model: 'teacher', values: [evals.teacher.accuracy], stats: meanStd([evals.teacher.accuracy]), folded: evals.teacher.folded },
+  ];
+  const kd = accuracy[1].stats, li = accuracy[2].stats, lir = accuracy[3].stats;
+  const verdict = verdictText(kd, li, lir, seeds.length);
+  log(verdict);
+
+  // Report.
+  t = Date.now();
+  const reportFile = join(out, 'report.html');
+  const runsForReport = DISTILL_RUNS.flatMap((run) => seeds.map((s) => ({ label: `${run.label} seed ${s}`, group: run.label, dir: join(dirs.runs, `${run.key}-seed${s}`) })));
+  const facts = new Map<string, string[]>();
+  writeReport({
+    out: reportFile, mined: minedDirs.gradient, data: files.train, runs: runsForReport, limit: recipe.reportProblems,
+    attention: [
+      { label: 'student before', dir: studentDir },
+      { label: `after KD (seed ${seeds[0]})`, dir: byRun('kd')[0].modelDir },
+      { label: `after LeaF instr (seed ${seeds[0]})`, dir: byRun('leaf-instr')[0].modelDir },
+    ],
+    title: 'leaf demo: LeaF on distracted arithmetic',
+    subtitle: `tiny Llama teacher (${teacherInfo.parameters || 'cached'} params) and student, ${counts.train} train / ${counts.test} test problems, ${seeds.length} seed(s), generated ${new Date().toISOString()}`,
+    notes: [verdict, ...diagnosticNotes(diagnostics)],
+    tables: [
+      accuracyTable(accuracy, seeds.length),
+      detectionTable(detRaw, 'Token level: a token is a true distractor token when it overlaps an inserted sentence; flagged = the miner\'s candidates (q = ' + m.threshold + '; random and ppl flag as many tokens as gradient per problem). Micro-averaged over the selected train problems (student wrong, teacher right).'),
+      sweepTable(sweepRaw, [], 'The gradient scores of the train problems re-thresholded at each q (the reference rule thr = min(q-quantile of D, 0.5)).'),
+      miningTable(mining),
+    ],
+    ownTables: false, facts,
+  });
+  lap('report', t);
+  timings.total = (Date.now() - t0) / 1000;
+
+  const summary: DemoSummary = {
+    out, recipe, seeds, kernels: getKernels().name, concurrency, models: { teacher: teacherInfo, student: studentInfo }, diagnostics, mining, detection, sweep,
+    distill: {
+      steps: epochs * perEpoch, rows,
+      runs: Object.fromEntries(DISTILL_RUNS.map((run) => [run.key, byRun(run.key).map((r, i) => ({ seed: seeds[i], steps: r.steps, seconds: r.seconds, samples: r.samples }))])),
+    },
+    accuracy, verdict, timings, report: reportFile,
+  };
+  writeFileAtomicSync(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  return summary;
+}
+
+function pickQ(q: DetectionQuality) {
+  return { precision: q.precision, recall: q.recall, f1: q.f1, flagged: q.tp + q.fp, positives: q.positives, problems: q.problems };
+}
+
+export function verdictText(kd: MeanStd, li: MeanStd, lir: MeanStd, nSeeds: number): string {
+  const best = li.mean >= lir.mean ? { name: 'LeaF instr', s: li } : { name: 'LeaF instr+resp', s: lir };
+  const gap = best.s.mean - kd.mean;
+  const noise = Math.max(kd.std, best.s.std);
+  if (gap > 0 && (nSeeds === 1 || gap > noise)) return `${best.name} beats plain KD on the test split: ${pct(best.s.mean)}% vs ${pct(kd.mean)}% (+${pct(gap)} points, mean over ${nSeeds} seed(s)).`;
+  if (gap > 0) return `${best.name} is ahead of plain KD on the test split by only ${pct(gap)} points (${pct(best.s.mean)}% vs ${pct(kd.mean)}%), within the spread over seeds (±${pct(noise)}): no clear win.`;
+  return `LeaF does not beat plain KD here: best LeaF ${pct(best.s.mean)}% vs KD ${pct(kd.mean)}% on the test split (mean over ${nSeeds} seed(s)).`;
+}
+
+function diagnosticNotes(d: DemoSummary['diagnostics']): string[] {
+  return [
+    `Validation, before distillation: teacher ${pct(d.teacher.distracted)}% (${pct(d.teacher.clean)}% with the distractors removed); student ${pct(d.student.distracted)}% (${pct(d.student.clean)}% with the distractors removed; ${d.student.folded} of its wrong answers fold a distractor's number in).`,
+  ];
+}
+
+export function accuracyTable(rows: AccuracyRow[], nSeeds: number): TableView {
+  return {
+    id: 'accuracy', title: `Test accuracy (held-out split, greedy), mean ± std over ${nSeeds} seed(s)`,
+    columns: ['model', 'accuracy %', 'per seed %', 'wrong answers folding a distractor number'],
+    rows: rows.map((r) => [r.model, ms(r.stats), r.values.map((v) => pct(v)).join(' / '), r.folded]),
+    caption: 'Student before = the trained student; KD = forward-KL distillation on the train split only; LeaF = the same plus the verified counterfactuals of gradient mining (instruction level; + response level). Equal optimizer steps and seeds.',
+  };
+}
+
+function miningTable(mining: DemoSummary['mining']): TableView {
+  return {
+    id: 'mining', title: 'Mining on the train split (span pruning, verification by both models)',
+    columns: ['run', 'selected problems', 'counterfactuals', 'verified'],
+    rows: Object.entries(mining).map(([k, v]) => [k, v.selected, v.counterfactuals, v.verified]),
+  };
+}

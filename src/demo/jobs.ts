@@ -1,0 +1,67 @@
+/**
+ * The demo's units of work, serialisable so that they can run in child processes (two at a time on two
+ * cores: each child single-threaded, which beats one process with two threads on models this small).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { mine, type MineOptions, type MineSummary } from '../method/mine.js';
+import { loadPretrained } from '../model/pretrained.js';
+import { distill, type DistillOptions } from '../training/trainer.js';
+import type { ArithRecord } from './arith/dataset.js';
+import { evaluateArith, type ArithEval } from './evaluate.js';
+import { ensureModel, type TrainedModelInfo } from './models.js';
+import type { ModelRecipe } from './recipes.js';
+import type { ProblemSettings } from './arith/problem.js';
+
+export type PlainMineOptions = Omit<MineOptions, 'teacher' | 'student' | 'onProgress' | 'onWarning' | 'onRecord'> & { teacher: string; student: string };
+export type PlainDistillOptions = Omit<DistillOptions, 'student' | 'teacher' | 'onProgress' | 'onWarning' | 'kernels' | 'data' | 'counterfactuals' | 'evalData'> & {
+  student: string; teacher: string; data: string; counterfactuals: string | null;
+};
+
+export type DemoJob =
+  | { kind: 'train-model'; label: string; name: string; dir: string; tokenizerDir: string; recipe: ModelRecipe; problems: Partial<ProblemSettings>; dataSeed: number }
+  | { kind: 'mine'; label: string; options: PlainMineOptions }
+  | { kind: 'distill'; label: string; options: PlainDistillOptions; evaluate: Record<string, string> };
+
+export interface DistillJobResult {
+  modelDir: string;
+  steps: number;
+  seconds: number;
+  samples: { original: number; counterfactual: number };
+  finalLoss: number | null;
+  eval: Record<string, Omit<ArithEval, 'responses'> & { responses?: string[] }>;
+}
+
+export type JobResult = TrainedModelInfo | MineSummary | DistillJobResult;
+
+export function readRecords(file: string): ArithRecord[] {
+  return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as ArithRecord);
+}
+
+/** Runs a job in this process. */
+export async function runJob(job: DemoJob): Promise<JobResult> {
+  switch (job.kind) {
+    case 'train-model':
+      return ensureModel(job.name, job.dir, job.tokenizerDir, job.recipe, job.problems, job.dataSeed);
+    case 'mine': {
+      const o = job.options;
+      return mine({ ...o, teacher: loadPretrained(o.teacher), student: loadPretrained(o.student), onWarning: () => {} });
+    }
+    case 'distill': {
+      const o = job.options;
+      const started = Date.now();
+      const s = await distill({ ...o, counterfactuals: o.counterfactuals, onWarning: () => {} });
+      const model = loadPretrained(s.modelDir ?? join(o.out, 'model'));
+      const ev: DistillJobResult['eval'] = {};
+      for (const [name, file] of Object.entries(job.evaluate)) {
+        const r = evaluateArith(model, readRecords(file));
+        ev[name] = { n: r.n, correct: r.correct, accuracy: r.accuracy, folded: r.folded, verdicts: r.verdicts };
+      }
+      return {
+        modelDir: s.modelDir ?? join(o.out, 'model'), steps: s.steps, seconds: (Date.now() - started) / 1000,
+        samples: { original: s.data.samples.originals, counterfactual: s.data.samples.counterfactuals },
+        finalLoss: s.final?.loss ?? null, eval: ev,
+      };
+    }
+  }
+}

@@ -1,0 +1,36 @@
+/** The demo's results as plain-text tables (what `leaf demo` prints). */
+import type { DemoSummary } from './demo.js';
+
+function table(title: string, header: string[], rows: string[][]): string {
+  const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
+  return [title, line(header), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
+}
+
+const pct = (x: number) => (100 * x).toFixed(1);
+
+export function formatDemoSummary(s: DemoSummary): string {
+  const acc = table(
+    `Test accuracy (${s.recipe.testProblems} held-out problems, 1–3 distractors each), mean ± std over ${s.seeds.length} seed(s)`,
+    ['model', 'accuracy %', 'per seed %', 'folded'],
+    s.accuracy.map((r) => [r.model, r.stats.n > 1 ? `${pct(r.stats.mean)} ± ${pct(r.stats.std)}` : pct(r.stats.mean), r.values.map(pct).join(' / '), String(r.folded)]),
+  );
+  const det = table(
+    `Detection of distractor tokens (token level vs ground truth, q = ${s.recipe.mining.threshold}, same budget)`,
+    ['method', 'precision %', 'recall %', 'F1 %', 'flagged', 'problems'],
+    s.detection.map((d) => [d.method, pct(d.precision), pct(d.recall), pct(d.f1), String(d.flagged), String(d.problems)]),
+  );
+  const sweep = table(
+    'Threshold sweep, gradient method (fraction q of prompt tokens flagged)',
+    ['q', 'precision %', 'recall %', 'F1 %', 'flagged / problem'],
+    s.sweep.map((r) => [r.q.toFixed(2), pct(r.precision), pct(r.recall), pct(r.f1), r.flaggedPerProblem.toFixed(2)]),
+  );
+  const d = s.diagnostics;
+  const lines = [
+    `Validation before distillation: teacher ${pct(d.teacher.distracted)}% (distractors removed ${pct(d.teacher.clean)}%), student ${pct(d.student.distracted)}% (distractors removed ${pct(d.student.clean)}%).`,
+    `Mining: ${Object.entries(s.mining).map(([k, v]) => `${k} ${v.verified}/${v.counterfactuals} verified`).join(', ')} (${s.mining.gradient.selected} problems selected).`,
+    `Distillation: ${s.distill.steps} steps per run on ${s.distill.rows} rows.`,
+    `Time: ${Object.entries(s.timings).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')} (kernels: ${s.kernels}, ${s.concurrency} worker(s)).`,
+  ];
+  return [acc, '', det, '', sweep, '', ...lines, '', s.verdict, `Report: ${s.report}`].join('\n') + '\n';
+}

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { LeafTokenizer } from '../../src/tokenizer/index.js';
+import { buildReportData, writeReport } from '../../src/report/build.js';
+import { addDetection, emptyCounts, groundTruthTokens, quality } from '../../src/report/detection.js';
+import { inlineJson, renderReportHtml } from '../../src/report/html.js';
+import { readMined } from '../../src/report/mined.js';
+import { writeReportFixture } from '../helpers/report-fixture.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'leaf-report-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('report data', () => {
+  test('token-level detection counts (hand-computed)', () => {
+    // Tokens [0,3) [4,7) [8,9) [10,14); ground truth [4,9) → tokens 1 and 2; flagged 0 and 1.
+    const tokens = [{ start: 0, end: 3 }, { start: 4, end: 7 }, { start: 8, end: 9 }, { start: 10, end: 14 }];
+    assert.deepEqual(groundTruthTokens(tokens, [{ start: 4, end: 9 }]), [false, true, true, false]);
+    const c = addDetection(emptyCounts(), tokens, [0, 1], [{ start: 4, end: 9 }]);
+    assert.deepEqual(c, { tp: 1, fp: 1, fn: 1, tokens: 4, positives: 2, problems: 1 });
+    addDetection(c, tokens, [3], []);
+    const q = quality(c);
+    assert.equal(q.precision, 1 / 3);
+    assert.equal(q.recall, 1 / 2);
+    assert.ok(Math.abs(q.f1 - 0.4) < 1e-12);
+    assert.deepEqual(quality(emptyCounts()), { ...emptyCounts(), precision: 0, recall: 0, f1: 0 });
+  });
+
+  test('inline JSON cannot close the script element or break the page', () => {
+    const evil = { s: '</script><script>alert(1)</script> & \u2028 \u2029' };
+    const j = inlineJson(evil);
+    assert.ok(!/[<>&\u2028\u2029]/.test(j));
+    assert.deepEqual(JSON.parse(j), evil);
+  });
+
+  test('from a mining output: problems, ground truth, detection and sweep tables, curves, attention', () => {
+    const fx = writeReportFixture(join(tmp, 'fx'));
+    const data = buildReportData({
+      mined: fx.mined, runs: fx.runs.map((dir) => ({ label: dir, group: dir, dir })), attentionFrom: { student: null, runs: [] },
+      attention: [{ label: 'after', dir: fx.models.after }],
+    });
+    // The problems file is found through the mining summary.
+    assert.equal(data.problems.length, fx.records.length);
+    assert.deepEqual(data.problems[0].distractors, fx.records[0].distractors);
+    // The fixture flags exactly the first distractor's tokens (gradient and random alike): precision 1,
+    // recall = tokens of the first distractors / tokens of all distractors.
+    const tok = LeafTokenizer.load(join(fx.models.before));
+    const count = (s: string) => tok.encode(s, { addSpecialTokens: false }).ids.length;
+    const first = fx.records.reduce((a, r) => a + count(r.distractors[0].text), 0);
+    const all = fx.records.reduce((a, r) => a + r.distractors.reduce((b, d) => b + count(d.text), 0), 0);
+    const det = data.tables.find((t) => t.id === 'detection')!;
+    assert.deepEqual(det.rows.map((r) => r[0]), ['gradient', 'random']);
+    assert.equal(det.rows[0][1], 100);
+    assert.equal(det.rows[0][2], Number((100 * first / all).toFixed(1)));
+    assert.equal(det.rows[0][4], first);
+    assert.equal(det.rows[0][5], all);
+    const cf = data.tables.find((t) => t.id === 'counterfactuals')!;
+    assert.deepEqual(cf.rows, [['gradient', 'instruction', 4, 4, 0, 0], ['random', 'instruction', 4, 0, 4, 0]]);
+    assert.ok(data.tables.some((t) => t.id === 'sweep'));
+    assert.equal(data.curves[0].series.length, 2);
+    assert.deepEqual(data.curves[0].series[0].points[0], [1, 2]);
+    // Attention: the "before" model found from the mining summary, then the explicit one.
+    const a = data.problems[0].attention!;
+    assert.deepEqual(a.models.map((m) => m.label), ['after', 'student before']);
+    assert.equal(a.tokens.length, count(fx.records[0].prompt));
+    assert.equal(a.models[0].weights.length, 2);
+    for (const layer of a.models[0].weights) for (const head of layer) {
+      assert.equal(head.length, a.tokens.length);
+      assert.ok(head.every((x) => x >= 0) && head.reduce((s, x) => s + x, 0) <= 1 + 1e-6);
+    }
+    const html = renderReportHtml(data);
+    assert.ok(!/(src|href)="https?:/.test(html), 'no external assets');
+    assert.ok(html.includes('<script id="leaf-data" type="application/json">'));
+  });
+
+  test('bad input: a missing scores.jsonl and a malformed line are named', () => {
+    assert.throws(() => readMined(join(tmp, 'nowhere')), /scores\.jsonl: missing/);
+    const fx = writeReportFixture(join(tmp, 'fx2'), 2);
+    const f = join(fx.mined, 'scores.jsonl');
+    writeFileSync(f, readFileSync(f, 'utf8') + '{"id": "x", "source_id": "y", "level": "instruction", "method": "gradient", "text": "ab", "tokens": [{"text": "ab", "start": 0, "end": 9}], "diff": [0], "candidates": []}\n');
+    const m = readMined(fx.mined);
+    assert.equal(m.warnings.length, 1);
+    assert.match(m.warnings[0], /scores\.jsonl:5: tokens\[0\] ends at 9, after the text/);
+    const out = join(tmp, 'r.html');
+    const data = writeReport({ out, mined: fx.mined });
+    assert.ok(data.notes.some((n) => n.includes('scores.jsonl:5')));
+  });
+});
