@@ -22,6 +22,7 @@ import { MODEL_PHASES, runPhase, type ModelPhase, type PhaseResult } from './pha
 import { runProfile, type ProfileTarget } from './profile.js';
 import { ensureTorch, runPeer } from './torch-peer.js';
 import { miningBenchLine } from './mining.js';
+import { printTrainingBench } from './training.js';
 
 interface PeerInfo {
   torch: string;
@@ -312,6 +313,7 @@ async function main(): Promise<void> {
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, JSON.stringify(result, null, 2) + '\n');
   log(`\nwrote ${outFile} (bench took ${fmtMs(wallMs)})`);
+  printTrainingBench({ quick: a.quick, torch: a.torch, reps: a.reps }, log);
 }
 
 function loadAverage(): number | null {

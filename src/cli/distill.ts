@@ -31,6 +31,7 @@ interface DistillFlags {
   weightDecay: number;
   maxGradNorm: number;
   saveEvery: number;
+  checkpointInterval: number;
   keepCheckpoints: number;
   maxBadSteps: number;
   saveDtype: WritableDtype;
@@ -71,7 +72,8 @@ export function registerDistill(program: Command): void {
     .option('--eval-data <file>', 'validation records (train.jsonl format)')
     .option('--weight-decay <wd>', 'AdamW decoupled weight decay', numArg('--weight-decay', 0), 0)
     .option('--max-grad-norm <n>', 'clip the global gradient norm (0 = off)', numArg('--max-grad-norm', 0), 1)
-    .option('--save-every <N>', 'checkpoint every N steps (0 = at the end of every epoch)', intArg('--save-every', 0), 0)
+    .option('--save-every <N>', 'checkpoint every N steps (0 = at the end of epochs, at most one per --checkpoint-interval)', intArg('--save-every', 0), 0)
+    .option('--checkpoint-interval <s>', 'with --save-every 0: seconds between end-of-epoch checkpoints (0 = every epoch)', numArg('--checkpoint-interval', 0), 60)
     .option('--keep-checkpoints <n>', 'checkpoints kept', intArg('--keep-checkpoints', 1), 2)
     .option('--max-bad-steps <n>', 'stop after n consecutive steps with a non-finite loss', intArg('--max-bad-steps', 1), 8)
     .option('--save-dtype <dtype>', 'dtype of the final model/ folder', choice('--save-dtype', ['F32', 'BF16', 'F16'] as const), 'F32')
@@ -96,7 +98,7 @@ export function registerDistill(program: Command): void {
           loss: f.loss, temperature: f.temperature, jsdBeta: f.jsdBeta, cfWeight: f.cfWeight, teacherLogits: f.teacherLogits, topK: f.topK,
           epochs: f.epochs, lr: f.lr, batchSize: f.batchSize, microBatchSize: f.microBatchSize, warmup: f.warmup, maxLength: f.maxLength,
           seed: f.seed, resume: f.resume === true, evalEvery: f.evalEvery, evalData: f.evalData ?? null, weightDecay: f.weightDecay,
-          maxGradNorm: f.maxGradNorm, saveEvery: f.saveEvery, keepCheckpoints: f.keepCheckpoints, maxBadSteps: f.maxBadSteps,
+          maxGradNorm: f.maxGradNorm, saveEvery: f.saveEvery, checkpointInterval: f.checkpointInterval, keepCheckpoints: f.keepCheckpoints, maxBadSteps: f.maxBadSteps,
           saveDtype: f.saveDtype, strict: f.strict === true, onProgress,
         });
         (bar as ReturnType<typeof progressBar> | null)?.stop();

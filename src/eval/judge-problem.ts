@@ -19,7 +19,14 @@ export interface Verdict {
 export function codeJob(problem: Problem, code: string): CodeJob {
   const t = problem.tests;
   if (!t) throw new LeafError(`problem ${problem.id}: no tests to judge code with`);
-  if (t.kind === 'humaneval') return { form: 'humaneval', problem: { task_id: problem.id, prompt: problem.prompt, entry_point: t.entryPoint, test: t.test }, code };
+  if (t.kind === 'humaneval') {
+    // HumanEval's prompt is code (signature + docstring) that a completion continues or a full solution follows.
+    // leaf's own format may have a natural-language prompt: there a full solution (one that defines the entry
+    // point) is the whole program, and only a bare continuation is appended to the prompt.
+    const full = new RegExp(`^(async\\s+)?def\\s+${t.entryPoint}\\s*\\(`, 'm').test(code);
+    const prompt = problem.format === 'leaf' && full ? '' : problem.prompt;
+    return { form: 'humaneval', problem: { task_id: problem.id, prompt, entry_point: t.entryPoint, test: t.test }, code };
+  }
   if (t.kind === 'mbpp') return { form: 'mbpp', problem: { task_id: problem.id, test_list: t.testList, test_setup_code: t.setupCode, test_imports: t.imports }, code };
   return { form: 'stdio', cases: t.cases, code };
 }

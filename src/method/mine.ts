@@ -65,6 +65,8 @@ export interface MineOptions {
   resume?: boolean;
   /** Start scores/counterfactuals over (cached generations are kept). */
   overwrite?: boolean;
+  /** The generation cache (default OUT/generations.jsonl); runs of several methods on the same models and data may share one, one run at a time. */
+  generations?: string;
   seed?: number;
   strict?: boolean;
   /** Prompts decoded together (and occlusion forward batch). */
@@ -174,26 +176,37 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
   const batchSize = options.batchSize ?? 8;
   const maxNewTokens = options.maxNewTokens ?? 1024;
   const warn = (m: string) => options.onWarning?.(m);
+  const settings: MineSummary['settings'] = {
+    level, segments: k, method, threshold: rule, pruning, verify, teacher_outputs: options.teacherOutputs ?? null,
+    limit: options.limit ?? null, seed, batch_size: batchSize, max_new_tokens: maxNewTokens, task: options.task ?? null, decoding: 'greedy',
+  };
 
   mkdirSync(options.out, { recursive: true });
   const files = {
     scores: join(options.out, 'scores.jsonl'),
     counterfactuals: join(options.out, 'counterfactuals.jsonl'),
-    generations: join(options.out, 'generations.jsonl'),
+    generations: options.generations ?? join(options.out, 'generations.jsonl'),
     summary: join(options.out, 'summary.json'),
   };
   let done = new Set<string>();
   let previousUnscored: MineSummary['unscored'] = [];
   if (options.resume) {
-    done = prepareResume(files.scores, files.counterfactuals).done;
+    let prev: Partial<MineSummary> | null = null;
     if (existsSync(files.summary)) {
       try {
-        const prev = JSON.parse(readFileSync(files.summary, 'utf8')) as Partial<MineSummary>;
-        previousUnscored = (prev.unscored ?? []).filter((u) => done.has(u.source_id));
+        prev = JSON.parse(readFileSync(files.summary, 'utf8')) as Partial<MineSummary>;
       } catch {
-        previousUnscored = [];
+        prev = null;
       }
     }
+    if (prev?.settings) {
+      // Records of different settings must not be mixed in one output (limit and batch size may change).
+      for (const key of ['level', 'segments', 'method', 'threshold', 'pruning', 'verify', 'teacher_outputs', 'seed', 'max_new_tokens', 'task'] as const) {
+        const was = JSON.stringify(prev.settings[key]), now = JSON.stringify(settings[key]);
+        if (was !== now) throw new LeafError(`${files.summary}: --resume with a different ${key} (${now}, the run being resumed used ${was}); use the same settings or another --out`);
+      }
+    }
+    previousUnscored = prev?.unscored ?? [];
   } else if (!options.overwrite) {
     for (const f of [files.scores, files.counterfactuals]) {
       if (nonEmpty(f)) throw new LeafError(`${f}: output file already exists and is not empty; pass --resume to continue or --overwrite to start over (cached generations are kept)`);
@@ -218,13 +231,30 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
   const loadMs = performance.now() - tLoad;
   const tokenizers = sameTokenizer(student.tokenizer, teacher.tokenizer) ? 'same' : 'different';
 
+  if (options.resume) {
+    // Only now that the input and the models are known good: cut the in-flight problem's records.
+    done = prepareResume(files.scores, files.counterfactuals).done;
+    previousUnscored = previousUnscored.filter((u) => done.has(u.source_id));
+  }
   const fsync = options.fsync ?? true;
   const open = <T>(f: string, resume: boolean) => RecordLog.open<T>(f, resume ? { resume: true, fsync } : { overwrite: true, fsync });
   const genLog = open<GenerationRecord>(files.generations, true);
   const scoresLog = open<ScoreRecord>(files.scores, options.resume === true);
   const cfLog = open<CounterfactualRecord>(files.counterfactuals, options.resume === true);
-  const existingScores = scoresLog.existing;
-  const existingCfs = cfLog.existing;
+  // Per problem already done: its scores and counterfactual records' counts (for the summary).
+  const doneCounts = new Map<string, { units: number; candidates: number; spans: number; cfs: CounterfactualRecord[] }>();
+  const entry = (sid: string) => {
+    let e = doneCounts.get(sid);
+    if (!e) doneCounts.set(sid, (e = { units: 0, candidates: 0, spans: 0, cfs: [] }));
+    return e;
+  };
+  for (const r of scoresLog.existing) {
+    const e = entry(r.source_id);
+    e.units++;
+    e.candidates += r.candidates.length;
+    e.spans += r.spans.length;
+  }
+  for (const r of cfLog.existing) entry(r.source_id).cfs.push({ verified: r.verified } as CounterfactualRecord);
   const appendGen = genLog.append.bind(genLog);
   genLog.append = (r: GenerationRecord) => {
     appendGen(r);
@@ -243,10 +273,7 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
     teacher: teacher.dir,
     student: student.dir,
     tokenizers,
-    settings: {
-      level, segments: k, method, threshold: rule, pruning, verify, teacher_outputs: options.teacherOutputs ?? null,
-      limit: options.limit ?? null, seed, batch_size: batchSize, max_new_tokens: maxNewTokens, task: options.task ?? null, decoding: 'greedy',
-    },
+    settings,
     counts: {
       lines: data.lines, problems: data.problems.length, skipped_lines: data.skipped.length, resumed_problems: 0,
       student_wrong: 0, teacher_right: 0, selected: 0, scored_units: 0, unscored_units: 0, candidates: 0, spans: 0,
@@ -279,12 +306,12 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
     writeFileAtomicSync(files.summary, JSON.stringify(summary, null, 2) + '\n');
   };
   const countRecords = (sid: string) => {
-    for (const r of existingScores) if (r.source_id === sid) {
-      c.scored_units++;
-      c.candidates += r.candidates.length;
-      c.spans += r.spans.length;
-    }
-    for (const r of existingCfs) if (r.source_id === sid) countCf(r);
+    const e = doneCounts.get(sid);
+    if (!e) return;
+    c.scored_units += e.units;
+    c.candidates += e.candidates;
+    c.spans += e.spans;
+    for (const r of e.cfs) countCf(r);
   };
   const countCf = (r: CounterfactualRecord) => {
     c.counterfactuals++;

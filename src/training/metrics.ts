@@ -47,7 +47,7 @@ export function metricsJson(m: StepMetrics): Record<string, unknown> {
 }
 
 export class MetricsLog {
-  private constructor(private readonly file: string, private fd: number) {}
+  private constructor(private fd: number) {}
 
   /** Opens `file` for appending; `keepUpTo` null starts it empty, a step number keeps the lines of steps ≤ it. */
   static open(file: string, keepUpTo: number | null): MetricsLog {
@@ -67,7 +67,7 @@ export class MetricsLog {
       writeFileAtomicSync(file, kept.join(''));
     } else writeFileAtomicSync(file, '');
     try {
-      return new MetricsLog(file, fs.openSync(file, 'a'));
+      return new MetricsLog(fs.openSync(file, 'a'));
     } catch (e) {
       throw new LeafError(`${file}: cannot open: ${(e as Error).message}`);
     }

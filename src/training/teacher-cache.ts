@@ -42,6 +42,9 @@ interface CacheMeta {
   samples: number;
   rows: number;
   complete: boolean;
+  /** Mean and largest teacher probability mass outside the top K, over all rows (when complete). */
+  meanRest?: number;
+  maxRest?: number;
 }
 
 /** A fingerprint of a model's config and weights (a strided sample of every tensor, its shape and ends). */
@@ -151,6 +154,32 @@ export interface TeacherCacheOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/** Mean and largest remaining mass exp(logRest) over the rows of a cache file (one sequential read). */
+function restStats(file: string, k: number, rowBytes: number): { meanRest: number; maxRest: number } {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const rowsPerChunk = Math.max(1, Math.floor((4 << 20) / rowBytes));
+    const buf = new Uint8Array(rowsPerChunk * rowBytes);
+    const f32 = new Float32Array(buf.buffer);
+    let sum = 0, max = 0, rows = 0, pos = 0;
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, pos);
+      const whole = Math.floor(n / rowBytes);
+      for (let r = 0; r < whole; r++) {
+        const rest = Math.exp(f32[(r * rowBytes) / 4 + 2 * k]);
+        sum += rest;
+        if (rest > max) max = rest;
+      }
+      rows += whole;
+      pos += whole * rowBytes;
+      if (n < buf.length || whole === 0) break;
+    }
+    return { meanRest: rows ? sum / rows : 0, maxRest: max };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** A complete cache file, open for reading. */
 export class TeacherCache {
   private constructor(
@@ -159,6 +188,9 @@ export class TeacherCache {
     private readonly rowOffset: Float64Array,
     private readonly rowBytes: number,
     readonly built: 'reused' | 'built' | 'resumed',
+    /** Mean / largest teacher probability mass outside the K cached tokens, over every row. */
+    readonly meanRest: number,
+    readonly maxRest: number,
   ) {}
 
   /** Opens the cache in `dir` when it matches, builds (or finishes building) it otherwise. */
@@ -180,16 +212,18 @@ export class TeacherCache {
     } catch {
       old = null;
     }
-    const open = (how: 'reused' | 'built' | 'resumed') => {
+    const open = (how: 'reused' | 'built' | 'resumed', rest: { meanRest: number; maxRest: number }) => {
       const fd = fs.openSync(dataFile, 'r');
       const size = fs.fstatSync(fd).size;
       if (size !== totalRows * rowBytes) {
         fs.closeSync(fd);
         throw new LeafError(`${dataFile}: ${size} bytes, expected ${totalRows * rowBytes} (${totalRows} rows); delete it to rebuild the teacher cache`);
       }
-      return new TeacherCache(fd, K, rowOffset, rowBytes, how);
+      return new TeacherCache(fd, K, rowOffset, rowBytes, how, rest.meanRest, rest.maxRest);
     };
-    if (old && old.key === key && old.complete && fs.existsSync(dataFile)) return open('reused');
+    if (old && old.key === key && old.complete && fs.existsSync(dataFile) && old.meanRest !== undefined && old.maxRest !== undefined) {
+      return open('reused', { meanRest: old.meanRest, maxRest: old.maxRest });
+    }
 
     // Continue a partial build with the same key, else start over.
     let done = 0;
@@ -228,8 +262,9 @@ export class TeacherCache {
     } finally {
       fs.closeSync(fd);
     }
-    writeFileAtomicSync(metaFile, JSON.stringify({ ...meta, complete: true }, null, 2) + '\n');
-    return open(how);
+    const rest = restStats(dataFile, K, rowBytes);
+    writeFileAtomicSync(metaFile, JSON.stringify({ ...meta, complete: true, ...rest }, null, 2) + '\n');
+    return open(how, rest);
   }
 
   /** The cached rows of several samples, concatenated in the given order (packBatch's row order). */

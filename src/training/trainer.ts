@@ -16,27 +16,25 @@
  *
  * The student model object is trained in place.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import type { JsonObject } from '../data/jsonl.js';
 import { InvalidRecord } from '../data/jsonl.js';
 import { LeafError } from '../errors.js';
 import { writeFileAtomicSync } from '../io/atomic.js';
 import type { WritableDtype } from '../io/safetensors-write.js';
 import type { Kernels } from '../kernels/types.js';
-import { zeroGrads } from '../model/backward.js';
 import type { CausalLM } from '../model/causal-lm.js';
 import { loadPretrained, sameTokenizer, type Pretrained } from '../model/pretrained.js';
 import { saveModel } from '../model/save.js';
 import { Rng } from '../util/rng.js';
-import { AdamW, clipScale, gradNorm } from './adamw.js';
+import { clipScale } from './adamw.js';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint, type TrainerState } from './checkpoint.js';
+import { resolveOptions, type DistillOptions, type DistillSummary, type RecordInput } from './distill-options.js';
 import { BatchKdLoss } from './kd-batch.js';
-import type { KdLossKind } from './kd-loss.js';
 import { MetricsLog, type StepMetrics } from './metrics.js';
 import { microStep, type TeacherSource } from './micro-step.js';
+import { setupOptimizer } from './optimizer.js';
 import { planEpoch, stepsPerEpoch, type EpochPlan } from './plan.js';
 import {
   parseCounterfactualRecord, parseTrainRecord, readCounterfactualRecords, readTrainRecords,
@@ -46,172 +44,7 @@ import { buildSamples, tokenizerSide, type SampleStats, type TrainSample } from 
 import { cosineWithWarmup } from './schedule.js';
 import { modelFingerprint, TeacherCache } from './teacher-cache.js';
 
-/** Records given directly (library use): objects in the train.jsonl / counterfactuals.jsonl formats. */
-export type RecordInput = string | readonly JsonObject[];
-
-export interface DistillOptions {
-  /** Student model folder, or a loaded model (trained in place; its `dir` provides the tokenizer files saved with checkpoints). */
-  student: string | Pretrained;
-  /** Teacher model folder or loaded model; not needed (and not loaded) for loss 'ce'. */
-  teacher?: string | Pretrained | null;
-  /** train.jsonl (or its records). */
-  data: RecordInput;
-  /** counterfactuals.jsonl from `leaf mine` (or its records); records with verified === false are left out. */
-  counterfactuals?: RecordInput | null;
-  out: string;
-  loss?: KdLossKind;
-  temperature?: number;
-  /** β of JSD(β) (default 0.5). */
-  jsdBeta?: number;
-  /** λ: the weight of each counterfactual sample (default 1, the reference's data mixing; 0 leaves them out). */
-  cfWeight?: number;
-  teacherLogits?: 'online' | 'cache';
-  /** K of the teacher cache (default 64). */
-  topK?: number;
-  epochs?: number;
-  lr?: number;
-  batchSize?: number;
-  microBatchSize?: number;
-  warmup?: number;
-  maxLength?: number;
-  seed?: number;
-  resume?: boolean;
-  /** Evaluate the student's cross-entropy on evalData every N steps (and at the end). */
-  evalEvery?: number;
-  evalData?: RecordInput | null;
-  weightDecay?: number;
-  adamBeta1?: number;
-  adamBeta2?: number;
-  adamEps?: number;
-  /** Clip the global gradient norm to this (default 1; 0 turns clipping off, as the reference). */
-  maxGradNorm?: number;
-  /** Checkpoint every N steps (default 0: at the end of every epoch only). */
-  saveEvery?: number;
-  /** Checkpoints kept (default 2). */
-  keepCheckpoints?: number;
-  /** Consecutive steps with a non-finite loss or gradient before the run stops (default 8). */
-  maxBadSteps?: number;
-  /** Dtype of the final model/ and best/ folders (default F32; checkpoints are always F32). */
-  saveDtype?: WritableDtype;
-  /** Stop at the first malformed input line or unusable record. */
-  strict?: boolean;
-  /** Kernels for models loaded from folders. */
-  kernels?: Kernels;
-  onProgress?: (p: DistillProgress) => void;
-  onWarning?: (message: string) => void;
-  /** Testing: stop, as if killed, right after this many optimizer steps of this call (nothing more is written). */
-  stopAfterSteps?: number;
-}
-
-export type DistillProgress =
-  | { phase: 'teacher-cache'; done: number; total: number }
-  | { phase: 'train'; step: number; totalSteps: number; epoch: number; loss: number; tokensPerSec: number; valLoss: number | null };
-
-export interface DistillSummary {
-  out: string;
-  /** The final student (null when stopped early by stopAfterSteps). */
-  modelDir: string | null;
-  bestDir: string | null;
-  checkpointDir: string | null;
-  steps: number;
-  totalSteps: number;
-  stepsPerEpoch: number;
-  epochs: number;
-  resumedFrom: number | null;
-  skippedSteps: number;
-  data: {
-    trainRecords: number;
-    counterfactualRecords: number;
-    unverifiedCounterfactuals: number;
-    /** `file:line: reason` of every skipped input line. */
-    inputIssues: string[];
-    samples: SampleStats;
-    eval: SampleStats | null;
-  };
-  teacherCache: 'reused' | 'built' | 'resumed' | null;
-  final: StepMetrics | null;
-  valLoss: number | null;
-  bestValLoss: number | null;
-  seconds: number;
-  tokensPerSec: number;
-  stopped: 'stop-after-steps' | null;
-  settings: Record<string, unknown>;
-}
-
-interface Resolved {
-  loss: KdLossKind;
-  temperature: number;
-  jsdBeta: number;
-  cfWeight: number;
-  teacherLogits: 'online' | 'cache';
-  topK: number;
-  epochs: number;
-  lr: number;
-  batchSize: number;
-  microBatchSize: number;
-  warmup: number;
-  maxLength: number;
-  seed: number;
-  evalEvery: number;
-  weightDecay: number;
-  adamBeta1: number;
-  adamBeta2: number;
-  adamEps: number;
-  maxGradNorm: number;
-  saveEvery: number;
-  keepCheckpoints: number;
-  maxBadSteps: number;
-  saveDtype: WritableDtype;
-}
-
-function check(cond: boolean, message: string): void {
-  if (!cond) throw new LeafError(message);
-}
-
-function resolveOptions(o: DistillOptions): Resolved {
-  const r: Resolved = {
-    loss: o.loss ?? 'fkl',
-    temperature: o.temperature ?? 1,
-    jsdBeta: o.jsdBeta ?? 0.5,
-    cfWeight: o.cfWeight ?? 1,
-    teacherLogits: o.teacherLogits ?? 'online',
-    topK: o.topK ?? 64,
-    epochs: o.epochs ?? 3,
-    lr: o.lr ?? 1e-5,
-    batchSize: o.batchSize ?? 32,
-    microBatchSize: o.microBatchSize ?? 2,
-    warmup: o.warmup ?? 5,
-    maxLength: o.maxLength ?? 4096,
-    seed: o.seed ?? 1234,
-    evalEvery: o.evalEvery ?? 0,
-    weightDecay: o.weightDecay ?? 0,
-    adamBeta1: o.adamBeta1 ?? 0.9,
-    adamBeta2: o.adamBeta2 ?? 0.999,
-    adamEps: o.adamEps ?? 1e-8,
-    maxGradNorm: o.maxGradNorm ?? 1,
-    saveEvery: o.saveEvery ?? 0,
-    keepCheckpoints: o.keepCheckpoints ?? 2,
-    maxBadSteps: o.maxBadSteps ?? 8,
-    saveDtype: o.saveDtype ?? 'F32',
-  };
-  check(['fkl', 'rkl', 'jsd', 'ce'].includes(r.loss), `--loss must be fkl, rkl, jsd or ce, got ${String(r.loss)}`);
-  check(r.teacherLogits === 'online' || r.teacherLogits === 'cache', `--teacher-logits must be online or cache, got ${String(r.teacherLogits)}`);
-  check(r.temperature > 0 && Number.isFinite(r.temperature), `--temperature must be > 0, got ${r.temperature}`);
-  check(r.cfWeight >= 0 && Number.isFinite(r.cfWeight), `--cf-weight must be ≥ 0, got ${r.cfWeight}`);
-  check(Number.isInteger(r.topK) && r.topK >= 1, `--top-k must be an integer ≥ 1, got ${r.topK}`);
-  check(Number.isInteger(r.epochs) && r.epochs >= 1, `--epochs must be an integer ≥ 1, got ${r.epochs}`);
-  check(r.lr >= 0 && Number.isFinite(r.lr), `--lr must be ≥ 0, got ${r.lr}`);
-  check(Number.isInteger(r.batchSize) && r.batchSize >= 1, `--batch-size must be an integer ≥ 1, got ${r.batchSize}`);
-  check(Number.isInteger(r.microBatchSize) && r.microBatchSize >= 1 && r.microBatchSize <= r.batchSize,
-    `--micro-batch-size must be an integer in [1, --batch-size ${r.batchSize}], got ${r.microBatchSize}`);
-  check(Number.isInteger(r.warmup) && r.warmup >= 0, `--warmup must be an integer ≥ 0, got ${r.warmup}`);
-  check(Number.isInteger(r.maxLength) && r.maxLength >= 2, `--max-length must be an integer ≥ 2, got ${r.maxLength}`);
-  check(Number.isInteger(r.seed), `--seed must be an integer, got ${r.seed}`);
-  check(Number.isInteger(r.evalEvery) && r.evalEvery >= 0, `--eval-every must be an integer ≥ 0, got ${r.evalEvery}`);
-  check(r.maxGradNorm >= 0, `max gradient norm must be ≥ 0, got ${r.maxGradNorm}`);
-  check(Number.isInteger(r.maxBadSteps) && r.maxBadSteps >= 1, `max bad steps must be an integer ≥ 1, got ${r.maxBadSteps}`);
-  return r;
-}
+export type { DistillOptions, DistillProgress, DistillSummary, RecordInput } from './distill-options.js';
 
 function loadModelArg(x: string | Pretrained, what: string, kernels?: Kernels): Pretrained {
   if (typeof x !== 'string') return x;
@@ -285,7 +118,7 @@ export function distill(o: DistillOptions): DistillSummary {
   const needsTeacher = s.loss !== 'ce';
   if (!needsTeacher && o.teacher) warn('--teacher is not used with --loss ce (training on the reference responses)');
   if (needsTeacher && !o.teacher) throw new LeafError(`--teacher is required for --loss ${s.loss} (or use --loss ce)`);
-  const teacher = needsTeacher ? loadModelArg(o.teacher!, 'teacher', o.kernels) : null;
+  let teacher = needsTeacher ? loadModelArg(o.teacher!, 'teacher', o.kernels) : null;
   const Vs = student.model.config.vocabSize;
   if (teacher) {
     if (!sameTokenizer(student.tokenizer, teacher.tokenizer)) {
@@ -333,7 +166,7 @@ export function distill(o: DistillOptions): DistillSummary {
     samples: hashSamples(samples),
     evalSamples: evalSamples.length ? hashSamples(evalSamples) : null,
   };
-  for (const k of ['keepCheckpoints', 'saveDtype', 'saveEvery', 'maxBadSteps']) delete settings[k];
+  for (const k of ['keepCheckpoints', 'saveDtype', 'saveEvery', 'checkpointInterval', 'maxBadSteps']) delete settings[k];
   const settingsKey = createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
   fs.mkdirSync(out, { recursive: true });
   const runFile = join(out, 'run.json');
@@ -352,6 +185,7 @@ export function distill(o: DistillOptions): DistillSummary {
   // Teacher rows.
   let source: TeacherSource = { kind: 'none' };
   let cacheHow: DistillSummary['teacherCache'] = null;
+  let cacheRest: { mean: number; max: number } | null = null;
   let cache: TeacherCache | null = null;
   if (teacher && s.teacherLogits === 'cache') {
     cache = TeacherCache.openOrBuild(out, teacher.model, samples, {
@@ -360,6 +194,12 @@ export function distill(o: DistillOptions): DistillSummary {
     });
     cacheHow = cache.built;
     source = { kind: 'cache', cache };
+    cacheRest = { mean: cache.meanRest, max: cache.maxRest };
+    if (cache.meanRest > 0.05) {
+      warn(`the teacher keeps on average ${(100 * cache.meanRest).toFixed(1)}% of its probability outside its top ${cache.k} tokens: the cached loss underestimates the exact one by about that share of the tail divergence; raise --top-k or use --teacher-logits online`);
+    }
+    if (s.loss === 'rkl') warn('--loss rkl with a teacher cache: reverse KL weighs the tokens the teacher finds unlikely, which the cache lumps into one; the cached loss can be far from the exact one (see the README)');
+    teacher = null; // not needed any more: a teacher loaded here can be garbage-collected
   } else if (teacher) {
     source = { kind: 'online', model: teacher.model };
   }
@@ -367,8 +207,8 @@ export function distill(o: DistillOptions): DistillSummary {
   const model = student.model;
   const lossFn = new BatchKdLoss(model.kernels, Vs, { kind: s.loss, temperature: s.temperature, beta: s.jsdBeta }, model.floatType);
   const ceFn = new BatchKdLoss(model.kernels, Vs, { kind: 'ce' }, model.floatType);
-  const optimizer = new AdamW(model.params, { lr: s.lr, beta1: s.adamBeta1, beta2: s.adamBeta2, eps: s.adamEps, weightDecay: s.weightDecay });
-  const grads = zeroGrads(model);
+  const opt = setupOptimizer(model, { lr: s.lr, beta1: s.adamBeta1, beta2: s.adamBeta2, eps: s.adamEps, weightDecay: s.weightDecay, parallel: o.parallelOptimizer });
+  const { optimizer, grads } = opt;
   const lengths = samples.map((x) => x.ids.length);
   const perEpoch = stepsPerEpoch(samples.length, s.batchSize);
   const totalSteps = perEpoch * s.epochs;
@@ -394,8 +234,10 @@ export function distill(o: DistillOptions): DistillSummary {
   const metrics = MetricsLog.open(join(out, 'metrics.jsonl'), resumedFrom ?? (o.resume ? 0 : null));
   const companions = student.dir;
   let bestDir: string | null = state.bestValLoss !== null && fs.existsSync(join(out, 'best')) ? join(out, 'best') : null;
+  let lastCheckpointAt = performance.now();
   const checkpoint = (): void => {
     lastCheckpoint = saveCheckpoint(ckptRoot, model, optimizer, state, { companionsFrom: companions, keep: s.keepCheckpoints });
+    lastCheckpointAt = performance.now();
   };
 
   let last: StepMetrics | null = null;
@@ -433,7 +275,7 @@ export function distill(o: DistillOptions): DistillSummary {
         });
       }
       const lr = cosineWithWarmup(state.step, totalSteps, s.warmup, s.lr);
-      const norm = finite ? gradNorm(grads) : NaN;
+      const norm = finite ? opt.gradNorm() : NaN;
       const skipped = !finite || !Number.isFinite(norm);
       if (skipped) {
         if (state.consecutiveBad === 0) firstBad = state.step + 1;
@@ -479,8 +321,8 @@ export function distill(o: DistillOptions): DistillSummary {
       if (o.stopAfterSteps !== undefined && stepsThisCall >= o.stopAfterSteps && !atEnd) {
         return summaryOf(null, 'stop-after-steps');
       }
-      const epochEnd = state.stepInEpoch === 0;
-      if (!atEnd && (epochEnd || (s.saveEvery > 0 && state.step % s.saveEvery === 0))) checkpoint();
+      const epochCheckpoint = s.saveEvery === 0 && state.stepInEpoch === 0 && performance.now() - lastCheckpointAt >= 1000 * s.checkpointInterval;
+      if (!atEnd && (epochCheckpoint || (s.saveEvery > 0 && state.step % s.saveEvery === 0))) checkpoint();
     }
     if (!lastCheckpoint || !lastCheckpoint.endsWith(`step-${String(state.step).padStart(8, '0')}`)) checkpoint();
     const modelDir = join(out, 'model');
@@ -491,6 +333,7 @@ export function distill(o: DistillOptions): DistillSummary {
   } finally {
     metrics.close();
     cache?.close();
+    opt.close();
   }
 
   function summaryOf(modelDir: string | null, stopped: DistillSummary['stopped']): DistillSummary {
@@ -502,7 +345,7 @@ export function distill(o: DistillOptions): DistillSummary {
         trainRecords: train.records.length, counterfactualRecords: cf?.records.length ?? 0,
         unverifiedCounterfactuals: cf?.unverified ?? 0, inputIssues, samples: stats, eval: evalStats,
       },
-      teacherCache: cacheHow, final: last, valLoss: lastVal, bestValLoss: state.bestValLoss,
+      teacherCache: cacheHow, teacherCacheRest: cacheRest, final: last, valLoss: lastVal, bestValLoss: state.bestValLoss,
       seconds: (performance.now() - started) / 1000, tokensPerSec: trainSeconds > 0 ? tokensThisCall / trainSeconds : 0,
       stopped, settings,
     };

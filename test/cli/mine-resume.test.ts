@@ -74,6 +74,24 @@ describe('leaf mine: an interrupted run resumes to the files of an uninterrupted
     await assert.rejects(mine(opts('corrupt', { resume: true })), /scores\.jsonl:3: invalid JSON in a complete line; cannot resume/);
   });
 
+  it('runs of several methods can share one generation cache', async () => {
+    const cache = join(dir, 'shared-generations.jsonl');
+    const a = await mine(opts('share-a', { generations: cache, verify: false }));
+    const b = await mine(opts('share-b', { generations: cache, verify: false, method: 'random' }));
+    assert.deepEqual(a.generated, { student: 5, teacher: 5 });
+    assert.deepEqual(b.generated, { student: 0, teacher: 0 });
+    assert.equal(existsSync(join(dir, 'share-b', 'generations.jsonl')), false);
+    assert.equal(b.counts.selected, 3);
+  });
+
+  it('resuming with other settings is refused before anything is touched', async () => {
+    await mine(opts('other', { limit: 2 }));
+    const before = bytes(join(dir, 'other'));
+    await assert.rejects(mine(opts('other', { resume: true, method: 'random' })), /summary\.json: --resume with a different method \("random", the run being resumed used "gradient"\)/);
+    await assert.rejects(mine(opts('other', { resume: true, threshold: 0.2 })), /--resume with a different threshold/);
+    assert.deepEqual(bytes(join(dir, 'other')), before);
+  });
+
   it('a process killed with SIGKILL mid-run resumes to the same files', async () => {
     // Many problems (the fixture's, repeated under new ids) so that the run is long enough to be killed.
     const many = [];

@@ -11,6 +11,7 @@ import { minMax, quantileThreshold } from '../../src/method/normalize.js';
 import { inputSaliency } from '../../src/method/saliency.js';
 import { encodeUnit } from '../../src/method/units.js';
 import { repoRoot } from '../helpers/paths.js';
+import { makeResponder } from '../helpers/tiny-responder.js';
 import { dataLines, GIVEN_RESPONSE, makeMiningFixture, PROBLEMS, STUDENT, withoutWord, type MiningFixture } from '../helpers/mining-fixture.js';
 
 const cli = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
@@ -246,6 +247,35 @@ describe('leaf mine end to end on tiny trained models', () => {
     const m = leaf(...base('given2', '--teacher-outputs', missing));
     assert.equal(m.code, 1);
     assert.match(m.err.trim().split('\n').pop()!, /^leaf: .*teacher-outputs-missing\.jsonl: no teacher output for problem 'p2' \(line 2 of /);
+  });
+
+  it('code problems: judged in the sandbox, tests and entry_point passed through', () => {
+    const prompt = 'Write a function add_pair(a, b) returning the sum.';
+    const right = '```python\ndef add_pair(a, b):\n    return a + b\n```';
+    const wrong = '```python\ndef add_pair(a, b):\n    return a - b\n```';
+    const tokDir = join(repoRoot, 'test', 'fixtures', 'tokenizers', 'qwen2-bytelevel');
+    const cs = join(dir, 'code-student'), ct = join(dir, 'code-teacher');
+    makeResponder(cs, tokDir, [{ prompt, response: wrong }], 3);
+    makeResponder(ct, tokDir, [{ prompt, response: right }], 4);
+    const data = join(dir, 'code.jsonl');
+    const tests = ['assert add_pair(2, 3) == 5', 'assert add_pair(-1, 1) == 0'];
+    writeFileSync(data, JSON.stringify({ id: 'c1', prompt, tests, entry_point: 'add_pair' }) + '\n');
+    const r = leaf('mine', '--teacher', ct, '--student', cs, '--data', data, '--out', join(dir, 'code'), '--max-new-tokens', '60', '--workers', '2');
+    assert.equal(r.code, 0, r.err);
+    const gens = readJsonl(join(dir, 'code', 'generations.jsonl'));
+    const sel = (m: string) => gens.find((g) => g.model === m && g.stage === 'select')!;
+    assert.equal(sel('student').response, wrong);
+    assert.equal(sel('student').correct, false);
+    assert.equal(sel('teacher').correct, true, JSON.stringify(sel('teacher')));
+    assert.equal(sel('teacher').answer, null);
+    const cfs = readJsonl(join(dir, 'code', 'counterfactuals.jsonl'));
+    assert.ok(cfs.length >= 1);
+    for (const cf of cfs) {
+      assert.deepEqual(cf.tests, tests);
+      assert.equal(cf.entry_point, 'add_pair');
+      assert.equal(cf.response, right);
+      assert.equal(cf.verified, cf.student.correct && cf.teacher.correct);
+    }
   });
 
   it('--strict stops at the first malformed line; bad flags are one-line errors', () => {

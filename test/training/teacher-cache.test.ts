@@ -76,9 +76,14 @@ describe('teacher cache file', () => {
       }
       assert.equal(row, got.logRest.length);
     }
+    const every = Array.from(cache.read(samples.map((_, i) => i)).logRest, Math.exp);
+    assert.ok(Math.abs(cache.meanRest - every.reduce((a, b) => a + b, 0) / every.length) < 1e-12);
+    assert.equal(cache.maxRest, Math.max(...every));
+    assert.ok(cache.meanRest > 0 && cache.meanRest < 1);
     cache.close();
     const again = TeacherCache.openOrBuild(out, teacher.model, samples, opts(8));
     assert.equal(again.built, 'reused');
+    assert.equal(again.meanRest, cache.meanRest);
     again.close();
     const other = TeacherCache.openOrBuild(out, teacher.model, samples, opts(4));
     assert.equal(other.built, 'built', 'another K rebuilds the cache');

@@ -11,7 +11,8 @@ import { loadPretrained } from '../../src/model/pretrained.js';
 import { latestCheckpoint } from '../../src/training/checkpoint.js';
 import { BatchKdLoss } from '../../src/training/kd-batch.js';
 import type { KdLossKind } from '../../src/training/kd-loss.js';
-import { microStep, type TeacherSource } from '../../src/training/micro-step.js';
+import { microStep, teacherRowsFor, type TeacherSource } from '../../src/training/micro-step.js';
+import { packBatch } from '../../src/training/batch.js';
 import { parseCounterfactualRecord, parseTrainRecord, type DistillRecord } from '../../src/training/records.js';
 import { buildSamples, tokenizerSide, type TrainSample } from '../../src/training/samples.js';
 import { topKFromLogits, type TopKRows } from '../../src/training/teacher-cache.js';
@@ -258,6 +259,14 @@ describe('distill()', () => {
     assert.throws(() => distill(base('full')), /already holds a distillation run/);
   });
 
+  it('the optimizer on worker threads gives the same bytes, also across a resume', () => {
+    const serial = distill(base('serial', { parallelOptimizer: 'never' }));
+    distill(base('pool', { parallelOptimizer: 'always', saveEvery: 3, stopAfterSteps: 5 }));
+    const pooled = distill(base('pool', { parallelOptimizer: 'always', saveEvery: 3, resume: true }));
+    assert.ok(weightsOf(serial.out).equals(weightsOf(pooled.out)));
+    assert.deepEqual(metricsOf(serial.out).map((r) => r.grad_norm), metricsOf(pooled.out).map((r) => r.grad_norm));
+  });
+
   it('λ = 0 is plain KD; a λ = 1 counterfactual is one more sample of weight 1 (the reference data mixing)', () => {
     const plain = distill(base('plain', { counterfactuals: null }));
     const zero = distill(base('zero', { cfWeight: 0 }));
@@ -348,6 +357,32 @@ describe('distill()', () => {
     const warnings: string[] = [];
     const s = distill({ ...base('wide', { teacher: wide, epochs: 1 }), onWarning: (w) => warnings.push(w) });
     assert.ok(warnings.some((w) => /vocab_size \(416\) is larger than the student's \(400\): teacher logits are truncated/.test(w)), warnings.join('\n'));
+    assert.ok(s.final && Number.isFinite(s.final.loss));
+  });
+
+  it('a teacher with its own chat template sees its own rendering; its rows align with the student\'s response rows', () => {
+    const tdir = writeTinyModel(join(dir, 'templated-teacher'), { hidden: 32, layers: 2, seed: 3, std: 0.4 });
+    const cfgFile = join(tdir, 'tokenizer_config.json');
+    const cfg = JSON.parse(readFileSync(cfgFile, 'utf8'));
+    cfg.chat_template = cfg.chat_template.replace('You are a helpful assistant.', 'You are a careful maths teacher.');
+    writeFileSync(cfgFile, JSON.stringify(cfg));
+    const teacher = loadPretrained(tdir), student = loadPretrained(studentDir);
+    const { samples } = buildSamples(TRAIN_RECORDS.slice(0, 3).map((r) => parseTrainRecord(r)), tokenizerSide(student), tokenizerSide(teacher), { maxLength: 4096, cfWeight: 1 });
+    assert.ok(samples.every((x) => x.teacherIds && x.teacherResponseStart! > x.responseStart));
+    const packed = packBatch(samples);
+    const rows = teacherRowsFor({ kind: 'online', model: teacher.model }, samples, [0, 1, 2], packed);
+    assert.ok(rows && rows.kind === 'logits');
+    const V = teacher.model.config.vocabSize;
+    let r = 0;
+    for (const x of samples) {
+      const ids = Int32Array.from(x.teacherIds!);
+      const n = x.ids.length - x.responseStart;
+      const alone = teacher.model.forward({ batch: 1, seqLen: ids.length, inputIds: ids, logitRows: Int32Array.from({ length: n }, (_, j) => x.teacherResponseStart! - 1 + j) }).logits!;
+      for (let i = 0; i < n * V; i++) assert.ok(Math.abs(rows.logits[r * V + i] - alone[i]) < 1e-4, `sample ${x.id}`);
+      r += n;
+    }
+    assert.equal(r, packed.tokens);
+    const s = distill(base('templated', { teacher: tdir, epochs: 1 }));
     assert.ok(s.final && Number.isFinite(s.final.loss));
   });
 
