@@ -14,6 +14,7 @@ import { judgeResponse } from '../eval/judge-problem.js';
 import { generate } from '../model/generate.js';
 import type { Pretrained } from '../model/pretrained.js';
 import { encodePrompt } from '../model/text-generation.js';
+import { PLAIN_SEPARATOR } from '../tokenizer/index.js';
 
 export type Role = 'student' | 'teacher';
 
@@ -51,13 +52,29 @@ export function cacheKey(model: Role, sourceId: string, prompt: string, prefix: 
 }
 
 /**
- * Token ids of the user turn (+ the assistant prefix) as the model is prompted to answer it, and
- * the ids of the prefix's own tokens (to decode the continuation in context).
+ * What a model is asked to continue for a request: the user turn (+ the assistant prefix) rendered
+ * exactly as the scoring (units.ts) and the distillation render the conversation up to the
+ * assistant's text, its token ids, and the ids of the assistant prefix's tokens (to decode the
+ * continuation in context; in the plain format they start with the separator's).
+ *  - With a chat template: the template with the generation prompt, then the prefix.
+ *  - Without one (the plain format): the conversation renders as prompt + PLAIN_SEPARATOR +
+ *    response, so the model is asked prompt + PLAIN_SEPARATOR + prefix — not the bare prompt —
+ *    with the tokenizer's leading special tokens (a trailing one, which the plain conversation
+ *    carries after the response, is left off: the answer follows).
  */
-export function answerPrompt(p: Pretrained, prompt: string, prefix: string | null): { ids: number[]; prefixIds: number[] } {
-  if (prefix === null || prefix === '') return { ids: encodePrompt(p, prompt, p.tokenizer.hasChatTemplate), prefixIds: [] };
-  const enc = p.tokenizer.encodePromptWithAssistantPrefix([{ role: 'user', content: prompt }], prefix);
-  return { ids: enc.ids, prefixIds: enc.ids.slice(enc.prefixTokens.overlapping.start, enc.prefixTokens.overlapping.end) };
+export function answerPrompt(p: Pretrained, prompt: string, prefix: string | null): { text: string; ids: number[]; prefixIds: number[] } {
+  const tok = p.tokenizer;
+  const messages = [{ role: 'user' as const, content: prompt }];
+  if (tok.hasChatTemplate && (prefix === null || prefix === '')) {
+    const r = tok.renderChat(messages, { addGenerationPrompt: true });
+    return { text: r.text, ids: encodePrompt(p, prompt, true), prefixIds: [] };
+  }
+  const plain = !tok.hasChatTemplate;
+  const enc = tok.encodePromptWithAssistantPrefix(messages, (plain ? PLAIN_SEPARATOR : '') + (prefix ?? ''));
+  const ids = plain && tok.specialSuffixIds.length > 0 ? enc.ids.slice(0, enc.ids.length - tok.specialSuffixIds.length) : enc.ids;
+  const pre = enc.prefixTokens.overlapping;
+  const prefixIds = prefix === null || prefix === '' ? [] : ids.slice(pre.start, Math.min(pre.end, ids.length));
+  return { text: enc.text, ids, prefixIds };
 }
 
 /**
