@@ -117,7 +117,7 @@ describe('leaf mine end to end on tiny trained models', () => {
       { ...s.counts, resumed_problems: undefined },
       {
         lines: 7, problems: 5, skipped_lines: 2, resumed_problems: undefined, student_wrong: 4, teacher_right: 3, selected: 3, scored_units: 3,
-        unscored_units: 0, candidates: 3, spans: 3, counterfactuals: 3, empty_after_pruning: 0,
+        unscored_units: 0, units_without_candidates: 0, constant_diff_units: 0, candidates: 3, spans: 3, counterfactuals: 3, empty_after_pruning: 0,
         verified: cfs.filter((x) => x.verified).length, rejected: cfs.filter((x) => !x.verified).length, unverified: 0,
       },
     );
