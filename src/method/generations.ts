@@ -2,11 +2,14 @@
  * Greedy answers of the teacher and the student under their chat templates, judged by the
  * evaluation checkers, cached in DIR/generations.jsonl (one record per answer, appended and
  * flushed as soon as a batch is decoded), so that a rerun or a resume never decodes the same
- * request twice. A request is (model, problem id, user turn, assistant prefix, max new tokens);
- * at response level the prefix is the (pruned) earlier response, the model continues it, and the
- * judge reads prefix + continuation.
+ * request twice; a complete run puts the file in input order (orderGenerationCache). A request is
+ * (model, problem id, user turn, assistant prefix, max new tokens); at response level the prefix
+ * is the (pruned) earlier response, the model continues it, and the judge reads prefix +
+ * continuation.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { LeafError } from '../errors.js';
+import { writeFileAtomicSync } from '../io/atomic.js';
 import type { RecordLog } from '../data/record-log.js';
 import type { CodePool } from '../eval/code/index.js';
 import type { Problem } from '../eval/formats/index.js';
@@ -146,4 +149,34 @@ export class GenerationCache {
 export async function judgeGiven(problem: Problem, response: string, pool: CodePool | null): Promise<Answer> {
   const v = await judgeResponse(problem, response, pool);
   return { response, answer: problem.task === 'math' ? v.extracted : null, correct: v.correct };
+}
+
+/**
+ * Puts a complete generation cache in a canonical order — the problems in `order` (input order),
+ * each with its answers in the order they were asked (selection: student, teacher; then
+ * verification), then the records of other problems as they were — rewritten atomically when
+ * that changes anything. The order in which answers are appended follows the decoding batches,
+ * which --limit and interruptions change; after this the file does not depend on them (given the
+ * same answers). Returns whether the file was rewritten.
+ */
+export function orderGenerationCache(file: string, order: ReadonlyMap<string, number>): boolean {
+  if (!existsSync(file)) return false;
+  const text = readFileSync(file, 'utf8');
+  if (text === '' || !text.endsWith('\n')) return false;
+  const lines = text.slice(0, -1).split('\n');
+  const keyed: Array<{ line: string; rank: number; at: number }> = [];
+  for (let i = 0; i < lines.length; i++) {
+    let id: unknown;
+    try {
+      id = (JSON.parse(lines[i]) as { source_id?: unknown }).source_id;
+    } catch {
+      return false; // not ours to reorder
+    }
+    const rank = typeof id === 'string' ? order.get(id) : undefined;
+    keyed.push({ line: lines[i], rank: rank ?? order.size, at: i });
+  }
+  keyed.sort((a, b) => a.rank - b.rank || a.at - b.at);
+  if (keyed.every((k, i) => k.at === i)) return false;
+  writeFileAtomicSync(file, keyed.map((k) => k.line + '\n').join(''));
+  return true;
 }

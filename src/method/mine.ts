@@ -21,7 +21,7 @@ import { CodePool } from '../eval/code/index.js';
 import type { Task } from '../eval/formats/index.js';
 import { loadPretrained, sameTokenizer, type Pretrained } from '../model/pretrained.js';
 import { buildCounterfactuals, type CounterfactualDraft, type CounterfactualRecord, type Level, type Pruning } from './counterfactuals.js';
-import { GenerationCache, judgeGiven, type Answer, type GenerationRecord, type GenerationRequest } from './generations.js';
+import { GenerationCache, judgeGiven, orderGenerationCache, type Answer, type GenerationRecord, type GenerationRequest } from './generations.js';
 import { loadMiningData, loadTeacherOutputs, type MiningProblem } from './input.js';
 import type { ThresholdRule } from './normalize.js';
 import { prepareResume } from './resume.js';
@@ -393,6 +393,7 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
     scoresLog.close();
     cfLog.close();
   }
+  orderGenerationCache(files.generations, new Map(data.problems.map((m, i) => [m.problem.id, i])));
   summary.complete = true;
   writeSummary();
   return summary;

@@ -3,7 +3,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { answerPrompt } from '../../src/method/generations.js';
+import { answerPrompt, orderGenerationCache } from '../../src/method/generations.js';
 import { mine } from '../../src/method/mine.js';
 import { encodeUnit } from '../../src/method/units.js';
 import { generate } from '../../src/model/generate.js';
@@ -70,5 +70,28 @@ describe('generation prompts are the scoring rendering of the conversation up to
     const bare = plain.tokenizer.decode(generate(plain.model, [plain.tokenizer.encode(prompt).ids], { maxNewTokens: 4, eosTokenIds: plain.eosTokenIds }).tokens[0], { skipSpecialTokens: true });
     assert.notEqual(want, bare, 'the test needs the two renderings to give different answers');
     for (const g of gens) assert.equal(g.response, want);
+  });
+});
+
+describe('orderGenerationCache', () => {
+  it('input order, answers of a problem in the order asked, other problems after as they were; unchanged files untouched', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'leaf-gen-order-'));
+    try {
+      const f = join(dir, 'g.jsonl');
+      const rec = (source_id: string, model: string, stage: string) => JSON.stringify({ model, stage, source_id, prompt: 'é ✓' });
+      const lines = [rec('p1', 'student', 'select'), rec('p2', 'student', 'select'), rec('zz', 'student', 'select'), rec('p1', 'teacher', 'select'),
+        rec('p2', 'teacher', 'select'), rec('p1', 'student', 'verify'), rec('old', 'teacher', 'select'), rec('p1', 'teacher', 'verify')];
+      writeFileSync(f, lines.join('\n') + '\n');
+      const order = new Map([['p1', 0], ['p2', 1]]);
+      assert.equal(orderGenerationCache(f, order), true);
+      const want = [0, 3, 5, 7, 1, 4, 2, 6].map((i) => lines[i]);
+      assert.equal(readFileSync(f, 'utf8'), want.join('\n') + '\n');
+      assert.equal(orderGenerationCache(f, order), false);
+      // A partial last line (an interrupted run) is not reordered.
+      writeFileSync(f, lines.join('\n') + '\n{"source_id":"p');
+      assert.equal(orderGenerationCache(f, order), false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
