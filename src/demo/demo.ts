@@ -14,7 +14,7 @@
  * Nothing is tuned on the test split: recipes are fixed in recipes.ts, and the test split is only read by
  * the final evaluations.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeJsonlAtomic } from '../data/jsonl.js';
@@ -56,6 +56,8 @@ export type RunKey = (typeof DISTILL_RUNS)[number]['key'];
 
 export interface AccuracyRow {
   model: string;
+  /** Validation accuracy, mean over seeds (what recipe choices may look at; the test split is only reported). */
+  validation: number;
   /** Test accuracy per seed (one value for models that do not depend on the seed). */
   values: number[];
   stats: MeanStd;
@@ -73,9 +75,11 @@ export interface DemoSummary {
   diagnostics: Record<string, { distracted: number; clean: number; folded: number; n: number }>;
   mining: Record<string, { selected: number; counterfactuals: number; verified: number; seconds: number }>;
   detection: { method: string; precision: number; recall: number; f1: number; flagged: number; positives: number; problems: number }[];
-  sweep: { q: number; precision: number; recall: number; f1: number; flaggedPerProblem: number }[];
+  sweep: { q: number; precision: number; recall: number; f1: number; flaggedPerProblem: number; verified: number; leafInstrAccuracy: number | null }[];
   distill: { steps: number; rows: number; runs: Record<string, { seed: number; steps: number; seconds: number; samples: { original: number; counterfactual: number } }[]> };
   accuracy: AccuracyRow[];
+  /** Share of the answer positions' attention on distractor tokens (report problems, all layers and heads). */
+  attention: { model: string; distractorShare: number; problems: number }[];
   verdict: string;
   timings: Record<string, number>;
   report: string;
@@ -145,6 +149,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   // Validation diagnostics (distracted vs distractors removed) and the two fixed test rows.
   t = Date.now();
   const teacher = loadPretrained(teacherDir), student = loadPretrained(studentDir);
+  teacherInfo.parameters = teacher.model.numParameters();
+  studentInfo.parameters = student.model.numParameters();
   const diagnostics: DemoSummary['diagnostics'] = {};
   const evals: Record<string, ArithEval> = {};
   for (const [name, m] of [['teacher', teacher], ['student', student]] as const) {
@@ -167,20 +173,24 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     gradient: join(dirs.mined, 'gradient'), random: join(dirs.mined, 'random'), ppl: join(dirs.mined, 'ppl'),
     'gradient-response': join(dirs.mined, 'gradient-response'),
   };
+  const sweepQs = m.sweep.filter((q) => q !== m.threshold);
+  const sweepDir = (q: number) => join(dirs.mined, `gradient-q${q.toFixed(2)}`);
   log('mining: gradient (instruction level)…');
   const [gradSummary] = (await runJobs([{ kind: 'mine', label: 'mine-gradient', options: mineOpts('gradient', 'instruction', minedDirs.gradient) }], 1, dirs.jobs)) as MineSummary[];
   // The other runs reuse the selection answers already decoded (same models, problems and prompts).
-  for (const k of ['random', 'ppl', 'gradient-response'] as const) {
-    mkdirSync(minedDirs[k], { recursive: true });
-    copyFileSync(join(minedDirs.gradient, 'generations.jsonl'), join(minedDirs[k], 'generations.jsonl'));
+  for (const dir of [minedDirs.random, minedDirs.ppl, minedDirs['gradient-response'], ...sweepQs.map(sweepDir)]) {
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(join(minedDirs.gradient, 'generations.jsonl'), join(dir, 'generations.jsonl'));
   }
-  log('mining: random, ppl (instruction level) and gradient (response level)…');
+  log(`mining: random, ppl (instruction level), gradient (response level) and gradient at q = ${sweepQs.join(', ')} (sweep)…`);
   const others = (await runJobs([
     { kind: 'mine', label: 'mine-random', options: mineOpts('random', 'instruction', minedDirs.random) },
     { kind: 'mine', label: 'mine-ppl', options: mineOpts('ppl', 'instruction', minedDirs.ppl) },
     { kind: 'mine', label: 'mine-gradient-response', options: mineOpts('gradient', 'response', minedDirs['gradient-response']) },
+    ...sweepQs.map((q): DemoJob => ({ kind: 'mine', label: `mine-gradient-q${q}`, options: { ...mineOpts('gradient', 'instruction', sweepDir(q)), threshold: q } })),
   ], concurrency, dirs.jobs)) as MineSummary[];
   const mineSummaries: Record<string, MineSummary> = { gradient: gradSummary, random: others[0], ppl: others[1], 'gradient-response': others[2] };
+  sweepQs.forEach((q, i) => (mineSummaries[`gradient-q${q.toFixed(2)}`] = others[3 + i]));
   const mining: DemoSummary['mining'] = {};
   for (const [k, s] of Object.entries(mineSummaries)) {
     mining[k] = { selected: s.counts.selected, counterfactuals: s.counts.counterfactuals, verified: s.counts.verified, seconds: s.timings.total_s };
@@ -193,7 +203,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const detRaw = (['gradient', 'random', 'ppl'] as const).flatMap((k) => detectionByMethod(readMined(minedDirs[k]), truth));
   const sweepRaw = thresholdSweep(readMined(minedDirs.gradient), truth, m.sweep);
   const detection = detRaw.map(({ method, quality: q }) => ({ method, ...pickQ(q) }));
-  const sweep = sweepRaw.map((r) => ({ q: r.q, ...pickQ(r.quality), flaggedPerProblem: r.flaggedPerProblem }));
+  const sweepDetection = sweepRaw.map((r) => ({ q: r.q, ...pickQ(r.quality), flaggedPerProblem: r.flaggedPerProblem }));
 
   // 4. Distillation at equal steps: every run's rows are cycled to the same count.
   t = Date.now();
@@ -203,47 +213,54 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const rowsOf: Record<RunKey, { orig: number; cf: Record<string, unknown>[] }> = {
     kd: { orig: originals.length, cf: [] }, 'leaf-instr': { orig: originals.length, cf: cfInstr }, 'leaf-instr-resp': { orig: originals.length, cf: [...cfInstr, ...cfResp] },
   };
-  const rows = Math.max(...Object.values(rowsOf).map((r) => r.orig + r.cf.length));
+  const sweepCfs = sweepQs.map((q) => verifiedCounterfactuals(sweepDir(q)));
+  const rows = Math.max(...Object.values(rowsOf).map((r) => r.orig + r.cf.length), ...sweepCfs.map((c) => originals.length + c.length));
   const d = recipe.distill;
   const perEpoch = Math.ceil(rows / d.batchSize);
   const epochs = Math.max(1, Math.round(d.steps / perEpoch));
   const jobs: DemoJob[] = [];
-  for (const run of DISTILL_RUNS) {
-    const r = rowsOf[run.key];
-    const nOrig = r.cf.length === 0 ? rows : Math.round((rows * r.orig) / (r.orig + r.cf.length));
-    const dataDir = join(dirs.distillData, run.key);
+  const addRuns = (key: string, cf: Record<string, unknown>[], runSeeds: number[]) => {
+    const nOrig = cf.length === 0 ? rows : Math.round((rows * originals.length) / (originals.length + cf.length));
+    const dataDir = join(dirs.distillData, key);
     mkdirSync(dataDir, { recursive: true });
     const trainFile = join(dataDir, 'train.jsonl'), cfFile = join(dataDir, 'counterfactuals.jsonl');
     writeJsonlAtomic(trainFile, cycle(originals, nOrig, (x, k) => ({ ...x, id: `${x.id}#${k + 1}` })));
-    writeJsonlAtomic(cfFile, cycle(r.cf, rows - nOrig, (x, k) => ({ ...x, id: `${String(x.id)}#${k + 1}` })));
-    for (const seed of seeds) {
+    writeJsonlAtomic(cfFile, cycle(cf, rows - nOrig, (x, k) => ({ ...x, id: `${String(x.id)}#${k + 1}` })));
+    for (const seed of runSeeds) {
+      rmSync(join(dirs.runs, `${key}-seed${seed}`), { recursive: true, force: true }); // a rerun trains afresh
       jobs.push({
-        kind: 'distill', label: `distill-${run.key}-seed${seed}`,
+        kind: 'distill', label: `distill-${key}-seed${seed}`,
         options: {
           student: studentDir, teacher: teacherDir, data: trainFile, counterfactuals: rows - nOrig > 0 ? cfFile : null,
-          out: join(dirs.runs, `${run.key}-seed${seed}`), loss: 'fkl', epochs, lr: d.lr, batchSize: d.batchSize, microBatchSize: d.batchSize,
+          out: join(dirs.runs, `${key}-seed${seed}`), loss: 'fkl', epochs, lr: d.lr, batchSize: d.batchSize, microBatchSize: d.batchSize,
           warmup: d.warmup, maxGradNorm: d.maxGradNorm, seed, keepCheckpoints: 1,
         },
-        evaluate: { test: files.test },
+        evaluate: { validation: files.validation, test: files.test },
       });
     }
-  }
-  log(`distillation: ${jobs.length} runs (${DISTILL_RUNS.map((r) => r.label).join(', ')} × ${seeds.length} seeds), ${epochs * perEpoch} steps each, ${concurrency} at a time…`);
+  };
+  for (const run of DISTILL_RUNS) addRuns(run.key, rowsOf[run.key].cf, seeds);
+  // The sweep: LeaF instr with the counterfactuals mined at the other thresholds, first seed only.
+  sweepQs.forEach((q, i) => addRuns(`leaf-instr-q${q.toFixed(2)}`, sweepCfs[i], [seeds[0]]));
+  log(`distillation: ${jobs.length} runs (${DISTILL_RUNS.map((r) => r.label).join(', ')} × ${seeds.length} seeds, LeaF instr at q = ${sweepQs.join(', ')} with seed ${seeds[0]}), ${epochs * perEpoch} steps each, ${concurrency} at a time…`);
   let done = 0;
   const results = (await runJobs(jobs, concurrency, dirs.jobs, (job) => log(`  ${job.label} done (${++done}/${jobs.length})`))) as DistillJobResult[];
   lap('distill', t);
 
   // 5. Accuracy table.
-  const byRun = (key: RunKey) => results.filter((_, i) => (jobs[i] as Extract<DemoJob, { kind: 'distill' }>).label.startsWith(`distill-${key}-seed`));
+  const byRun = (key: string) => results.filter((_, i) => (jobs[i] as Extract<DemoJob, { kind: 'distill' }>).label.startsWith(`distill-${key}-seed`));
+  const sweepAccuracy = m.sweep.map((q) => (q === m.threshold ? byRun('leaf-instr')[0] : byRun(`leaf-instr-q${q.toFixed(2)}`)[0])?.eval.test.accuracy ?? null);
+  const sweepVerified = m.sweep.map((q) => (q === m.threshold ? cfInstr.length : sweepCfs[sweepQs.indexOf(q)].length));
   const accuracy: AccuracyRow[] = [
-    { model: 'student (before)', values: [evals.student.accuracy], stats: meanStd([evals.student.accuracy]), folded: evals.student.folded },
+    { model: 'student (before)', validation: diagnostics.student.distracted, values: [evals.student.accuracy], stats: meanStd([evals.student.accuracy]), folded: evals.student.folded },
     ...DISTILL_RUNS.map((run) => {
       const rs = byRun(run.key);
       const values = rs.map((r) => r.eval.test.accuracy);
-      return { model: `student, ${run.label}`, values, stats: meanStd(values), folded: rs.reduce((a, r) => a + r.eval.test.folded, 0) };
+      return { model: `student, ${run.label}`, validation: meanStd(rs.map((r) => r.eval.validation.accuracy)).mean, values, stats: meanStd(values), folded: rs.reduce((a, r) => a + r.eval.test.folded, 0) };
     }),
-    { model: 'teacher', values: [evals.teacher.accuracy], stats: meanStd([evals.teacher.accuracy]), folded: evals.teacher.folded },
+    { model: 'teacher', validation: diagnostics.teacher.distracted, values: [evals.teacher.accuracy], stats: meanStd([evals.teacher.accuracy]), folded: evals.teacher.folded },
   ];
+  const sweep = sweepDetection.map((r, i) => ({ ...r, verified: sweepVerified[i], leafInstrAccuracy: sweepAccuracy[i] }));
   const kd = accuracy[1].stats, li = accuracy[2].stats, lir = accuracy[3].stats;
   const verdict = verdictText(kd, li, lir, seeds.length);
   log(verdict);
@@ -253,25 +270,31 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const reportFile = join(out, 'report.html');
   const runsForReport = DISTILL_RUNS.flatMap((run) => seeds.map((s) => ({ label: `${run.label} seed ${s}`, group: run.label, dir: join(dirs.runs, `${run.key}-seed${s}`) })));
   const facts = new Map<string, string[]>();
-  writeReport({
+  const reportData = writeReport({
     out: reportFile, mined: minedDirs.gradient, data: files.train, runs: runsForReport, limit: recipe.reportProblems,
     attention: [
       { label: 'student before', dir: studentDir },
       { label: `after KD (seed ${seeds[0]})`, dir: byRun('kd')[0].modelDir },
       { label: `after LeaF instr (seed ${seeds[0]})`, dir: byRun('leaf-instr')[0].modelDir },
+      { label: 'teacher (reference)', dir: teacherDir },
     ],
     title: 'leaf demo: LeaF on distracted arithmetic',
-    subtitle: `tiny Llama teacher (${teacherInfo.parameters || 'cached'} params) and student, ${counts.train} train / ${counts.test} test problems, ${seeds.length} seed(s), generated ${new Date().toISOString()}`,
+    subtitle: `tiny Llama teacher (${teacher.model.numParameters()} parameters) and student (${student.model.numParameters()}), ${counts.train} train / ${counts.test} test problems, ${seeds.length} seed(s), generated ${new Date().toISOString()}`,
     notes: [verdict, ...diagnosticNotes(diagnostics)],
     tables: [
       accuracyTable(accuracy, seeds.length),
       detectionTable(detRaw, 'Token level: a token is a true distractor token when it overlaps an inserted sentence; flagged = the miner\'s candidates (q = ' + m.threshold + '; random and ppl flag as many tokens as gradient per problem). Micro-averaged over the selected train problems (student wrong, teacher right).'),
-      sweepTable(sweepRaw, [], 'The gradient scores of the train problems re-thresholded at each q (the reference rule thr = min(q-quantile of D, 0.5)).'),
+      sweepTable(sweepRaw, [
+        { name: 'verified counterfactuals', values: sweepVerified },
+        { name: `LeaF instr test accuracy % (seed ${seeds[0]})`, values: sweepAccuracy.map((a) => (a === null ? null : Number(pct(a)))) },
+      ], 'Detection: the gradient scores of the train problems re-thresholded at each q (the reference rule thr = min(q-quantile of D, 0.5)). Accuracy: the student distilled with LeaF (instruction level) on the counterfactuals mined at that q, one seed, the same steps as every run.'),
       miningTable(mining),
     ],
     ownTables: false, facts,
   });
   lap('report', t);
+  const shareTable = reportData.tables.find((x) => x.id === 'attention-share');
+  const attention = (shareTable?.rows ?? []).map((r) => ({ model: String(r[0]), distractorShare: Number(r[1]) / 100, problems: Number(r[2]) }));
   timings.total = (Date.now() - t0) / 1000;
 
   const summary: DemoSummary = {
@@ -280,7 +303,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       steps: epochs * perEpoch, rows,
       runs: Object.fromEntries(DISTILL_RUNS.map((run) => [run.key, byRun(run.key).map((r, i) => ({ seed: seeds[i], steps: r.steps, seconds: r.seconds, samples: r.samples }))])),
     },
-    accuracy, verdict, timings, report: reportFile,
+    accuracy, attention, verdict, timings, report: reportFile,
   };
   writeFileAtomicSync(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   return summary;
@@ -308,8 +331,8 @@ function diagnosticNotes(d: DemoSummary['diagnostics']): string[] {
 export function accuracyTable(rows: AccuracyRow[], nSeeds: number): TableView {
   return {
     id: 'accuracy', title: `Test accuracy (held-out split, greedy), mean ± std over ${nSeeds} seed(s)`,
-    columns: ['model', 'accuracy %', 'per seed %', 'wrong answers folding a distractor number'],
-    rows: rows.map((r) => [r.model, ms(r.stats), r.values.map((v) => pct(v)).join(' / '), r.folded]),
+    columns: ['model', 'test accuracy %', 'per seed %', 'validation %', 'wrong test answers folding a distractor number'],
+    rows: rows.map((r) => [r.model, ms(r.stats), r.values.map((v) => pct(v)).join(' / '), pct(r.validation), r.folded]),
     caption: 'Student before = the trained student; KD = forward-KL distillation on the train split only; LeaF = the same plus the verified counterfactuals of gradient mining (instruction level; + response level). Equal optimizer steps and seeds.',
   };
 }

@@ -12,8 +12,8 @@ const pct = (x: number) => (100 * x).toFixed(1);
 export function formatDemoSummary(s: DemoSummary): string {
   const acc = table(
     `Test accuracy (${s.recipe.testProblems} held-out problems, 1–3 distractors each), mean ± std over ${s.seeds.length} seed(s)`,
-    ['model', 'accuracy %', 'per seed %', 'folded'],
-    s.accuracy.map((r) => [r.model, r.stats.n > 1 ? `${pct(r.stats.mean)} ± ${pct(r.stats.std)}` : pct(r.stats.mean), r.values.map(pct).join(' / '), String(r.folded)]),
+    ['model', 'test %', 'per seed %', 'validation %', 'folded'],
+    s.accuracy.map((r) => [r.model, r.stats.n > 1 ? `${pct(r.stats.mean)} ± ${pct(r.stats.std)}` : pct(r.stats.mean), r.values.map(pct).join(' / '), pct(r.validation), String(r.folded)]),
   );
   const det = table(
     `Detection of distractor tokens (token level vs ground truth, q = ${s.recipe.mining.threshold}, same budget)`,
@@ -22,9 +22,13 @@ export function formatDemoSummary(s: DemoSummary): string {
   );
   const sweep = table(
     'Threshold sweep, gradient method (fraction q of prompt tokens flagged)',
-    ['q', 'precision %', 'recall %', 'F1 %', 'flagged / problem'],
-    s.sweep.map((r) => [r.q.toFixed(2), pct(r.precision), pct(r.recall), pct(r.f1), r.flaggedPerProblem.toFixed(2)]),
+    ['q', 'precision %', 'recall %', 'F1 %', 'flagged / problem', 'verified CFs', `LeaF instr acc % (seed ${s.seeds[0]})`],
+    s.sweep.map((r) => [r.q.toFixed(2), pct(r.precision), pct(r.recall), pct(r.f1), r.flaggedPerProblem.toFixed(2), String(r.verified), r.leafInstrAccuracy === null ? '–' : pct(r.leafInstrAccuracy)]),
   );
+  const att = s.attention.length === 0 ? '' : '\n' + table(
+    `Attention from the answer positions on distractor tokens (${s.attention[0].problems} report problems, all layers and heads)`,
+    ['model', 'share %'], s.attention.map((a) => [a.model, pct(a.distractorShare)]),
+  ) + '\n';
   const d = s.diagnostics;
   const lines = [
     `Validation before distillation: teacher ${pct(d.teacher.distracted)}% (distractors removed ${pct(d.teacher.clean)}%), student ${pct(d.student.distracted)}% (distractors removed ${pct(d.student.clean)}%).`,
@@ -32,5 +36,5 @@ export function formatDemoSummary(s: DemoSummary): string {
     `Distillation: ${s.distill.steps} steps per run on ${s.distill.rows} rows.`,
     `Time: ${Object.entries(s.timings).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')} (kernels: ${s.kernels}, ${s.concurrency} worker(s)).`,
   ];
-  return [acc, '', det, '', sweep, '', ...lines, '', s.verdict, `Report: ${s.report}`].join('\n') + '\n';
+  return [acc, '', det, '', sweep, att, ...lines, '', s.verdict, `Report: ${s.report}`].join('\n') + '\n';
 }

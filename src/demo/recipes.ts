@@ -44,7 +44,7 @@ export const DEMO_RECIPE: DemoRecipe = {
   dataSeed: 2025,
   problems: PROBLEMS,
   benchmark: { minDistractors: 1, maxDistractors: 3 },
-  trainProblems: 500,
+  trainProblems: 1000,
   validationProblems: 200,
   testProblems: 300,
   teacher: {
@@ -58,7 +58,7 @@ export const DEMO_RECIPE: DemoRecipe = {
     data: { minDistractors: 0, maxDistractors: 3 }, distractedFraction: 0.5,
   },
   mining: { threshold: 0.1, segments: 2, batchSize: 32, maxNewTokens: 48, sweep: [0.05, 0.1, 0.15] },
-  distill: { steps: 400, lr: 1e-3, batchSize: 16, warmup: 5, maxGradNorm: 1 },
+  distill: { steps: 400, lr: 3e-3, batchSize: 16, warmup: 5, maxGradNorm: 1 },
   reportProblems: 24,
 };
 

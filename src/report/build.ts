@@ -10,7 +10,7 @@ import { writeFileAtomicSync } from '../io/atomic.js';
 import { loadPretrained } from '../model/pretrained.js';
 import { counterfactualTable, curveView, detectionByMethod, detectionTable, problemViews, seriesFromMetrics, sweepTable, thresholdSweep } from './assemble.js';
 import { attentionView } from './attention-view.js';
-import type { CurveView, ReportData, TableView } from './data.js';
+import type { CurveView, ProblemView, ReportData, TableView } from './data.js';
 import { renderReportHtml } from './html.js';
 import { readMined, readTruth, type TruthRecord } from './mined.js';
 
@@ -102,10 +102,39 @@ export function buildReportData(o: ReportOptions): ReportData {
       if (response) p.attention = attentionView(models, p.prompt, response);
     }
   }
+  const share = attentionShareTable(problems);
+  if (share) tables.push(share);
   for (const w of mined.warnings) notes.push(`skipped ${w}`);
   return {
     title: o.title ?? 'LeaF report', subtitle: o.subtitle ?? `mining output ${o.mined}`, created: new Date().toISOString(),
     notes, tables, curves, problems,
+  };
+}
+
+/**
+ * Share of the answer positions' attention (all layers and heads) that falls on ground-truth distractor
+ * tokens, per model, averaged over the problems shown; null without attention maps or ground truth.
+ */
+export function attentionShareTable(problems: ProblemView[]): TableView | null {
+  const sums = new Map<string, { share: number; n: number }>();
+  for (const p of problems) {
+    if (!p.attention || !p.distractors || p.distractors.length === 0) continue;
+    const inD = p.attention.tokens.map((t) => p.distractors!.some((d) => t.start < d.end && t.end > d.start));
+    for (const m of p.attention.models) {
+      let on = 0, all = 0;
+      for (const layer of m.weights) for (const head of layer) head.forEach((w, i) => { all += w; if (inD[i]) on += w; });
+      const e = sums.get(m.label) ?? { share: 0, n: 0 };
+      e.share += all > 0 ? on / all : 0;
+      e.n++;
+      sums.set(m.label, e);
+    }
+  }
+  if (sums.size === 0) return null;
+  const rows = [...sums.entries()].map(([label, e]) => [label, Number((100 * e.share / e.n).toFixed(1)), e.n]);
+  return {
+    id: 'attention-share', title: 'Attention from the answer positions on the distractor tokens',
+    columns: ['model', 'share of prompt attention on distractors %', 'problems'], rows,
+    caption: 'Mean over the problems shown below and over all layers and heads; queries = the reference response tokens (teacher forcing).',
   };
 }
 

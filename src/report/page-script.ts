@@ -78,11 +78,15 @@ export const PAGE_SCRIPT = String.raw`
     }
     var xl = svg('text', { x: (L + W - R) / 2, y: H - 6, 'text-anchor': 'middle' }); xl.textContent = c.xLabel; s.appendChild(xl);
     var yl = svg('text', { x: 12, y: (T + H - B) / 2, 'text-anchor': 'middle', transform: 'rotate(-90 12 ' + (T + H - B) / 2 + ')' }); yl.textContent = c.yLabel; s.appendChild(yl);
+    var line = function (pts) { return pts.map(function (p, j) { return (j ? 'L' : 'M') + sx(p[0]).toFixed(1) + ' ' + sy(p[1]).toFixed(1); }).join(' '); };
     c.series.forEach(function (ser) {
       var color = PALETTE[groups.indexOf(ser.group) % PALETTE.length];
-      var d = ser.points.map(function (p, j) { return (j ? 'L' : 'M') + sx(p[0]).toFixed(1) + ' ' + sy(p[1]).toFixed(1); }).join(' ');
-      var path = svg('path', { d: d, fill: 'none', stroke: color, 'stroke-width': 1.4, opacity: 0.85 });
-      var title = svg('title', {}); title.textContent = ser.label; path.appendChild(title);
+      // Raw values faint, an exponential moving average (α = 0.1) on top.
+      s.appendChild(svg('path', { d: line(ser.points), fill: 'none', stroke: color, 'stroke-width': 1, opacity: 0.18 }));
+      var ema = null;
+      var smooth = ser.points.map(function (p) { ema = ema === null ? p[1] : 0.9 * ema + 0.1 * p[1]; return [p[0], ema]; });
+      var path = svg('path', { d: line(smooth), fill: 'none', stroke: color, 'stroke-width': 1.8, opacity: 0.9, 'data-series': ser.label });
+      var title = svg('title', {}); title.textContent = ser.label + ' (moving average)'; path.appendChild(title);
       s.appendChild(path);
     });
     box.appendChild(s);

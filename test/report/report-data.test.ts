@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
+import { repoRoot } from '../helpers/paths.js';
 import { LeafTokenizer } from '../../src/tokenizer/index.js';
 import { buildReportData, writeReport } from '../../src/report/build.js';
 import { addDetection, emptyCounts, groundTruthTokens, quality } from '../../src/report/detection.js';
@@ -86,5 +89,20 @@ describe('report data', () => {
     const out = join(tmp, 'r.html');
     const data = writeReport({ out, mined: fx.mined });
     assert.ok(data.notes.some((n) => n.includes('scores.jsonl:5')));
+  });
+
+  test('leaf report CLI: writes the file, finds the models; a missing folder is one line, exit 1', () => {
+    const fx = writeReportFixture(join(tmp, 'fx3'), 2);
+    const out = join(tmp, 'cli.html');
+    const cli = join(repoRoot, 'dist/src/cli/main.js');
+    const stdout = execFileSync(process.execPath, [cli, 'report', '--mined', fx.mined, '--run', fx.runs[0], '--out', out], { encoding: 'utf8' });
+    assert.match(stdout, /wrote .*cli\.html: 2 problems, \d+ tables, \d charts/);
+    assert.ok(existsSync(out));
+    const html = readFileSync(out, 'utf8');
+    assert.ok(html.includes('"label":"student before"'), 'the mined student drawn as "before"');
+    const bad = spawnSync(process.execPath, [cli, 'report', '--mined', join(tmp, 'none'), '--out', out], { encoding: 'utf8' });
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /^leaf: .*scores\.jsonl: missing/);
+    assert.equal(bad.stderr.trim().split('\n').length, 1);
   });
 });

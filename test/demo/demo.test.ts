@@ -1,0 +1,73 @@
+/**
+ * `leaf demo` end to end with the seconds-long QUICK_RECIPE (tiny, barely trained models: the numbers mean
+ * nothing; the test checks the plumbing): every output is written, all runs have equal steps, the tables
+ * agree with the per-seed results, the summary's verdict matches its numbers, models are reused on a rerun,
+ * and the CLI prints the tables.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { runDemo, verdictText, type DemoSummary } from '../../src/demo/demo.js';
+import { QUICK_RECIPE } from '../../src/demo/recipes.js';
+import { meanStd } from '../../src/eval/stats.js';
+import { repoRoot } from '../helpers/paths.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'leaf-demo-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('leaf demo (quick recipe)', () => {
+  let first: DemoSummary;
+
+  test('writes data, models, mining outputs, runs, summary.json and report.html; equal steps; consistent tables', async () => {
+    const out = join(tmp, 'a');
+    first = await runDemo({ out, seeds: 2, recipe: QUICK_RECIPE, concurrency: 2 });
+    for (const f of ['data/train.jsonl', 'data/validation.jsonl', 'data/test.jsonl', 'models/teacher/model.safetensors', 'models/student/config.json',
+      'mined/gradient/scores.jsonl', 'mined/random/summary.json', 'mined/ppl/summary.json', 'mined/gradient-response/summary.json',
+      'runs/kd-seed1/metrics.jsonl', 'runs/leaf-instr-seed2/model/config.json', 'runs/leaf-instr-resp-seed1/metrics.jsonl', 'runs/leaf-instr-q0.05-seed1/metrics.jsonl',
+      'summary.json', 'report.html']) {
+      assert.ok(existsSync(join(out, f)), f);
+    }
+    const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as DemoSummary;
+    assert.deepEqual(s.seeds, [1, 2]);
+    assert.equal(s.models.teacher.reused, false);
+    assert.deepEqual(s.accuracy.map((r) => r.model), ['student (before)', 'student, KD (no masking)', 'student, LeaF instr', 'student, LeaF instr+resp', 'teacher']);
+    for (const r of s.accuracy) {
+      const m = meanStd(r.values);
+      assert.equal(r.stats.mean, m.mean);
+      assert.equal(r.stats.std, m.std);
+    }
+    // Every distillation run trained for the same number of optimizer steps.
+    const steps = Object.values(s.distill.runs).flat().map((r) => r.steps);
+    assert.equal(steps.length, 6);
+    assert.ok(steps.every((x) => x === s.distill.steps), JSON.stringify(steps));
+    for (const line of readFileSync(join(out, 'runs/kd-seed1/metrics.jsonl'), 'utf8').trim().split('\n').slice(-1)) assert.equal(JSON.parse(line).step, s.distill.steps);
+    assert.equal(s.verdict, verdictText(s.accuracy[1].stats, s.accuracy[2].stats, s.accuracy[3].stats, 2));
+    assert.deepEqual(s.sweep.map((r) => r.q), [0.05, 0.1, 0.15]);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    assert.ok(html.includes('"id":"accuracy"') && html.includes('"id":"sweep"'));
+    // The benchmark splits are disjoint by construction; spot-check the files.
+    const keys = (f: string) => new Set(readFileSync(join(out, 'data', f), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { metadata: { key: string } }).metadata.key));
+    const tr = keys('train.jsonl'), te = keys('test.jsonl');
+    assert.ok([...te].every((k) => !tr.has(k)));
+  });
+
+  test('a rerun reuses the trained models; the CLI prints the tables', () => {
+    const out = join(tmp, 'a');
+    const stdout = execFileSync(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), 'demo', '--quick', '--out', out, '--seeds', '1', '--jobs', '1'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.match(stdout, /Test accuracy/);
+    assert.match(stdout, /Detection of distractor tokens/);
+    assert.match(stdout, /Threshold sweep/);
+    const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as DemoSummary;
+    assert.equal(s.models.teacher.reused, true);
+    assert.equal(s.models.student.reused, true);
+    assert.deepEqual(s.seeds, [1]);
+    assert.equal(s.accuracy[0].values[0], first.accuracy[0].values[0], 'same student, same test accuracy');
+  });
+
+  test('bad --seeds is a one-line error', async () => {
+    await assert.rejects(runDemo({ out: join(tmp, 'b'), seeds: 0, recipe: QUICK_RECIPE }), /--seeds must be an integer in 1\.\.20/);
+  });
+});
