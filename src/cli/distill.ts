@@ -21,7 +21,7 @@ interface DistillFlags {
   epochs: number;
   lr: number;
   batchSize: number;
-  microBatchSize: number;
+  microBatchSize?: number;
   warmup: number;
   maxLength: number;
   seed: number;
@@ -63,7 +63,7 @@ export function registerDistill(program: Command): void {
     .option('--epochs <E>', 'epochs', intArg('--epochs', 1), 3)
     .option('--lr <lr>', 'peak learning rate', numArg('--lr', 0), 1e-5)
     .option('--batch-size <B>', 'samples per optimizer step', intArg('--batch-size', 1), 32)
-    .option('--micro-batch-size <b>', 'samples per forward/backward (gradient accumulation over B/b)', intArg('--micro-batch-size', 1), 2)
+    .option('--micro-batch-size <b>', 'samples per forward/backward, gradients accumulated over B/b (default: 2, at most B)', intArg('--micro-batch-size', 1))
     .option('--warmup <W>', 'linear warm-up steps before the cosine decay', intArg('--warmup', 0), 5)
     .option('--max-length <L>', 'truncate samples to L tokens (counted and reported)', intArg('--max-length', 2), 4096)
     .option('--seed <S>', 'seed of the data order', intArg('--seed', 0), 1234)

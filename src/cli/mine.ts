@@ -99,7 +99,8 @@ export function registerMine(program: Command): void {
       }
       const n = s.counts;
       process.stdout.write(
-        `${n.problems} problems, ${n.selected} selected (student wrong, teacher right), ${n.scored_units} scored, ${n.candidates} candidate tokens in ${n.spans} spans, ` +
+        `${n.problems} problems, ${n.selected} selected (student wrong, teacher right), ${n.scored_units} scored, ${n.candidates} candidate tokens in ${n.spans} spans` +
+          `${n.units_without_candidates > 0 ? ` (${n.units_without_candidates} units without candidates, ${n.constant_diff_units} of them with constant D)` : ''}, ` +
           `${n.counterfactuals} counterfactuals (${s.settings.verify ? `${n.verified} verified, ${n.rejected} rejected` : 'unverified'}) — ` +
           `${s.timings.total_s.toFixed(1)} s; ${f.out}/counterfactuals.jsonl, ${f.out}/summary.json\n`,
       );

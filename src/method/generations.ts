@@ -2,11 +2,14 @@
  * Greedy answers of the teacher and the student under their chat templates, judged by the
  * evaluation checkers, cached in DIR/generations.jsonl (one record per answer, appended and
  * flushed as soon as a batch is decoded), so that a rerun or a resume never decodes the same
- * request twice. A request is (model, problem id, user turn, assistant prefix, max new tokens);
- * at response level the prefix is the (pruned) earlier response, the model continues it, and the
- * judge reads prefix + continuation.
+ * request twice; a complete run puts the file in input order (orderGenerationCache). A request is
+ * (model, problem id, user turn, assistant prefix, max new tokens); at response level the prefix
+ * is the (pruned) earlier response, the model continues it, and the judge reads prefix +
+ * continuation.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { LeafError } from '../errors.js';
+import { writeFileAtomicSync } from '../io/atomic.js';
 import type { RecordLog } from '../data/record-log.js';
 import type { CodePool } from '../eval/code/index.js';
 import type { Problem } from '../eval/formats/index.js';
@@ -14,6 +17,7 @@ import { judgeResponse } from '../eval/judge-problem.js';
 import { generate } from '../model/generate.js';
 import type { Pretrained } from '../model/pretrained.js';
 import { encodePrompt } from '../model/text-generation.js';
+import { PLAIN_SEPARATOR } from '../tokenizer/index.js';
 
 export type Role = 'student' | 'teacher';
 
@@ -51,13 +55,29 @@ export function cacheKey(model: Role, sourceId: string, prompt: string, prefix: 
 }
 
 /**
- * Token ids of the user turn (+ the assistant prefix) as the model is prompted to answer it, and
- * the ids of the prefix's own tokens (to decode the continuation in context).
+ * What a model is asked to continue for a request: the user turn (+ the assistant prefix) rendered
+ * exactly as the scoring (units.ts) and the distillation render the conversation up to the
+ * assistant's text, its token ids, and the ids of the assistant prefix's tokens (to decode the
+ * continuation in context; in the plain format they start with the separator's).
+ *  - With a chat template: the template with the generation prompt, then the prefix.
+ *  - Without one (the plain format): the conversation renders as prompt + PLAIN_SEPARATOR +
+ *    response, so the model is asked prompt + PLAIN_SEPARATOR + prefix — not the bare prompt —
+ *    with the tokenizer's leading special tokens (a trailing one, which the plain conversation
+ *    carries after the response, is left off: the answer follows).
  */
-export function answerPrompt(p: Pretrained, prompt: string, prefix: string | null): { ids: number[]; prefixIds: number[] } {
-  if (prefix === null || prefix === '') return { ids: encodePrompt(p, prompt, p.tokenizer.hasChatTemplate), prefixIds: [] };
-  const enc = p.tokenizer.encodePromptWithAssistantPrefix([{ role: 'user', content: prompt }], prefix);
-  return { ids: enc.ids, prefixIds: enc.ids.slice(enc.prefixTokens.overlapping.start, enc.prefixTokens.overlapping.end) };
+export function answerPrompt(p: Pretrained, prompt: string, prefix: string | null): { text: string; ids: number[]; prefixIds: number[] } {
+  const tok = p.tokenizer;
+  const messages = [{ role: 'user' as const, content: prompt }];
+  if (tok.hasChatTemplate && (prefix === null || prefix === '')) {
+    const r = tok.renderChat(messages, { addGenerationPrompt: true });
+    return { text: r.text, ids: encodePrompt(p, prompt, true), prefixIds: [] };
+  }
+  const plain = !tok.hasChatTemplate;
+  const enc = tok.encodePromptWithAssistantPrefix(messages, (plain ? PLAIN_SEPARATOR : '') + (prefix ?? ''));
+  const ids = plain && tok.specialSuffixIds.length > 0 ? enc.ids.slice(0, enc.ids.length - tok.specialSuffixIds.length) : enc.ids;
+  const pre = enc.prefixTokens.overlapping;
+  const prefixIds = prefix === null || prefix === '' ? [] : ids.slice(pre.start, Math.min(pre.end, ids.length));
+  return { text: enc.text, ids, prefixIds };
 }
 
 /**
@@ -129,4 +149,34 @@ export class GenerationCache {
 export async function judgeGiven(problem: Problem, response: string, pool: CodePool | null): Promise<Answer> {
   const v = await judgeResponse(problem, response, pool);
   return { response, answer: problem.task === 'math' ? v.extracted : null, correct: v.correct };
+}
+
+/**
+ * Puts a complete generation cache in a canonical order — the problems in `order` (input order),
+ * each with its answers in the order they were asked (selection: student, teacher; then
+ * verification), then the records of other problems as they were — rewritten atomically when
+ * that changes anything. The order in which answers are appended follows the decoding batches,
+ * which --limit and interruptions change; after this the file does not depend on them (given the
+ * same answers). Returns whether the file was rewritten.
+ */
+export function orderGenerationCache(file: string, order: ReadonlyMap<string, number>): boolean {
+  if (!existsSync(file)) return false;
+  const text = readFileSync(file, 'utf8');
+  if (text === '' || !text.endsWith('\n')) return false;
+  const lines = text.slice(0, -1).split('\n');
+  const keyed: Array<{ line: string; rank: number; at: number }> = [];
+  for (let i = 0; i < lines.length; i++) {
+    let id: unknown;
+    try {
+      id = (JSON.parse(lines[i]) as { source_id?: unknown }).source_id;
+    } catch {
+      return false; // not ours to reorder
+    }
+    const rank = typeof id === 'string' ? order.get(id) : undefined;
+    keyed.push({ line: lines[i], rank: rank ?? order.size, at: i });
+  }
+  keyed.sort((a, b) => a.rank - b.rank || a.at - b.at);
+  if (keyed.every((k, i) => k.at === i)) return false;
+  writeFileAtomicSync(file, keyed.map((k) => k.line + '\n').join(''));
+  return true;
 }

@@ -21,7 +21,7 @@ import { CodePool } from '../eval/code/index.js';
 import type { Task } from '../eval/formats/index.js';
 import { loadPretrained, sameTokenizer, type Pretrained } from '../model/pretrained.js';
 import { buildCounterfactuals, type CounterfactualDraft, type CounterfactualRecord, type Level, type Pruning } from './counterfactuals.js';
-import { GenerationCache, judgeGiven, type Answer, type GenerationRecord, type GenerationRequest } from './generations.js';
+import { GenerationCache, judgeGiven, orderGenerationCache, type Answer, type GenerationRecord, type GenerationRequest } from './generations.js';
 import { loadMiningData, loadTeacherOutputs, type MiningProblem } from './input.js';
 import type { ThresholdRule } from './normalize.js';
 import { prepareResume } from './resume.js';
@@ -101,6 +101,19 @@ export interface ScoreRecord {
   loss: { student: number; teacher: number } | null;
 }
 
+/**
+ * Why a scored unit has no candidate:
+ *  - `no-tokens`: the scored text has no token;
+ *  - `constant-diff`: D is the same for every token (a single token, or both models' normalised
+ *    scores equal): nothing ranks one token below another, so nothing is flagged. The reference
+ *    skips the min–max step when max == min and would then flag every token or none depending on
+ *    the raw gradient difference (≤ 0.5 or not) — an artefact; for a one-token prompt it would
+ *    cut the whole prompt;
+ *  - `none-flaggable`: every token at or below the threshold is protected (whitespace only, a
+ *    lone backslash), or, with --threshold-abs, no D is at or below τ.
+ */
+export type NoCandidateReason = 'no-tokens' | 'constant-diff' | 'none-flaggable';
+
 export interface MineSummary {
   complete: boolean;
   data: string;
@@ -123,6 +136,10 @@ export interface MineSummary {
     selected: number;
     scored_units: number;
     unscored_units: number;
+    /** Scored units in which no token was flagged (listed in `no_candidates` with the reason). */
+    units_without_candidates: number;
+    /** Of which: D constant over the unit (e.g. a single token) — no ranking, nothing flagged. */
+    constant_diff_units: number;
     candidates: number;
     spans: number;
     counterfactuals: number;
@@ -135,6 +152,8 @@ export interface MineSummary {
   skipped: string[];
   /** Units that could not be scored: problem id, segment, reason. */
   unscored: Array<{ source_id: string; segment: number | null; reason: string }>;
+  /** Scored units without a candidate, and why (see NoCandidateReason). */
+  no_candidates: Array<{ source_id: string; segment: number | null; reason: NoCandidateReason; tokens: number }>;
   generated: { student: number; teacher: number };
   timings: { load_s: number; selection_s: number; scoring_s: number; scoring_model_s: number; verification_s: number; total_s: number };
 }
@@ -190,6 +209,7 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
   };
   let done = new Set<string>();
   let previousUnscored: MineSummary['unscored'] = [];
+  let previousNoCandidates: MineSummary['no_candidates'] = [];
   if (options.resume) {
     let prev: Partial<MineSummary> | null = null;
     if (existsSync(files.summary)) {
@@ -207,6 +227,7 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
       }
     }
     previousUnscored = prev?.unscored ?? [];
+    previousNoCandidates = prev?.no_candidates ?? [];
   } else if (!options.overwrite) {
     for (const f of [files.scores, files.counterfactuals]) {
       if (nonEmpty(f)) throw new LeafError(`${f}: output file already exists and is not empty; pass --resume to continue or --overwrite to start over (cached generations are kept)`);
@@ -235,6 +256,7 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
     // Only now that the input and the models are known good: cut the in-flight problem's records.
     done = prepareResume(files.scores, files.counterfactuals).done;
     previousUnscored = previousUnscored.filter((u) => done.has(u.source_id));
+    previousNoCandidates = previousNoCandidates.filter((u) => done.has(u.source_id));
   }
   const fsync = options.fsync ?? true;
   const open = <T>(f: string, resume: boolean) => RecordLog.open<T>(f, resume ? { resume: true, fsync } : { overwrite: true, fsync });
@@ -276,11 +298,13 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
     settings,
     counts: {
       lines: data.lines, problems: data.problems.length, skipped_lines: data.skipped.length, resumed_problems: 0,
-      student_wrong: 0, teacher_right: 0, selected: 0, scored_units: 0, unscored_units: 0, candidates: 0, spans: 0,
+      student_wrong: 0, teacher_right: 0, selected: 0, scored_units: 0, unscored_units: 0, units_without_candidates: 0, constant_diff_units: 0,
+      candidates: 0, spans: 0,
       counterfactuals: 0, empty_after_pruning: 0, verified: 0, rejected: 0, unverified: 0,
     },
     skipped: data.skipped,
     unscored: [...previousUnscored],
+    no_candidates: [],
     generated: { student: 0, teacher: 0 },
     timings: { load_s: loadMs / 1000, selection_s: 0, scoring_s: 0, scoring_model_s: 0, verification_s: 0, total_s: 0 },
   };
@@ -288,13 +312,15 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
   const c = summary.counts;
   const timing = { gen: 0, score: 0, model: 0, verify: 0 };
   let lastSnapshot = 0;
-  let unscoredWritten = summary.unscored.length;
-  /** summary.json as it stands: at the end, and as a snapshot at most once a second (and whenever a unit could not be scored, which a resume reads back). */
+  /** The lists a resume reads back (per done problem), as last written. */
+  const listed = () => summary.unscored.length + summary.no_candidates.length;
+  let listedWritten = listed();
+  /** summary.json as it stands: at the end, and as a snapshot at most once a second (and whenever a unit could not be scored or has no candidate, which a resume reads back). */
   const snapshot = () => {
     const now = performance.now();
-    if (now - lastSnapshot < 1000 && summary.unscored.length === unscoredWritten) return;
+    if (now - lastSnapshot < 1000 && listed() === listedWritten) return;
     lastSnapshot = now;
-    unscoredWritten = summary.unscored.length;
+    listedWritten = listed();
     writeSummary();
   };
   const writeSummary = () => {
@@ -305,7 +331,13 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
     summary.generated = { student: generatedBefore.student, teacher: generatedBefore.teacher };
     writeFileAtomicSync(files.summary, JSON.stringify(summary, null, 2) + '\n');
   };
+  const noCandidate = (u: MineSummary['no_candidates'][number]) => {
+    summary.no_candidates.push(u);
+    c.units_without_candidates++;
+    if (u.reason === 'constant-diff') c.constant_diff_units++;
+  };
   const countRecords = (sid: string) => {
+    for (const u of previousNoCandidates) if (u.source_id === sid) noCandidate(u);
     const e = doneCounts.get(sid);
     if (!e) return;
     c.scored_units += e.units;
@@ -361,6 +393,7 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
     scoresLog.close();
     cfLog.close();
   }
+  orderGenerationCache(files.generations, new Map(data.problems.map((m, i) => [m.problem.id, i])));
   summary.complete = true;
   writeSummary();
   return summary;
@@ -413,6 +446,11 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
       c.scored_units++;
       c.candidates += sc.candidates.length;
       c.spans += sc.spans.length;
+      if (sc.candidates.length === 0) {
+        const reason: NoCandidateReason = sc.tokens.length === 0 ? 'no-tokens' : sc.constantDiff ? 'constant-diff' : 'none-flaggable';
+        noCandidate({ source_id: p.id, segment: u.segment, reason, tokens: sc.tokens.length });
+        if (reason === 'constant-diff') warn(`problem ${p.id}${u.segment !== null ? ` segment ${u.segment}` : ''}: D is constant over its ${sc.tokens.length} token${sc.tokens.length === 1 ? '' : 's'} (no ranking): no candidates`);
+      }
       const built = buildCounterfactuals(
         { sourceId: p.id, level, method, segment: u.segment, prompt: p.prompt, response, segStart: u.segStart, passthrough: m.passthrough },
         sc.text, sc.spans, pruning,

@@ -13,7 +13,7 @@
  */
 import type { Pretrained } from '../model/pretrained.js';
 import { Rng } from '../util/rng.js';
-import { flagCandidates, isProtectedToken, lowestK, minMax, normalisedDiff, type ThresholdRule } from './normalize.js';
+import { flagCandidates, isConstant, isProtectedToken, lowestK, minMax, normalisedDiff, type ThresholdRule } from './normalize.js';
 import { inputSaliency, sequenceLosses } from './saliency.js';
 import { candidateSpans, cutSpans, type ScoredToken, type Span } from './spans.js';
 import { sameSpans, transferScores } from './transfer.js';
@@ -41,6 +41,11 @@ export interface UnitScore {
   candidates: number[];
   spans: Span[];
   loss: { student: number; teacher: number };
+  /**
+   * Whether the D that sets the budget (gradient's, or occlusion's own) is constant over the unit
+   * — a single token, or equal scores: there is no ranking, and no token is flagged (normalize.ts).
+   */
+  constantDiff: boolean;
   /** Time in model forward/backward passes, ms (both models). */
   computeMs: number;
   /** Of which backward passes, ms. */
@@ -98,7 +103,7 @@ export function scoreUnit(student: Pretrained, teacher: Pretrained, prompt: stri
     const onTokens = (d: number[]) => (words.length === 0 ? tokens.map(() => 0) : transferScores(words, d, tokens, text.length));
     const n = normalisedDiff(onTokens(s.drops), onTokens(t.drops));
     const f = flagCandidates(n.diff, protectedMask, settings.rule);
-    return finish({ student: n.student, teacher: n.teacher, diff: n.diff, ...f, loss: { student: s.base, teacher: t.base }, computeMs, backwardMs: 0 });
+    return finish({ student: n.student, teacher: n.teacher, diff: n.diff, ...f, loss: { student: s.base, teacher: t.base }, constantDiff: isConstant(n.diff), computeMs, backwardMs: 0 });
   }
 
   const tEnc = encodeUnit(teacher, prompt, response, unit);
@@ -109,13 +114,14 @@ export function scoreUnit(student: Pretrained, teacher: Pretrained, prompt: stri
   const loss = { student: sRes.loss, teacher: tRes.loss };
   const n = normalisedDiff(sRes.norms, carry(sEnc, tEnc, tRes.norms));
   const grad = flagCandidates(n.diff, protectedMask, settings.rule);
+  const constantDiff = isConstant(n.diff);
   switch (settings.method) {
     case 'gradient':
-      return finish({ student: n.student, teacher: n.teacher, diff: n.diff, ...grad, loss, computeMs, backwardMs });
+      return finish({ student: n.student, teacher: n.teacher, diff: n.diff, ...grad, loss, constantDiff, computeMs, backwardMs });
     case 'random': {
       const rng = new Rng(hashString(`${settings.seed}\u0000${unitKey}`));
       const values = tokens.map(() => rng.next());
-      return finish({ student: null, teacher: null, diff: values, ...lowestK(values, protectedMask, grad.candidates.length), loss, computeMs, backwardMs });
+      return finish({ student: null, teacher: null, diff: values, ...lowestK(values, protectedMask, grad.candidates.length), loss, constantDiff, computeMs, backwardMs });
     }
     case 'ppl': {
       const raw = sRes.surprisal!;
@@ -123,7 +129,7 @@ export function scoreUnit(student: Pretrained, teacher: Pretrained, prompt: stri
       const floor = finite.length > 0 ? Math.min(...finite) : 0;
       const surprise = minMax(raw.map((x) => (Number.isFinite(x) ? x : floor)));
       const diff = surprise.map((x) => 1 - x);
-      return finish({ student: surprise, teacher: null, diff, ...lowestK(diff, protectedMask, grad.candidates.length), loss, computeMs, backwardMs });
+      return finish({ student: surprise, teacher: null, diff, ...lowestK(diff, protectedMask, grad.candidates.length), loss, constantDiff, computeMs, backwardMs });
     }
   }
 }

@@ -5,8 +5,9 @@
  * `trainer_state.json` (step, epoch position, RNG state, counters).
  *
  * A checkpoint is written into a temporary folder next to the others and renamed into place once
- * complete; `latest.json` (written atomically) then names it, and older checkpoints beyond the ones
- * kept are removed. A crash at any point leaves the previous checkpoint intact.
+ * complete; `latest.json` (written atomically) then names it (for people and tools; resuming takes the
+ * highest complete step), and older checkpoints beyond the ones kept are removed. A crash at any point
+ * leaves the previous checkpoint intact.
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
@@ -91,18 +92,13 @@ export function saveCheckpoint(root: string, model: CausalLM, optimizer: AdamW, 
   return join(root, name);
 }
 
-/** The newest complete checkpoint under `root`, or null. */
+/**
+ * The newest complete checkpoint under `root` (the highest step-N folder holding a trainer state; a
+ * folder only gets its final name once complete), or null.
+ */
 export function latestCheckpoint(root: string): { dir: string; state: TrainerState } | null {
   if (!fs.existsSync(root)) return null;
-  const candidates: string[] = [];
-  try {
-    const latest = JSON.parse(fs.readFileSync(join(root, 'latest.json'), 'utf8')) as { dir?: unknown };
-    if (typeof latest.dir === 'string') candidates.push(latest.dir);
-  } catch {
-    // no pointer: scan
-  }
-  candidates.push(...fs.readdirSync(root).filter((e) => /^step-\d+$/.test(e)).sort().reverse());
-  for (const c of candidates) {
+  for (const c of fs.readdirSync(root).filter((e) => /^step-\d+$/.test(e)).sort().reverse()) {
     const file = join(root, c, TRAINER_STATE);
     if (!fs.existsSync(file)) continue;
     const state = JSON.parse(fs.readFileSync(file, 'utf8')) as TrainerState;

@@ -156,7 +156,7 @@ export function resolveOptions(o: DistillOptions): Resolved {
     epochs: o.epochs ?? 3,
     lr: o.lr ?? 1e-5,
     batchSize: o.batchSize ?? 32,
-    microBatchSize: o.microBatchSize ?? 2,
+    microBatchSize: o.microBatchSize ?? Math.min(2, o.batchSize ?? 32),
     warmup: o.warmup ?? 5,
     maxLength: o.maxLength ?? 4096,
     seed: o.seed ?? 1234,

@@ -148,7 +148,8 @@ export function buildSamples(
       s = encodeRecord(student, rec);
       if (teacher) t = encodeRecord(teacher, rec);
     } catch (e) {
-      if (e instanceof Rejected) {
+      // Rejected: the response cannot be located; LeafError: this record cannot be rendered or encoded.
+      if (e instanceof Rejected || e instanceof LeafError) {
         reject(rec, e.message);
         continue;
       }

@@ -75,7 +75,11 @@ function readRecords(input: RecordInput, kind: 'train' | 'counterfactual', stric
 
 function hashSamples(samples: readonly TrainSample[]): string {
   const h = createHash('sha256');
-  for (const s of samples) h.update(`${s.kind}|${s.weight}|${s.responseStart}|${s.ids.join(',')}|${s.teacherIds?.join(',') ?? ''};`);
+  for (const s of samples) {
+    h.update(`${s.kind}|${s.weight}|${s.responseStart}|${s.teacherResponseStart ?? ''}|${s.ids.length}|${s.teacherIds?.length ?? 0}|`);
+    h.update(new Uint8Array(Int32Array.from(s.ids).buffer));
+    if (s.teacherIds) h.update(new Uint8Array(Int32Array.from(s.teacherIds).buffer));
+  }
   return h.digest('hex').slice(0, 16);
 }
 

@@ -58,12 +58,9 @@ describe('leaf mine: an interrupted run resumes to the files of an uninterrupted
   it('--limit, then --resume on the whole file: the same scores and counterfactuals as one run', async () => {
     await mine(opts('limited', { limit: 2 }));
     const s = await mine(opts('limited', { resume: true }));
-    const [sc, cf, gen] = bytes(join(dir, 'limited'));
-    const [wsc, wcf, wgen] = bytes(join(dir, 'ref-instruction'));
-    assert.equal(sc, wsc);
-    assert.equal(cf, wcf);
-    // The cache holds the same answers; their order follows the batches, which --limit changed.
-    assert.deepEqual(gen.split('\n').sort(), wgen.split('\n').sort());
+    // Byte for byte, the generation cache included: the answers were decoded in other batches
+    // (--limit cut the first one), and the finished cache is put in input order.
+    assert.deepEqual(bytes(join(dir, 'limited')), bytes(join(dir, 'ref-instruction')));
     assert.equal(s.counts.resumed_problems, 1); // p1 done; p2, the last problem with records, mined again
   });
 

@@ -20,8 +20,30 @@ function leaf(...args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 const readJsonl = (f: string) => readFileSync(f, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, any>);
-const SELECTED = ['p1', 'p2', 'p5'];
-const expectVerified = (id: string, cut: number) => (id === 'p1' ? true : id === 'p2' ? false : cut === 0);
+/*
+ * What the fixture's models were trained to answer fixes the verdicts (makeResponder checks that
+ * greedy decoding gives them); what the scores are depends on the trained weights down to float
+ * rounding, so counts of candidates, spans and counterfactuals are never constants here: they are
+ * recomputed from the scores (themselves recomputed from the models) by the rules, independently.
+ */
+const right = (p: (typeof PROBLEMS)[number]) => ({ student: String(STUDENT[p.prompt]) === String(p.answer), teacher: String(p.answer) === '7' });
+const SELECTED = PROBLEMS.filter((p) => !right(p).student && right(p).teacher).map((p) => p.id);
+/** Whether both models are right on a prompt with its word `cut` removed (trained); null for other cuts. */
+const expectVerified = (id: string, cut: [number, number]) => (cut[1] - cut[0] !== 1 ? null : id === 'p1' ? true : id === 'p2' ? false : cut[0] === 0);
+/** Maximal runs [a, b) of consecutive indices (computed here, not by the code under test). */
+const runsOf = (idx: readonly number[]) => {
+  const out: Array<[number, number]> = [];
+  for (const i of [...idx].sort((a, b) => a - b)) {
+    const last = out[out.length - 1];
+    if (last && last[1] === i) last[1]++;
+    else out.push([i, i + 1]);
+  }
+  return out;
+};
+/** The indices of the k lowest values of `v` (ties: lower index first), ascending. */
+const lowest = (v: readonly number[], k: number) => v.map((_, i) => i).sort((a, b) => v[a] - v[b] || a - b).slice(0, k).sort((a, b) => a - b);
+/** A word prompt without the words at indices `drop`, as pruning cuts it. */
+const withoutWords = (prompt: string, drop: (j: number) => boolean) => prompt.split(' ').filter((_, j) => !drop(j)).join(' ');
 
 describe('leaf mine end to end on tiny trained models', () => {
   let dir = '';
@@ -39,7 +61,7 @@ describe('leaf mine end to end on tiny trained models', () => {
   it('instruction level, gradient: selection, scores, pruned prompts, verification, summary', () => {
     const r = leaf(...base('instr'));
     assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /^5 problems, 3 selected .* 3 counterfactuals \(\d verified, \d rejected\)/);
+    assert.deepEqual(SELECTED, ['p1', 'p2', 'p5']); // the fixture's design
     // Malformed lines: reported with their line numbers, skipped, counted.
     assert.match(r.err, /warning: skipped .*train\.jsonl:3: field 'prompt' must be a string/);
     assert.match(r.err, /warning: skipped .*train\.jsonl:6: invalid JSON/);
@@ -80,20 +102,24 @@ describe('leaf mine end to end on tiny trained models', () => {
       near(s.diff, D);
       assert.ok(Math.abs(s.loss.student - sr.loss) < 1e-5 && Math.abs(s.loss.teacher - tr.loss) < 1e-5);
       assert.equal(s.threshold, quantileThreshold(s.diff, 0.1));
+      assert.equal(s.threshold, [...s.diff].sort((a: number, b: number) => a - b)[0]); // ⌊3 · 0.1⌋ = 0: the minimum, 0
       assert.deepEqual(s.candidates, s.diff.map((d: number, i: number) => (d <= s.threshold ? i : -1)).filter((i: number) => i >= 0));
-      assert.equal(s.candidates.length, 1, 'three tokens, q = 0.1: one candidate');
-      const c = s.candidates[0];
-      assert.deepEqual(s.spans, [{ start: s.tokens[c].start, end: s.tokens[c].end, text: s.tokens[c].text, tokens: [c, c + 1] }]);
+      // Three tokens, none protected, D rescaled to [0, 1]: the D = 0 token(s) flagged, never the D = 1 one.
+      assert.equal(Math.min(...s.diff), 0);
+      assert.equal(Math.max(...s.diff), 1);
+      assert.ok(s.candidates.length >= 1 && s.candidates.length <= 2, `${p.id}: ${s.diff}`);
+      assert.deepEqual(s.spans, runsOf(s.candidates).map(([a, b]) => ({ start: s.tokens[a].start, end: s.tokens[b - 1].end, text: p.prompt.slice(s.tokens[a].start, s.tokens[b - 1].end), tokens: [a, b] })));
     }
 
-    // Counterfactuals: the prompt without the flagged word; verified exactly when both models are right on it.
+    // Counterfactuals: the prompt without the flagged words; verified exactly when both models are right on it.
     const cfs = readJsonl(join(out, 'counterfactuals.jsonl'));
-    assert.deepEqual(cfs.map((x) => x.source_id), SELECTED);
-    for (const cf of cfs) {
+    // One counterfactual per span (none can be cut to nothing: the D = 1 word stays), in order.
+    const expected = scores.flatMap((s) => runsOf(s.candidates).map((run, i) => ({ id: `${s.source_id}/instruction/gradient/span-${i}`, run })));
+    assert.deepEqual(cfs.map((x) => x.id), expected.map((x) => x.id));
+    for (const [k, cf] of cfs.entries()) {
       const p = PROBLEMS.find((x) => x.id === cf.source_id)!;
-      const c = scores.find((s) => s.source_id === p.id)!.candidates[0];
-      assert.equal(cf.id, `${p.id}/instruction/gradient/span-0`);
-      assert.equal(cf.prompt, withoutWord(p.prompt, c));
+      const [a, b] = expected[k].run;
+      assert.equal(cf.prompt, withoutWords(p.prompt, (j) => j >= a && j < b));
       assert.equal(cf.original_prompt, p.prompt);
       assert.equal(cf.response_prefix, null);
       assert.equal(cf.response, p.response ?? 'So the answer is 7.'); // the given response, else the teacher's
@@ -102,7 +128,8 @@ describe('leaf mine end to end on tiny trained models', () => {
       let rebuilt = p.prompt;
       for (const x of [...cf.removed].reverse()) rebuilt = rebuilt.slice(0, x.start) + rebuilt.slice(x.end);
       assert.equal(rebuilt, cf.prompt);
-      assert.equal(cf.verified, expectVerified(p.id, c), `${p.id} with word ${c} cut`);
+      const want = expectVerified(p.id, [a, b]);
+      if (want !== null) assert.equal(cf.verified, want, `${p.id} with word ${a} cut`); // what the models were trained to answer
       // The recorded answers are the models' greedy answers to the pruned prompt.
       const [sa] = generateText(student, [cf.prompt], { chat: true, maxNewTokens: 12 });
       const [ta] = generateText(teacher, [cf.prompt], { chat: true, maxNewTokens: 12 });
@@ -113,17 +140,23 @@ describe('leaf mine end to end on tiny trained models', () => {
 
     const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     assert.equal(s.complete, true);
+    const sum = (f: (x: Record<string, any>) => number) => scores.reduce((acc, x) => acc + f(x), 0);
     assert.deepEqual(
       { ...s.counts, resumed_problems: undefined },
       {
-        lines: 7, problems: 5, skipped_lines: 2, resumed_problems: undefined, student_wrong: 4, teacher_right: 3, selected: 3, scored_units: 3,
-        unscored_units: 0, candidates: 3, spans: 3, counterfactuals: 3, empty_after_pruning: 0,
-        verified: cfs.filter((x) => x.verified).length, rejected: cfs.filter((x) => !x.verified).length, unverified: 0,
+        lines: dataLines().length, problems: PROBLEMS.length, skipped_lines: dataLines().length - PROBLEMS.length, resumed_problems: undefined,
+        student_wrong: PROBLEMS.filter((p) => !right(p).student).length, teacher_right: PROBLEMS.filter((p) => right(p).teacher).length,
+        selected: SELECTED.length, scored_units: SELECTED.length, unscored_units: 0, units_without_candidates: 0, constant_diff_units: 0,
+        candidates: sum((x) => x.candidates.length), spans: sum((x) => runsOf(x.candidates).length), counterfactuals: expected.length, empty_after_pruning: 0,
+        verified: cfs.filter((x) => x.verified === true).length, rejected: cfs.filter((x) => x.verified === false).length, unverified: 0,
       },
     );
+    assert.match(r.out, new RegExp(`^${PROBLEMS.length} problems, ${SELECTED.length} selected .* ${s.counts.candidates} candidate tokens in ${s.counts.spans} spans, ${cfs.length} counterfactuals \\(${s.counts.verified} verified, ${s.counts.rejected} rejected\\)`));
     assert.equal(s.skipped.length, 2);
     assert.equal(s.tokenizers, 'same');
-    assert.deepEqual(s.generated, { student: 5 + 3, teacher: 5 + 3 });
+    // Decoded: every problem once, then every distinct pruned prompt once, by each model.
+    const asked = PROBLEMS.length + new Set(cfs.map((x) => `${x.source_id}\u0000${x.prompt}`)).size;
+    assert.deepEqual(s.generated, { student: asked, teacher: asked });
 
     // A rerun (--overwrite) decodes nothing again and writes the same files.
     const again = leaf(...base('instr', '--overwrite'));
@@ -154,8 +187,13 @@ describe('leaf mine end to end on tiny trained models', () => {
     const se = encodeUnit(student, 'alpha beta gamma', GIVEN_RESPONSE, seg);
     const sr = inputSaliency(student.model, se.ids, se.positions, se.lossPositions);
     minMax(sr.norms).forEach((x, i) => assert.ok(Math.abs(x - p1.student[i]) < 1e-5));
+    for (const s of scores) {
+      assert.equal(s.threshold, quantileThreshold(s.diff, 0.1));
+      assert.deepEqual(s.candidates, s.diff.map((d: number, i: number) => (d <= s.threshold ? i : -1)).filter((i: number) => i >= 0));
+      assert.deepEqual(s.spans.map((x: any) => x.tokens), runsOf(s.candidates));
+    }
     const cfs = readJsonl(join(out, 'counterfactuals.jsonl'));
-    assert.equal(cfs.length, scores.reduce((a, s) => a + s.spans.length, 0));
+    assert.deepEqual(cfs.map((x) => x.id), scores.flatMap((s) => runsOf(s.candidates).map((_, i) => `${s.source_id}/response/gradient/segment-2/span-${i}`)));
     for (const cf of cfs) {
       const sc = scores.find((s) => s.source_id === cf.source_id)!;
       const p = PROBLEMS.find((x) => x.id === cf.source_id)!;
@@ -196,12 +234,16 @@ describe('leaf mine end to end on tiny trained models', () => {
         if (method === 'random') {
           assert.equal(s.student, null);
           assert.ok(s.diff.every((x: number) => x >= 0 && x < 1));
-          assert.equal(s.candidates[0], s.diff.indexOf(Math.min(...s.diff)));
+          assert.deepEqual(s.candidates, lowest(s.diff, g.candidates.length));
         }
         if (method === 'ppl') {
           assert.equal(s.teacher, null);
           s.diff.forEach((x: number, i: number) => assert.ok(Math.abs(x - (1 - s.student[i])) < 1e-12));
-          assert.equal(s.candidates[0], s.student.indexOf(Math.max(...s.student)));
+          assert.deepEqual(s.candidates, lowest(s.diff, g.candidates.length)); // the most surprising (D = 1 − surprisal)
+        }
+        if (method === 'occlusion') {
+          assert.equal(s.threshold, quantileThreshold(s.diff, 0.1));
+          assert.deepEqual(s.candidates, s.diff.map((d: number, i: number) => (d <= s.threshold ? i : -1)).filter((i: number) => i >= 0));
         }
         if (method === 'occlusion') {
           // Forward only: the teacher's score of a word = the rise of its response loss when the word is cut.
@@ -217,7 +259,11 @@ describe('leaf mine end to end on tiny trained models', () => {
           minMax(drops).forEach((x, i) => assert.ok(Math.abs(x - s.teacher[i]) < tol, `${s.source_id}: ${drops} vs ${s.teacher}`));
         }
       }
-      for (const cf of cfs) {
+      // Collective: one counterfactual per unit with candidates, every flagged word cut.
+      const withSpans = scores.filter((x) => x.candidates.length > 0);
+      assert.deepEqual(cfs.map((x) => x.source_id), withSpans.map((x) => x.source_id));
+      for (const [k, cf] of cfs.entries()) {
+        assert.equal(cf.prompt, withoutWords(cf.original_prompt, (j) => withSpans[k].candidates.includes(j)));
         assert.equal(cf.pruning, 'collective');
         assert.equal(cf.id, `${cf.source_id}/instruction/${method}/collective`);
         assert.equal(cf.verified, null);
@@ -269,6 +315,11 @@ describe('leaf mine end to end on tiny trained models', () => {
     assert.equal(sel('teacher').correct, true, JSON.stringify(sel('teacher')));
     assert.equal(sel('teacher').answer, null);
     const cfs = readJsonl(join(dir, 'code', 'counterfactuals.jsonl'));
+    const [sc] = readJsonl(join(dir, 'code', 'scores.jsonl'));
+    const summary = JSON.parse(readFileSync(join(dir, 'code', 'summary.json'), 'utf8'));
+    assert.ok(sc.candidates.length >= 1);
+    assert.deepEqual(sc.spans.map((x: any) => x.tokens), runsOf(sc.candidates));
+    assert.equal(cfs.length, sc.spans.length - summary.counts.empty_after_pruning);
     assert.ok(cfs.length >= 1);
     for (const cf of cfs) {
       assert.deepEqual(cf.tests, tests);
