@@ -1,0 +1,176 @@
+/**
+ * Float32 GEMM on WebAssembly SIMD (the module is assembled from TypeScript in gemm-module.ts): the
+ * operands are copied into the module's memory (one memcpy each in the usual compact case), packed into
+ * panels there, multiplied by the 4×8 micro-kernel, and the result block copied back. Accumulation is in
+ * float32, as in the native addon's BLAS.
+ *
+ * Available wherever WebAssembly SIMD is (Node ≥ 16.4 on x86-64 and arm64); LEAF_WASM=0 turns it off,
+ * leaving the scalar TypeScript GEMM.
+ */
+import { gemmModuleBytes } from './gemm-module.js';
+
+interface GemmExports {
+  pack(src: number, sOuter: number, sInner: number, count: number, k: number, dst: number, width: number): void;
+  copy2d(src: number, sRow: number, dst: number, dRow: number, rows: number, cols: number): void;
+  kernel(ap: number, bp: number, c: number, mPanels: number, nPanels: number, k: number, ldc: number, alpha: number, beta: number): void;
+}
+
+/** Floats per operand block kept in the module's memory at once (larger problems are cut into blocks). */
+const BLOCK_FLOATS = 1 << 22;
+const PAGE_BYTES = 65536;
+
+/** The parts of the WebAssembly JS API used here (declared locally: the project compiles without lib.dom). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  Memory: new (descriptor: { initial: number }) => WasmMemory;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+  validate(bytes: Uint8Array): boolean;
+}
+
+const align4 = (n: number): number => (n + 3) & ~3;
+
+export class WasmGemm {
+  private f32: Float32Array;
+
+  constructor(private readonly memory: WasmMemory, private readonly fns: GemmExports) {
+    this.f32 = new Float32Array(memory.buffer);
+  }
+
+  /** Makes the memory hold at least `floats` floats. */
+  private reserve(floats: number): Float32Array {
+    const bytes = floats * 4;
+    const have = this.memory.buffer.byteLength;
+    if (bytes > have) {
+      this.memory.grow(Math.ceil((bytes - have) / PAGE_BYTES));
+      this.f32 = new Float32Array(this.memory.buffer);
+    } else if (this.f32.buffer !== this.memory.buffer) {
+      this.f32 = new Float32Array(this.memory.buffer);
+    }
+    return this.f32;
+  }
+
+  /**
+   * C = alpha·op(A)·op(B) + beta·C as in Kernels.gemm, for m, n, k ≥ 1 and alpha ≠ 0. With beta = 0,
+   * C is not read.
+   */
+  gemm(
+    transA: boolean, transB: boolean, m: number, n: number, k: number,
+    alpha: number, a: Float32Array, lda: number, b: Float32Array, ldb: number,
+    beta: number, c: Float32Array, ldc: number,
+  ): void {
+    let nb = n, mb = m;
+    if (k * n > BLOCK_FLOATS) nb = Math.max(8, Math.floor(BLOCK_FLOATS / k / 8) * 8);
+    if (k * m > BLOCK_FLOATS) mb = Math.max(4, Math.floor(BLOCK_FLOATS / k / 4) * 4);
+    if (mb * nb > BLOCK_FLOATS) mb = Math.max(4, Math.floor(BLOCK_FLOATS / nb / 4) * 4);
+    for (let i0 = 0; i0 < m; i0 += mb) {
+      for (let j0 = 0; j0 < n; j0 += nb) {
+        this.block(
+          transA, transB, Math.min(mb, m - i0), Math.min(nb, n - j0), k, alpha,
+          a, transA ? i0 : i0 * lda, lda, b, transB ? j0 * ldb : j0, ldb, beta, c, i0 * ldc + j0, ldc,
+        );
+      }
+    }
+  }
+
+  private block(
+    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: Float32Array, aOff: number, lda: number, b: Float32Array, bOff: number, ldb: number,
+    beta: number, c: Float32Array, cOff: number, ldc: number,
+  ): void {
+    const mPanels = Math.ceil(m / 4), nPanels = Math.ceil(n / 8);
+    const mPad = 4 * mPanels, nPad = 8 * nPanels;
+    // A as stored: rowsA rows of colsA used values, stride lda (likewise B).
+    const rowsA = transA ? k : m, colsA = transA ? m : k;
+    const rowsB = transB ? n : k, colsB = transB ? k : n;
+    const sizeA = stagedSize(rowsA, colsA, lda), sizeB = stagedSize(rowsB, colsB, ldb);
+    // C: written straight into the padded result buffer when compact; else through a staged copy of its
+    // span (gaps included, copied back unchanged) when that is not much larger; else row by row.
+    const compactC = ldc === n && nPad === n;
+    const spanC = (m - 1) * ldc + n;
+    const spanStaged = !compactC && spanIsCheap(spanC, m, n);
+    const offA = 0;
+    const offB = offA + align4(sizeA);
+    const offPA = offB + align4(sizeB);
+    const offPB = offPA + mPad * k;
+    const offC = offPB + nPad * k;
+    const offSpan = offC + mPad * nPad;
+    const mem = this.reserve(offSpan + (spanStaged ? spanC : 0));
+    const fns = this.fns;
+    const sa = stage(mem, offA, a, aOff, rowsA, colsA, lda);
+    const sb = stage(mem, offB, b, bOff, rowsB, colsB, ldb);
+    if (m % 4 !== 0) mem.fill(0, offPA + (mPanels - 1) * 4 * k, offPA + mPad * k);
+    if (n % 8 !== 0) mem.fill(0, offPB + (nPanels - 1) * 8 * k, offPB + nPad * k);
+    // op(A)[i, p] = A[i·sai + p·sap]; op(B)[p, j] = B[p·sbp + j·sbj] (in floats of the staged copies).
+    const sai = transA ? 1 : sa, sap = transA ? sa : 1;
+    const sbp = transB ? 1 : sb, sbj = transB ? sb : 1;
+    fns.pack(4 * offA, 4 * sai, 4 * sap, m, k, 4 * offPA, 4);
+    fns.pack(4 * offB, 4 * sbj, 4 * sbp, n, k, 4 * offPB, 8);
+    if (spanStaged) mem.set(c.subarray(cOff, cOff + spanC), offSpan);
+    if (beta !== 0) {
+      if (compactC) mem.set(c.subarray(cOff, cOff + m * n), offC);
+      else if (spanStaged) fns.copy2d(4 * offSpan, 4 * ldc, 4 * offC, 4 * nPad, m, n);
+      else for (let i = 0; i < m; i++) mem.set(c.subarray(cOff + i * ldc, cOff + i * ldc + n), offC + i * nPad);
+    }
+    fns.kernel(4 * offPA, 4 * offPB, 4 * offC, mPanels, nPanels, k, 4 * nPad, alpha, beta);
+    if (compactC) {
+      c.set(mem.subarray(offC, offC + m * n), cOff);
+    } else if (spanStaged) {
+      fns.copy2d(4 * offC, 4 * nPad, 4 * offSpan, 4 * ldc, m, n);
+      c.set(mem.subarray(offSpan, offSpan + spanC), cOff);
+    } else {
+      for (let i = 0; i < m; i++) c.set(mem.subarray(offC + i * nPad, offC + i * nPad + n), cOff + i * ldc);
+    }
+  }
+}
+
+/**
+ * Whether a rows×cols block of a larger matrix is better copied as one span (gaps between rows included)
+ * than row by row: a memcpy of a few extra kilobytes is cheaper than a call per row.
+ */
+function spanIsCheap(span: number, rows: number, cols: number): boolean {
+  return rows <= 1 || span <= 4 * rows * cols + 16384;
+}
+
+/** Floats that stage() writes for a rows×cols block of stride ld. */
+function stagedSize(rows: number, cols: number, ld: number): number {
+  const span = (rows - 1) * ld + cols;
+  return spanIsCheap(span, rows, cols) ? span : rows * cols;
+}
+
+/**
+ * Copies the rows×cols block at src[off], row stride ld, into mem[dst]: as one span (stride kept) when
+ * spanIsCheap, else row by row (stride cols). Returns the stride of the copy.
+ */
+function stage(mem: Float32Array, dst: number, src: Float32Array, off: number, rows: number, cols: number, ld: number): number {
+  const span = (rows - 1) * ld + cols;
+  if (spanIsCheap(span, rows, cols)) {
+    mem.set(src.subarray(off, off + span), dst);
+    return ld;
+  }
+  for (let r = 0; r < rows; r++) mem.set(src.subarray(off + r * ld, off + r * ld + cols), dst + r * cols);
+  return cols;
+}
+
+let instance: WasmGemm | null | undefined;
+
+/** The WebAssembly GEMM of this thread, or null where WebAssembly SIMD is missing or LEAF_WASM=0. */
+export function wasmGemm(): WasmGemm | null {
+  if (instance !== undefined) return instance;
+  instance = null;
+  const wa = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+  if (process.env.LEAF_WASM === '0' || !wa) return instance;
+  try {
+    const bytes = gemmModuleBytes();
+    if (!wa.validate(bytes)) return instance;
+    const memory = new wa.Memory({ initial: 16 });
+    const inst = new wa.Instance(new wa.Module(bytes), { env: { memory } });
+    instance = new WasmGemm(memory, inst.exports as unknown as GemmExports);
+  } catch {
+    instance = null;
+  }
+  return instance;
+}
