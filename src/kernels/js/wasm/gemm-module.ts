@@ -1,56 +1,45 @@
 /**
- * The WebAssembly SIMD GEMM: packing of op(A) and op(B) into panels, and a 4×8 register-tiled
- * micro-kernel (eight f32x4 accumulators) over them. All addresses and strides are in bytes.
+ * The WebAssembly SIMD GEMM: a 4×8 register-tiled micro-kernel (eight f32x4 accumulators), plus the
+ * copies it needs. All addresses and strides are in bytes.
  *
- * Panel layouts (zero padding is written by the caller for a partial last panel):
- * - A (m×k): panels of 4 rows; panel P holds, for p = 0..k−1, the 4 floats op(A)[4P + r, p], r = 0..3.
- * - B (k×n): panels of 8 columns; panel Q holds, for p = 0..k−1, the 8 floats op(B)[p, 8Q + c], c = 0..7.
+ * The kernel reads op(A)[i, p] at a + i·aRow + p·aP (any strides: both transposes of A) and the eight
+ * floats op(B)[p, j..j+7] at b + p·bP + 4j (B row-major in memory: op(B) = B as is, or a transposed copy
+ * made by `transpose`). It computes whole 4×8 tiles: rows of a partial last tile read whatever follows
+ * op(A)'s last row (and columns, op(B)'s last columns); those results land in the padding of C and are
+ * never copied out, since C[i, j] depends only on row i of op(A) and column j of op(B).
  * C is a compact buffer of (4·mPanels) × (8·nPanels) floats, row stride ldc bytes.
  */
 import {
-  block, br, brIf, f32Eq, f32Zero, f32x4Add, f32x4Mul, f32x4Splat, F32, get, I32, i32, i32Add, i32Eqz, i32GeS, i32Load, i32LtS,
-  i32Mul, i32Store, i32Sub, ifElse, loop, moduleBytes, select, set, v128Load, v128Load32Splat, v128Store, v128Zero,
+  block, br, brIf, f32Eq, f32Zero, f32x4Add, f32x4Mul, f32x4Splat, F32, get, I32, i32, i32Add, i32Eqz, i32GeS, i32Load,
+  i32Mul, i32Store, i32Sub, ifElse, loop, moduleBytes, set, v128Load, v128Load32Splat, v128Store, v128Zero,
   V128, type Bytes, type FuncDef,
 } from './encode.js';
 
-/**
- * pack(src, sOuter, sInner, count, k, dst, width): for panel P (rows/columns width·P ..), element e < width
- * with width·P + e < count and p < k: dst[P][p][e] = src[(width·P + e)·sOuter + p·sInner] (bit copy).
- */
-function packFunc(): FuncDef {
-  const SRC = 0, S_OUTER = 1, S_INNER = 2, COUNT = 3, K = 4, DST = 5, WIDTH = 6;
-  const I0 = 7, ROWS = 8, R = 9, PTR = 10, D = 11, P = 12, ROWBYTES = 13;
+/** transpose(src, sRow, dst, dRow, rows, cols): dst[c·dRow + 4r] = src[r·sRow + 4c] (bit copy of 4-byte values). */
+function transposeFunc(): FuncDef {
+  const SRC = 0, S_ROW = 1, DST = 2, D_ROW = 3, ROWS = 4, COLS = 5;
+  const PS = 6, PD = 7, C = 8;
   return {
-    name: 'pack',
-    params: [I32, I32, I32, I32, I32, I32, I32],
-    locals: [I32, I32, I32, I32, I32, I32, I32],
+    name: 'transpose',
+    params: [I32, I32, I32, I32, I32, I32],
+    locals: [I32, I32, I32],
     body: [
-      get(WIDTH), i32(4), i32Mul, set(ROWBYTES),
-      i32(0), set(I0),
       block(loop(
-        get(I0), get(COUNT), i32GeS, brIf(1),
-        // rows = min(width, count − i0)
-        get(COUNT), get(I0), i32Sub, get(WIDTH),
-        get(COUNT), get(I0), i32Sub, get(WIDTH), i32LtS, select, set(ROWS),
-        i32(0), set(R),
+        get(ROWS), i32Eqz, brIf(1),
+        get(SRC), set(PS),
+        get(DST), set(PD),
+        get(COLS), set(C),
         block(loop(
-          get(R), get(ROWS), i32GeS, brIf(1),
-          get(SRC), get(I0), get(R), i32Add, get(S_OUTER), i32Mul, i32Add, set(PTR),
-          get(DST), get(R), i32(4), i32Mul, i32Add, set(D),
-          get(K), set(P),
-          block(loop(
-            get(P), i32Eqz, brIf(1),
-            get(D), get(PTR), i32Load(), i32Store(),
-            get(PTR), get(S_INNER), i32Add, set(PTR),
-            get(D), get(ROWBYTES), i32Add, set(D),
-            get(P), i32(1), i32Sub, set(P),
-            br(0),
-          )),
-          get(R), i32(1), i32Add, set(R),
+          get(C), i32Eqz, brIf(1),
+          get(PD), get(PS), i32Load(), i32Store(),
+          get(PS), i32(4), i32Add, set(PS),
+          get(PD), get(D_ROW), i32Add, set(PD),
+          get(C), i32(1), i32Sub, set(C),
           br(0),
         )),
-        get(DST), get(K), get(ROWBYTES), i32Mul, i32Add, set(DST),
-        get(I0), get(WIDTH), i32Add, set(I0),
+        get(SRC), get(S_ROW), i32Add, set(SRC),
+        get(DST), i32(4), i32Add, set(DST),
+        get(ROWS), i32(1), i32Sub, set(ROWS),
         br(0),
       )),
     ],
@@ -89,18 +78,22 @@ function copy2dFunc(): FuncDef {
 }
 
 /**
- * kernel(ap, bp, c, mPanels, nPanels, k, ldc, alpha, beta): C[tile] = alpha · A·B (+ beta · C[tile] when
- * beta ≠ 0; C is not read when beta = 0) for every 4×8 tile.
+ * kernel(a, aRow, aP, b, bP, c, mPanels, nPanels, k, ldc, alpha, beta): C[tile] = alpha · op(A)·op(B)
+ * (+ beta · C[tile] when beta ≠ 0; C is not read when beta = 0) for every 4×8 tile.
  */
 function kernelFunc(): FuncDef {
-  const AP = 0, BP = 1, C = 2, MP = 3, NP = 4, K = 5, LDC = 6, ALPHA = 7, BETA = 8;
-  const I = 9, J = 10, PA = 11, PB = 12, P = 13, CT = 14, BPANEL = 15, CROW = 16;
-  const ACC = 17; // 8 accumulators: ACC + 2r + h (row r, half h)
-  const XA = 25; // 4 splatted A values
-  const YB = 29; // 2 B vectors
-  const VA = 31, VB = 32;
+  const A = 0, A_ROW = 1, A_P = 2, B = 3, B_P = 4, C = 5, MP = 6, NP = 7, K = 8, LDC = 9, ALPHA = 10, BETA = 11;
+  const I = 12, J = 13, PA = 14, PB = 15, P = 16, CT = 17, CROW = 18, A1 = 19, A2 = 20, A3 = 21;
+  const ACC = 22; // 8 accumulators: ACC + 2r + h (row r, half h)
+  const XA = 30; // 4 splatted A values
+  const YB = 34; // 2 B vectors
+  const VA = 36, VB = 37;
+  const rowOffset = [null, A1, A2, A3];
   const accumulate: Bytes[] = [];
-  for (let r = 0; r < 4; r++) accumulate.push(get(PA), v128Load32Splat(4 * r), set(XA + r));
+  for (let r = 0; r < 4; r++) {
+    const off = rowOffset[r];
+    accumulate.push(get(PA), ...(off === null ? [] : [get(off), i32Add]), v128Load32Splat(0), set(XA + r));
+  }
   for (let h = 0; h < 2; h++) accumulate.push(get(PB), v128Load(16 * h), set(YB + h));
   for (let r = 0; r < 4; r++) {
     for (let h = 0; h < 2; h++) accumulate.push(get(ACC + 2 * r + h), get(XA + r), get(YB + h), f32x4Mul, f32x4Add, set(ACC + 2 * r + h));
@@ -122,39 +115,39 @@ function kernelFunc(): FuncDef {
   };
   return {
     name: 'kernel',
-    params: [I32, I32, I32, I32, I32, I32, I32, F32, F32],
-    locals: [I32, I32, I32, I32, I32, I32, I32, I32, ...new Array<typeof V128>(16).fill(V128)],
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32],
+    locals: [...new Array<typeof I32>(10).fill(I32), ...new Array<typeof V128>(16).fill(V128)],
     body: [
       get(ALPHA), f32x4Splat, set(VA),
       get(BETA), f32x4Splat, set(VB),
+      get(A_ROW), set(A1),
+      get(A_ROW), i32(2), i32Mul, set(A2),
+      get(A_ROW), i32(3), i32Mul, set(A3),
       i32(0), set(I),
       block(loop(
         get(I), get(MP), i32GeS, brIf(1),
-        get(BP), set(BPANEL),
         get(C), get(I), i32(4), i32Mul, get(LDC), i32Mul, i32Add, set(CT),
         i32(0), set(J),
         block(loop(
           get(J), get(NP), i32GeS, brIf(1),
           ...zero,
-          get(AP), set(PA),
-          get(BPANEL), set(PB),
+          get(A), get(I), i32(4), i32Mul, get(A_ROW), i32Mul, i32Add, set(PA),
+          get(B), get(J), i32(32), i32Mul, i32Add, set(PB),
           get(K), set(P),
           block(loop(
             get(P), i32Eqz, brIf(1),
             ...accumulate,
-            get(PA), i32(16), i32Add, set(PA),
-            get(PB), i32(32), i32Add, set(PB),
+            get(PA), get(A_P), i32Add, set(PA),
+            get(PB), get(B_P), i32Add, set(PB),
             get(P), i32(1), i32Sub, set(P),
             br(0),
           )),
           get(BETA), f32Zero, f32Eq,
           ifElse(store(false), store(true)),
-          get(BPANEL), get(K), i32(32), i32Mul, i32Add, set(BPANEL),
           get(CT), i32(32), i32Add, set(CT),
           get(J), i32(1), i32Add, set(J),
           br(0),
         )),
-        get(AP), get(K), i32(16), i32Mul, i32Add, set(AP),
         get(I), i32(1), i32Add, set(I),
         br(0),
       )),
@@ -162,7 +155,7 @@ function kernelFunc(): FuncDef {
   };
 }
 
-/** The GEMM module's bytes (imports env.memory; exports pack, copy2d and kernel). */
+/** The GEMM module's bytes (imports env.memory; exports transpose, copy2d and kernel). */
 export function gemmModuleBytes(): Uint8Array {
-  return moduleBytes([packFunc(), copy2dFunc(), kernelFunc()]);
+  return moduleBytes([transposeFunc(), copy2dFunc(), kernelFunc()]);
 }

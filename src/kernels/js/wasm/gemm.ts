@@ -10,9 +10,12 @@
 import { gemmModuleBytes } from './gemm-module.js';
 
 interface GemmExports {
-  pack(src: number, sOuter: number, sInner: number, count: number, k: number, dst: number, width: number): void;
+  transpose(src: number, sRow: number, dst: number, dRow: number, rows: number, cols: number): void;
   copy2d(src: number, sRow: number, dst: number, dRow: number, rows: number, cols: number): void;
-  kernel(ap: number, bp: number, c: number, mPanels: number, nPanels: number, k: number, ldc: number, alpha: number, beta: number): void;
+  kernel(
+    a: number, aRow: number, aP: number, b: number, bP: number, c: number,
+    mPanels: number, nPanels: number, k: number, ldc: number, alpha: number, beta: number,
+  ): void;
 }
 
 /** Floats per operand block kept in the module's memory at once (larger problems are cut into blocks). */
@@ -87,35 +90,35 @@ export class WasmGemm {
     const rowsA = transA ? k : m, colsA = transA ? m : k;
     const rowsB = transB ? n : k, colsB = transB ? k : n;
     const sizeA = stagedSize(rowsA, colsA, lda), sizeB = stagedSize(rowsB, colsB, ldb);
-    // C: written straight into the padded result buffer when compact; else through a staged copy of its
-    // span (gaps included, copied back unchanged) when that is not much larger; else row by row.
     const compactC = ldc === n && nPad === n;
     const spanC = (m - 1) * ldc + n;
     const spanStaged = !compactC && spanIsCheap(spanC, m, n);
+    // Regions: staged A, staged B, transposed B (transB only), C (padded), staged span of C. The staged
+    // operands get room for the reads of a partial last tile (up to 3 rows of A / 7 columns of B past the end).
     const offA = 0;
-    const offB = offA + align4(sizeA);
-    const offPA = offB + align4(sizeB);
-    const offPB = offPA + mPad * k;
-    const offC = offPB + nPad * k;
+    const offB = offA + align4(sizeA + 3 * Math.max(lda, 1) + 8);
+    const offBt = offB + align4(sizeB + 8 * Math.max(ldb, 1) + 8);
+    const offC = offBt + (transB ? nPad * k + 8 : 0);
     const offSpan = offC + mPad * nPad;
     const mem = this.reserve(offSpan + (spanStaged ? spanC : 0));
     const fns = this.fns;
     const sa = stage(mem, offA, a, aOff, rowsA, colsA, lda);
     const sb = stage(mem, offB, b, bOff, rowsB, colsB, ldb);
-    if (m % 4 !== 0) mem.fill(0, offPA + (mPanels - 1) * 4 * k, offPA + mPad * k);
-    if (n % 8 !== 0) mem.fill(0, offPB + (nPanels - 1) * 8 * k, offPB + nPad * k);
-    // op(A)[i, p] = A[i·sai + p·sap]; op(B)[p, j] = B[p·sbp + j·sbj] (in floats of the staged copies).
-    const sai = transA ? 1 : sa, sap = transA ? sa : 1;
-    const sbp = transB ? 1 : sb, sbj = transB ? sb : 1;
-    fns.pack(4 * offA, 4 * sai, 4 * sap, m, k, 4 * offPA, 4);
-    fns.pack(4 * offB, 4 * sbj, 4 * sbp, n, k, 4 * offPB, 8);
+    // op(A)[i, p] at byte 4·offA + i·aRow + p·aP; op(B)[p, j] at 4·bBase + p·bP + 4j.
+    const aRow = 4 * (transA ? 1 : sa), aP = 4 * (transA ? sa : 1);
+    let bBase = offB, bP = 4 * sb;
+    if (transB) {
+      fns.transpose(4 * offB, 4 * sb, 4 * offBt, 4 * nPad, n, k);
+      bBase = offBt;
+      bP = 4 * nPad;
+    }
     if (spanStaged) mem.set(c.subarray(cOff, cOff + spanC), offSpan);
     if (beta !== 0) {
       if (compactC) mem.set(c.subarray(cOff, cOff + m * n), offC);
       else if (spanStaged) fns.copy2d(4 * offSpan, 4 * ldc, 4 * offC, 4 * nPad, m, n);
       else for (let i = 0; i < m; i++) mem.set(c.subarray(cOff + i * ldc, cOff + i * ldc + n), offC + i * nPad);
     }
-    fns.kernel(4 * offPA, 4 * offPB, 4 * offC, mPanels, nPanels, k, 4 * nPad, alpha, beta);
+    fns.kernel(4 * offA, aRow, aP, 4 * bBase, bP, 4 * offC, mPanels, nPanels, k, 4 * nPad, alpha, beta);
     if (compactC) {
       c.set(mem.subarray(offC, offC + m * n), cOff);
     } else if (spanStaged) {
