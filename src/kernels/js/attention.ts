@@ -1,14 +1,26 @@
 import type { AttentionShape, FArray } from '../types.js';
 import { gemm } from './gemm.js';
+import { attentionBackwardWasm, attentionWasm } from './wasm/attention.js';
+import { wasmRuntime, type WasmRuntime } from './wasm/runtime.js';
 
 /**
- * Attention as small matrix products per (batch row, query head), through the GEMM (WebAssembly SIMD
- * for float32): scores = scale·Q_h·K_gᵀ [T×S], a masked softmax row by row in TypeScript, out_h = P·V_g.
+ * Float32 attention with at least 4 queries runs on WebAssembly SIMD (wasm/attention.ts). Otherwise
+ * (float64, decoding): small matrix products per (batch row, query head) through the GEMM: scores = scale·Q_h·K_gᵀ [T×S], a masked softmax row by row in TypeScript, out_h = P·V_g.
  * The backward pass is four more products: dP = dO_h·V_gᵀ, dS = P∘(dP − rowsum(P∘dP))·scale,
  * dV_g += Pᵀ·dO_h, dQ_h = dS·K_g, dK_g += dSᵀ·Q_h (g = the KV head of query head h).
  * The products cover the whole T×S block (masked and future keys have P = 0); the softmax only visits
  * the allowed keys.
  */
+
+/**
+ * The WebAssembly runtime when all buffers are float32 and there are enough queries to fill its 4-row
+ * tiles (decoding one token at a time stays on the scalar path), else null.
+ */
+function wasmFor(T: number, ...buffers: Array<FArray | null>): WasmRuntime | null {
+  if (T < 4) return null;
+  for (const x of buffers) if (x !== null && !(x instanceof Float32Array)) return null;
+  return wasmRuntime();
+}
 
 /** A scratch buffer of the same float type as `like`, at least n long (kept between calls). */
 const scratch = { f32: new Float32Array(0), f64: new Float64Array(0) };
@@ -32,6 +44,11 @@ function allowedKeys(keyMask: Uint8Array, b: number, Sc: number, S: number, out:
 export function attention(
   q: FArray, k: FArray, v: FArray, keyMask: Uint8Array, out: FArray, probs: FArray | null, shape: AttentionShape,
 ): void {
+  const rt = wasmFor(shape.queries, q, k, v, out, probs);
+  if (rt) {
+    attentionWasm(rt, q as Float32Array, k as Float32Array, v as Float32Array, keyMask, out as Float32Array, probs as Float32Array | null, shape);
+    return;
+  }
   const { batch, queries: T, keys: S, keyCapacity: Sc, past, heads: H, kvHeads: KVH, headDim: D, scale } = shape;
   const group = H / KVH;
   const qw = H * D, kw = KVH * D, TS = T * S;
@@ -83,6 +100,12 @@ export function attentionBackward(
   dOut: FArray, q: FArray, k: FArray, v: FArray, probs: FArray,
   dq: FArray, dk: FArray, dv: FArray, shape: AttentionShape,
 ): void {
+  const rt = wasmFor(shape.queries, dOut, q, k, v, probs, dq, dk, dv);
+  if (rt) {
+    const f = (x: FArray) => x as Float32Array;
+    attentionBackwardWasm(rt, f(dOut), f(q), f(k), f(v), f(probs), f(dq), f(dk), f(dv), shape);
+    return;
+  }
   const { batch, queries: T, keys: S, keyCapacity: Sc, heads: H, kvHeads: KVH, headDim: D, scale } = shape;
   const group = H / KVH;
   const qw = H * D, kw = KVH * D, TS = T * S;

@@ -54,23 +54,37 @@ export const brIf = (depth: number): Bytes => [0x0d, ...uleb(depth)];
 // Locals.
 export const get = (i: number): Bytes => [0x20, ...uleb(i)];
 export const set = (i: number): Bytes => [0x21, ...uleb(i)];
+export const tee = (i: number): Bytes => [0x22, ...uleb(i)];
 
 // i32.
 export const i32 = (n: number): Bytes => [0x41, ...sleb(n)];
 export const i32Eqz: Bytes = [0x45];
+export const i32Eq: Bytes = [0x46];
 export const i32LtS: Bytes = [0x48];
 export const i32GeS: Bytes = [0x4e];
 export const i32Add: Bytes = [0x6a];
 export const i32Sub: Bytes = [0x6b];
 export const i32Mul: Bytes = [0x6c];
+export const i32Shl: Bytes = [0x74];
+export const i32ShrS: Bytes = [0x75];
 export const select: Bytes = [0x1b];
+/** f32.load / f32.store with a constant byte offset (4-byte alignment hint). */
+export const f32Load = (offset = 0): Bytes => [0x2a, 2, ...uleb(offset)];
+export const f32Store = (offset = 0): Bytes => [0x38, 2, ...uleb(offset)];
 /** i32.load / i32.store with a constant byte offset (4-byte alignment hint). */
 export const i32Load = (offset = 0): Bytes => [0x28, 2, ...uleb(offset)];
 export const i32Store = (offset = 0): Bytes => [0x36, 2, ...uleb(offset)];
 
 // f32.
-export const f32Zero: Bytes = [0x43, 0, 0, 0, 0];
+const f32Bytes = (x: number): Bytes => [...new Uint8Array(new Float32Array([x]).buffer)];
+export const f32 = (x: number): Bytes => [0x43, ...f32Bytes(x)];
+export const f32Zero: Bytes = f32(0);
 export const f32Eq: Bytes = [0x5b];
+export const f32Sqrt: Bytes = [0x91];
+export const f32Add: Bytes = [0x92];
+export const f32Mul: Bytes = [0x94];
+export const f32Div: Bytes = [0x95];
+export const f32Max: Bytes = [0x97];
 
 // SIMD (prefix 0xFD, opcode as unsigned LEB128).
 const simd = (opcode: number, ...imm: number[]): Bytes => [0xfd, ...uleb(opcode), ...imm];
@@ -80,9 +94,29 @@ export const v128Store = (offset = 0): Bytes => simd(0x0b, 4, ...uleb(offset));
 /** v128.load32_splat: one f32 from memory into all four lanes. */
 export const v128Load32Splat = (offset = 0): Bytes => simd(0x09, 2, ...uleb(offset));
 export const v128Zero: Bytes = simd(0x0c, ...new Array<number>(16).fill(0));
+/** v128.const with four f32 lanes (or one value in all four). */
+export const f32x4Const = (...lanes: number[]): Bytes =>
+  simd(0x0c, ...(lanes.length === 1 ? [lanes[0], lanes[0], lanes[0], lanes[0]] : lanes).flatMap(f32Bytes));
+/** v128.const with four i32 lanes. */
+export const i32x4Const = (...lanes: number[]): Bytes => simd(0x0c, ...new Uint8Array(new Int32Array(lanes).buffer));
 export const f32x4Splat: Bytes = simd(0x13);
+export const i32x4Splat: Bytes = simd(0x11);
+export const f32x4ExtractLane = (lane: number): Bytes => simd(0x1f, lane);
+export const i32x4LtS: Bytes = simd(0x39);
+export const v128And: Bytes = simd(0x4e);
+/** v128.bitselect(a, b, mask): bits of a where mask is 1, of b where 0. */
+export const v128Bitselect: Bytes = simd(0x52);
+export const f32x4Nearest: Bytes = simd(0x6a);
+export const i32x4Shl: Bytes = simd(0xab);
+export const i32x4Add: Bytes = simd(0xae);
+export const f32x4Neg: Bytes = simd(0xe1);
 export const f32x4Add: Bytes = simd(0xe4);
+export const f32x4Sub: Bytes = simd(0xe5);
 export const f32x4Mul: Bytes = simd(0xe6);
+export const f32x4Div: Bytes = simd(0xe7);
+export const f32x4Min: Bytes = simd(0xe8);
+export const f32x4Max: Bytes = simd(0xe9);
+export const i32x4TruncSatF32x4S: Bytes = simd(0xf8);
 
 /** One function: parameter types, result types (none here), extra locals, body. */
 export interface FuncDef {

@@ -11,12 +11,12 @@
  */
 import {
   block, br, brIf, f32Eq, f32Zero, f32x4Add, f32x4Mul, f32x4Splat, F32, get, I32, i32, i32Add, i32Eqz, i32GeS, i32Load,
-  i32Mul, i32Store, i32Sub, ifElse, loop, moduleBytes, set, v128Load, v128Load32Splat, v128Store, v128Zero,
+  i32Mul, i32Store, i32Sub, ifElse, loop, set, v128Load, v128Load32Splat, v128Store, v128Zero,
   V128, type Bytes, type FuncDef,
 } from './encode.js';
 
 /** transpose(src, sRow, dst, dRow, rows, cols): dst[c·dRow + 4r] = src[r·sRow + 4c] (bit copy of 4-byte values). */
-function transposeFunc(): FuncDef {
+export function transposeFunc(): FuncDef {
   const SRC = 0, S_ROW = 1, DST = 2, D_ROW = 3, ROWS = 4, COLS = 5;
   const PS = 6, PD = 7, C = 8;
   return {
@@ -47,7 +47,7 @@ function transposeFunc(): FuncDef {
 }
 
 /** copy2d(src, sRow, dst, dRow, rows, cols): dst[r·dRow + 4c] = src[r·sRow + 4c] (bit copy of 4-byte values). */
-function copy2dFunc(): FuncDef {
+export function copy2dFunc(): FuncDef {
   const SRC = 0, S_ROW = 1, DST = 2, D_ROW = 3, ROWS = 4, COLS = 5;
   const PS = 6, PD = 7, C = 8;
   return {
@@ -81,7 +81,7 @@ function copy2dFunc(): FuncDef {
  * kernel(a, aRow, aP, b, bP, c, mPanels, nPanels, k, ldc, alpha, beta): C[tile] = alpha · op(A)·op(B)
  * (+ beta · C[tile] when beta ≠ 0; C is not read when beta = 0) for every 4×8 tile.
  */
-function kernelFunc(): FuncDef {
+export function kernelFunc(): FuncDef {
   const A = 0, A_ROW = 1, A_P = 2, B = 3, B_P = 4, C = 5, MP = 6, NP = 7, K = 8, LDC = 9, ALPHA = 10, BETA = 11;
   const I = 12, J = 13, PA = 14, PB = 15, P = 16, CT = 17, CROW = 18, A1 = 19, A2 = 20, A3 = 21;
   const ACC = 22; // 8 accumulators: ACC + 2r + h (row r, half h)
@@ -153,9 +153,4 @@ function kernelFunc(): FuncDef {
       )),
     ],
   };
-}
-
-/** The GEMM module's bytes (imports env.memory; exports transpose, copy2d and kernel). */
-export function gemmModuleBytes(): Uint8Array {
-  return moduleBytes([transposeFunc(), copy2dFunc(), kernelFunc()]);
 }

@@ -1,60 +1,16 @@
 /**
- * Float32 GEMM on WebAssembly SIMD (the module is assembled from TypeScript in gemm-module.ts): the
- * operands are copied into the module's memory (one memcpy each in the usual compact case), packed into
- * panels there, multiplied by the 4×8 micro-kernel, and the result block copied back. Accumulation is in
- * float32, as in the native addon's BLAS.
- *
- * Available wherever WebAssembly SIMD is (Node ≥ 16.4 on x86-64 and arm64); LEAF_WASM=0 turns it off,
- * leaving the scalar TypeScript GEMM.
+ * Float32 GEMM on WebAssembly SIMD (the micro-kernel is in gemm-module.ts): the operands are copied into
+ * the module's memory (one memcpy each in the usual case), op(B) is transposed there when transB, the
+ * 4×8 micro-kernel computes a padded C block, and that block is copied back. Accumulation is in float32,
+ * as in the native addon's BLAS.
  */
-import { gemmModuleBytes } from './gemm-module.js';
-
-interface GemmExports {
-  transpose(src: number, sRow: number, dst: number, dRow: number, rows: number, cols: number): void;
-  copy2d(src: number, sRow: number, dst: number, dRow: number, rows: number, cols: number): void;
-  kernel(
-    a: number, aRow: number, aP: number, b: number, bP: number, c: number,
-    mPanels: number, nPanels: number, k: number, ldc: number, alpha: number, beta: number,
-  ): void;
-}
+import { Layout, wasmRuntime, type WasmRuntime } from './runtime.js';
 
 /** Floats per operand block kept in the module's memory at once (larger problems are cut into blocks). */
 const BLOCK_FLOATS = 1 << 22;
-const PAGE_BYTES = 65536;
-
-/** The parts of the WebAssembly JS API used here (declared locally: the project compiles without lib.dom). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-  validate(bytes: Uint8Array): boolean;
-}
-
-const align4 = (n: number): number => (n + 3) & ~3;
 
 export class WasmGemm {
-  private f32: Float32Array;
-
-  constructor(private readonly memory: WasmMemory, private readonly fns: GemmExports) {
-    this.f32 = new Float32Array(memory.buffer);
-  }
-
-  /** Makes the memory hold at least `floats` floats. */
-  private reserve(floats: number): Float32Array {
-    const bytes = floats * 4;
-    const have = this.memory.buffer.byteLength;
-    if (bytes > have) {
-      this.memory.grow(Math.ceil((bytes - have) / PAGE_BYTES));
-      this.f32 = new Float32Array(this.memory.buffer);
-    } else if (this.f32.buffer !== this.memory.buffer) {
-      this.f32 = new Float32Array(this.memory.buffer);
-    }
-    return this.f32;
-  }
+  constructor(private readonly rt: WasmRuntime) {}
 
   /**
    * C = alpha·op(A)·op(B) + beta·C as in Kernels.gemm, for m, n, k ≥ 1 and alpha ≠ 0. With beta = 0,
@@ -95,13 +51,14 @@ export class WasmGemm {
     const spanStaged = !compactC && spanIsCheap(spanC, m, n);
     // Regions: staged A, staged B, transposed B (transB only), C (padded), staged span of C. The staged
     // operands get room for the reads of a partial last tile (up to 3 rows of A / 7 columns of B past the end).
-    const offA = 0;
-    const offB = offA + align4(sizeA + 3 * Math.max(lda, 1) + 8);
-    const offBt = offB + align4(sizeB + 8 * Math.max(ldb, 1) + 8);
-    const offC = offBt + (transB ? nPad * k + 8 : 0);
-    const offSpan = offC + mPad * nPad;
-    const mem = this.reserve(offSpan + (spanStaged ? spanC : 0));
-    const fns = this.fns;
+    const L = new Layout();
+    const offA = L.take(sizeA, 3 * Math.max(lda, 1) + 16);
+    const offB = L.take(sizeB, 8 * Math.max(ldb, 1) + 16);
+    const offBt = transB ? L.take(nPad * k) : 0;
+    const offC = L.take(mPad * nPad);
+    const offSpan = spanStaged ? L.take(spanC) : 0;
+    this.rt.reserve(L.size);
+    const mem = this.rt.f32, fns = this.rt.fns;
     const sa = stage(mem, offA, a, aOff, rowsA, colsA, lda);
     const sb = stage(mem, offB, b, bOff, rowsB, colsB, ldb);
     // op(A)[i, p] at byte 4·offA + i·aRow + p·aP; op(B)[p, j] at 4·bBase + p·bP + 4j.
@@ -162,18 +119,9 @@ let instance: WasmGemm | null | undefined;
 
 /** The WebAssembly GEMM of this thread, or null where WebAssembly SIMD is missing or LEAF_WASM=0. */
 export function wasmGemm(): WasmGemm | null {
-  if (instance !== undefined) return instance;
-  instance = null;
-  const wa = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-  if (process.env.LEAF_WASM === '0' || !wa) return instance;
-  try {
-    const bytes = gemmModuleBytes();
-    if (!wa.validate(bytes)) return instance;
-    const memory = new wa.Memory({ initial: 16 });
-    const inst = new wa.Instance(new wa.Module(bytes), { env: { memory } });
-    instance = new WasmGemm(memory, inst.exports as unknown as GemmExports);
-  } catch {
-    instance = null;
+  if (instance === undefined) {
+    const rt = wasmRuntime();
+    instance = rt ? new WasmGemm(rt) : null;
   }
   return instance;
 }
