@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { jsKernels } from '../../src/kernels/js/index.js';
-import { wasmRuntime } from '../../src/kernels/js/wasm/runtime.js';
+import { wasmLimits, wasmRuntime } from '../../src/kernels/js/wasm/runtime.js';
 import type { AttentionShape } from '../../src/kernels/types.js';
 
 const available = wasmRuntime() !== null;
@@ -175,5 +175,81 @@ test('attention backward on WebAssembly: dq, dk, dv (rows beyond keys zeroed)', 
     close(dq, dqJ, 2e-5, `attentionBackward dq: ${c.name}`);
     close(dk, dkJ, 2e-5, `attentionBackward dk: ${c.name}`);
     close(dv, dvJ, 2e-5, `attentionBackward dv: ${c.name}`);
+  }
+});
+
+test('WebAssembly kernels cut large calls into chunks (limit lowered for the test) with the same results', { skip }, () => {
+  const saved = wasmLimits.chunkFloats;
+  const r = rng(17);
+  try {
+    for (const chunk of [2000, 3001]) {
+      wasmLimits.chunkFloats = chunk;
+      const n = 10007;
+      const g = randF32(n, r, -6, 6), u = randF32(n, r), dh = randF32(n, r);
+      const h = new Float32Array(n), hJ = new Float64Array(n);
+      jsKernels.swiglu(g, u, h, n);
+      jsKernels.swiglu(f64(g), f64(u), hJ, n);
+      close(h, hJ, 2e-6, `chunked swiglu (${chunk})`);
+      const dg = new Float32Array(n), du = new Float32Array(n), dgJ = new Float64Array(n), duJ = new Float64Array(n);
+      jsKernels.swigluBackward(dh, g, u, dg, du, n);
+      jsKernels.swigluBackward(f64(dh), f64(g), f64(u), dgJ, duJ, n);
+      close(dg, dgJ, 2e-6, `chunked swigluBackward dg (${chunk})`);
+      close(du, duJ, 2e-6, `chunked swigluBackward du (${chunk})`);
+
+      const rows = 300, dim = 64;
+      const x = randF32(rows * dim, r, -3, 3), w = randF32(dim, r, 0.5, 1.5);
+      const out = new Float32Array(rows * dim), rstd = new Float32Array(rows);
+      const outJ = new Float64Array(rows * dim), rstdJ = new Float64Array(rows);
+      jsKernels.rmsnorm(x, w, out, rstd, rows, dim, 1e-5);
+      jsKernels.rmsnorm(f64(x), f64(w), outJ, rstdJ, rows, dim, 1e-5);
+      close(out, outJ, 1e-5, `chunked rmsnorm (${chunk})`);
+      const dy = randF32(rows * dim, r), dx = new Float32Array(rows * dim), dw = new Float32Array(dim);
+      const dxJ = new Float64Array(rows * dim), dwJ = new Float64Array(dim);
+      jsKernels.rmsnormBackward(dy, x, w, rstd, dx, dw, rows, dim);
+      jsKernels.rmsnormBackward(f64(dy), f64(x), f64(w), f64(rstd), dxJ, dwJ, rows, dim);
+      close(dx, dxJ, 1e-5, `chunked rmsnormBackward dx (${chunk})`, 1);
+      close(dw, dwJ, 1e-5, `chunked rmsnormBackward dw (${chunk})`);
+
+      const c = cases[0];
+      const s = c.shape;
+      const { q, k, v, keyMask, qn, kn, probsLen, dOut } = inputs(c, 5);
+      const o = new Float32Array(qn), p = new Float32Array(probsLen), oJ = new Float64Array(qn), pJ = new Float64Array(probsLen);
+      jsKernels.attention(q, k, v, keyMask, o, p, s);
+      jsKernels.attention(f64(q), f64(k), f64(v), keyMask, oJ, pJ, s);
+      close(o, oJ, 1e-5, `chunked attention out (${chunk})`);
+      close(p, pJ, 1e-5, `chunked attention probs (${chunk})`);
+      const dq = new Float32Array(qn), dk = new Float32Array(kn), dv = new Float32Array(kn);
+      const dqJ = new Float64Array(qn), dkJ = new Float64Array(kn), dvJ = new Float64Array(kn);
+      jsKernels.attentionBackward(dOut, q, k, v, p, dq, dk, dv, s);
+      jsKernels.attentionBackward(f64(dOut), f64(q), f64(k), f64(v), f64(p), dqJ, dkJ, dvJ, s);
+      close(dq, dqJ, 2e-5, `chunked attentionBackward dq (${chunk})`);
+      close(dk, dkJ, 2e-5, `chunked attentionBackward dk (${chunk})`);
+      close(dv, dvJ, 2e-5, `chunked attentionBackward dv (${chunk})`);
+    }
+  } finally {
+    wasmLimits.chunkFloats = saved;
+  }
+});
+
+test('when the module memory cannot grow, the kernels fall back to the scalar path (same results)', { skip }, () => {
+  const saved = wasmLimits.maxBytes;
+  try {
+    wasmLimits.maxBytes = 1;
+    // Larger than anything staged so far in this file, so the memory would have to grow.
+    const n = 3_000_001;
+    const r = rng(23);
+    const g = randF32(n, r, -6, 6), u = randF32(n, r);
+    const h = new Float32Array(n), hJ = new Float64Array(n);
+    jsKernels.swiglu(g, u, h, n);
+    jsKernels.swiglu(f64(g), f64(u), hJ, n);
+    close(h, hJ, 2e-7, 'swiglu after a failed reserve (scalar: double precision, one float32 rounding)');
+    const m = 1500, kk = 700, nn = 64;
+    const a = randF32(m * kk, r), b = randF32(kk * nn, r);
+    const c = new Float32Array(m * nn), cJ = new Float64Array(m * nn);
+    jsKernels.gemm(false, false, m, nn, kk, 1, a, kk, b, nn, 0, c, nn);
+    jsKernels.gemm(false, false, m, nn, kk, 1, f64(a), kk, f64(b), nn, 0, cJ, nn);
+    close(c, cJ, 2e-7, 'gemm after a failed reserve (scalar)');
+  } finally {
+    wasmLimits.maxBytes = saved;
   }
 });

@@ -45,8 +45,7 @@ export function attention(
   q: FArray, k: FArray, v: FArray, keyMask: Uint8Array, out: FArray, probs: FArray | null, shape: AttentionShape,
 ): void {
   const rt = wasmFor(shape.queries, q, k, v, out, probs);
-  if (rt) {
-    attentionWasm(rt, q as Float32Array, k as Float32Array, v as Float32Array, keyMask, out as Float32Array, probs as Float32Array | null, shape);
+  if (rt && attentionWasm(rt, q as Float32Array, k as Float32Array, v as Float32Array, keyMask, out as Float32Array, probs as Float32Array | null, shape)) {
     return;
   }
   const { batch, queries: T, keys: S, keyCapacity: Sc, past, heads: H, kvHeads: KVH, headDim: D, scale } = shape;
@@ -101,11 +100,8 @@ export function attentionBackward(
   dq: FArray, dk: FArray, dv: FArray, shape: AttentionShape,
 ): void {
   const rt = wasmFor(shape.queries, dOut, q, k, v, probs, dq, dk, dv);
-  if (rt) {
-    const f = (x: FArray) => x as Float32Array;
-    attentionBackwardWasm(rt, f(dOut), f(q), f(k), f(v), f(probs), f(dq), f(dk), f(dv), shape);
-    return;
-  }
+  const f = (x: FArray) => x as Float32Array;
+  if (rt && attentionBackwardWasm(rt, f(dOut), f(q), f(k), f(v), f(probs), f(dq), f(dk), f(dv), shape)) return;
   const { batch, queries: T, keys: S, keyCapacity: Sc, heads: H, kvHeads: KVH, headDim: D, scale } = shape;
   const group = H / KVH;
   const qw = H * D, kw = KVH * D, TS = T * S;

@@ -11,10 +11,7 @@ function wasmFor(rows: number, dim: number, ...buffers: Array<FArray | null>): W
 
 export function rmsnorm(x: FArray, w: FArray, out: FArray, rstd: FArray, rows: number, dim: number, eps: number): void {
   const rt = wasmFor(rows, dim, x, w, out, rstd);
-  if (rt) {
-    rmsnormWasm(rt, x as Float32Array, w as Float32Array, out as Float32Array, rstd as Float32Array, rows, dim, eps);
-    return;
-  }
+  if (rt && rmsnormWasm(rt, x as Float32Array, w as Float32Array, out as Float32Array, rstd as Float32Array, rows, dim, eps)) return;
   for (let r = 0; r < rows; r++) {
     const o = r * dim;
     let ss = 0;
@@ -29,11 +26,8 @@ export function rmsnormBackward(
   dy: FArray, x: FArray, w: FArray, rstd: FArray, dx: FArray, dw: FArray | null, rows: number, dim: number,
 ): void {
   const rt = wasmFor(rows, dim, dy, x, w, rstd, dx, dw);
-  if (rt) {
-    const f = (a: FArray) => a as Float32Array;
-    rmsnormBackwardWasm(rt, f(dy), f(x), f(w), f(rstd), f(dx), dw ? f(dw) : null, rows, dim);
-    return;
-  }
+  const f = (a: FArray) => a as Float32Array;
+  if (rt && rmsnormBackwardWasm(rt, f(dy), f(x), f(w), f(rstd), f(dx), dw ? f(dw) : null, rows, dim)) return;
   for (let r = 0; r < rows; r++) {
     const o = r * dim;
     const rs = rstd[r];

@@ -8,10 +8,7 @@ const WASM_MIN = 256;
 export function swiglu(g: FArray, u: FArray, h: FArray, n: number): void {
   if (n >= WASM_MIN && g instanceof Float32Array && u instanceof Float32Array && h instanceof Float32Array) {
     const rt = wasmRuntime();
-    if (rt) {
-      swigluWasm(rt, g, u, h, n);
-      return;
-    }
+    if (rt && swigluWasm(rt, g, u, h, n)) return;
   }
   for (let i = 0; i < n; i++) {
     const z = g[i];
@@ -25,10 +22,7 @@ export function swigluBackward(dh: FArray, g: FArray, u: FArray, dg: FArray, du:
     dg instanceof Float32Array && du instanceof Float32Array
   ) {
     const rt = wasmRuntime();
-    if (rt) {
-      swigluBackwardWasm(rt, dh, g, u, dg, du, n);
-      return;
-    }
+    if (rt && swigluBackwardWasm(rt, dh, g, u, dg, du, n)) return;
   }
   for (let i = 0; i < n; i++) {
     const z = g[i];

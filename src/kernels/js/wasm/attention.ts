@@ -2,21 +2,66 @@
  * Attention on WebAssembly SIMD, float32: q, k, v (and dOut) are copied into the module's memory once
  * per call; per (batch row, query head) the products run on the 4×8 GEMM micro-kernel reading those
  * copies in place, the softmax and its backward on the row kernels of attention-funcs.ts; results are
- * copied back once. Same contract as Kernels.attention / attentionBackward.
+ * copied back once (in chunks of batch rows for large calls). Same contract as Kernels.attention /
+ * attentionBackward; false when the memory cannot hold a chunk (the caller uses the scalar path).
  *
  * Shapes: T queries, S keys, D head size; g = the KV head of query head h. Buffers: scores / dS are
  * tP×sP (T rounded up to 4, S to 8), per-head results tP×dP (D rounded up to 8); the padding rows and
  * columns hold garbage that is never copied out.
  */
 import type { AttentionShape } from '../../types.js';
-import { Layout, type WasmRuntime } from './runtime.js';
+import { Layout, wasmLimits, type WasmRuntime } from './runtime.js';
 
 const up = (x: number, m: number): number => Math.ceil(x / m) * m;
+
+/** Batch rows per chunk: as many as keep the staged q, k, v, dOut and results within wasmLimits.chunkFloats. */
+function batchChunk(s: AttentionShape): number {
+  const perRow = 4 * s.queries * s.heads * s.headDim + 5 * s.keyCapacity * s.kvHeads * s.headDim;
+  return Math.max(1, Math.min(s.batch, Math.floor(wasmLimits.chunkFloats / Math.max(perRow, 1))));
+}
+
+/**
+ * Runs `chunk` on consecutive batch-row ranges (every batch row of attention is independent), with the
+ * buffers advanced to the range's first row. Returns false when the first chunk's memory cannot be
+ * reserved (nothing has been written then); later chunks are no larger.
+ */
+function byBatchChunks(
+  shape: AttentionShape, chunk: (first: number, rows: number) => boolean,
+): boolean {
+  const bc = batchChunk(shape);
+  for (let b0 = 0; b0 < shape.batch; b0 += bc) if (!chunk(b0, Math.min(bc, shape.batch - b0))) return false;
+  return true;
+}
 
 export function attentionWasm(
   rt: WasmRuntime, q: Float32Array, k: Float32Array, v: Float32Array, keyMask: Uint8Array,
   out: Float32Array, probs: Float32Array | null, shape: AttentionShape,
-): void {
+): boolean {
+  const { queries: T, keys: S, keyCapacity: Sc, heads: H, kvHeads: KVH, headDim: D } = shape;
+  const qw = H * D, kw = KVH * D;
+  return byBatchChunks(shape, (b0, rows) => forwardChunk(
+    rt, q.subarray(b0 * T * qw), k.subarray(b0 * Sc * kw), v.subarray(b0 * Sc * kw), keyMask.subarray(b0 * Sc),
+    out.subarray(b0 * T * qw), probs ? probs.subarray(b0 * H * T * S) : null, { ...shape, batch: rows },
+  ));
+}
+
+export function attentionBackwardWasm(
+  rt: WasmRuntime, dOut: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, probs: Float32Array,
+  dq: Float32Array, dk: Float32Array, dv: Float32Array, shape: AttentionShape,
+): boolean {
+  const { queries: T, keys: S, keyCapacity: Sc, heads: H, kvHeads: KVH, headDim: D } = shape;
+  const qw = H * D, kw = KVH * D;
+  return byBatchChunks(shape, (b0, rows) => backwardChunk(
+    rt, dOut.subarray(b0 * T * qw), q.subarray(b0 * T * qw), k.subarray(b0 * Sc * kw), v.subarray(b0 * Sc * kw),
+    probs.subarray(b0 * H * T * S), dq.subarray(b0 * T * qw), dk.subarray(b0 * Sc * kw), dv.subarray(b0 * Sc * kw),
+    { ...shape, batch: rows },
+  ));
+}
+
+function forwardChunk(
+  rt: WasmRuntime, q: Float32Array, k: Float32Array, v: Float32Array, keyMask: Uint8Array,
+  out: Float32Array, probs: Float32Array | null, shape: AttentionShape,
+): boolean {
   const { batch: B, queries: T, keys: S, keyCapacity: Sc, past, heads: H, kvHeads: KVH, headDim: D, scale } = shape;
   const group = H / KVH, qw = H * D, kw = KVH * D;
   const tP = up(T, 4), sP = up(S, 8), dP = up(D, 8), TS = T * S;
@@ -25,7 +70,7 @@ export function attentionWasm(
   const oQ = L.take(nq, 3 * qw + 16), oK = L.take(nk), oV = L.take(nk, 16), oOut = L.take(nq);
   const oKT = L.take(dP * sP), oS = L.take(tP * sP), oHead = L.take(tP * dP);
   const oMask = L.take(up(S, 4)), oPc = probs ? L.take(TS) : 0;
-  rt.reserve(L.size);
+  if (!rt.reserve(L.size)) return false;
   const mem = rt.f32, lanes = rt.i32, fns = rt.fns;
   mem.set(q.subarray(0, nq), oQ);
   mem.set(k.subarray(0, nk), oK);
@@ -51,12 +96,13 @@ export function attentionWasm(
     }
   }
   out.set(mem.subarray(oOut, oOut + nq));
+  return true;
 }
 
-export function attentionBackwardWasm(
+function backwardChunk(
   rt: WasmRuntime, dOut: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, probs: Float32Array,
   dq: Float32Array, dk: Float32Array, dv: Float32Array, shape: AttentionShape,
-): void {
+): boolean {
   const { batch: B, queries: T, keys: S, keyCapacity: Sc, heads: H, kvHeads: KVH, headDim: D, scale } = shape;
   const group = H / KVH, qw = H * D, kw = KVH * D;
   const tP = up(T, 4), sP = up(S, 8), s4 = up(S, 4), dP = up(D, 8), TS = T * S;
@@ -66,7 +112,7 @@ export function attentionBackwardWasm(
   const oDQ = L.take(nq), oDK = L.take(nk), oDV = L.take(nk);
   const oVT = L.take(dP * sP), oP = L.take(TS, 16), oDS = L.take(tP * sP), oHead = L.take(tP * dP);
   const oAccK = L.take(s4 * dP), oAccV = L.take(s4 * dP);
-  rt.reserve(L.size);
+  if (!rt.reserve(L.size)) return false;
   const mem = rt.f32, fns = rt.fns;
   mem.set(dOut.subarray(0, nq), oDO);
   mem.set(q.subarray(0, nq), oQ);
@@ -99,4 +145,5 @@ export function attentionBackwardWasm(
   dq.set(mem.subarray(oDQ, oDQ + nq));
   dk.set(mem.subarray(oDK, oDK + nk));
   dv.set(mem.subarray(oDV, oDV + nk));
+  return true;
 }

@@ -4,6 +4,7 @@
  * 4×8 micro-kernel computes a padded C block, and that block is copied back. Accumulation is in float32,
  * as in the native addon's BLAS.
  */
+import { gemmScalar } from '../gemm-scalar.js';
 import { Layout, wasmRuntime, type WasmRuntime } from './runtime.js';
 
 /** Floats per operand block kept in the module's memory at once (larger problems are cut into blocks). */
@@ -57,7 +58,10 @@ export class WasmGemm {
     const offBt = transB ? L.take(nPad * k) : 0;
     const offC = L.take(mPad * nPad);
     const offSpan = spanStaged ? L.take(spanC) : 0;
-    this.rt.reserve(L.size);
+    if (!this.rt.reserve(L.size)) {
+      gemmScalar(transA, transB, m, n, k, alpha, a.subarray(aOff), lda, b.subarray(bOff), ldb, beta, c.subarray(cOff), ldc);
+      return;
+    }
     const mem = this.rt.f32, fns = this.rt.fns;
     const sa = stage(mem, offA, a, aOff, rowsA, colsA, lda);
     const sb = stage(mem, offB, b, bOff, rowsB, colsB, ldb);

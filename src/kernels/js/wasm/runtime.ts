@@ -21,6 +21,12 @@ interface WasmApi {
 }
 
 const PAGE_BYTES = 65536;
+/**
+ * Size limits (mutable for tests only): the memory is kept below maxBytes (2 GiB, so byte addresses stay
+ * positive 32-bit integers); a kernel stages at most about chunkFloats floats at once, larger calls are
+ * cut into chunks (batch rows, element ranges).
+ */
+export const wasmLimits = { maxBytes: 2 ** 31 - PAGE_BYTES, chunkFloats: 1 << 24 };
 
 /** Offsets (in floats, 16-byte aligned) of the regions of one kernel call in the memory. */
 export class Layout {
@@ -43,15 +49,26 @@ export class WasmRuntime {
     this.i32 = new Int32Array(memory.buffer);
   }
 
-  /** Makes the memory hold at least `floats` floats; afterwards f32 and i32 view all of it. */
-  reserve(floats: number): void {
+  /**
+   * Makes the memory hold at least `floats` floats; afterwards f32 and i32 view all of it. Returns false
+   * (memory unchanged) when it cannot grow that far: the caller then uses the scalar kernel.
+   */
+  reserve(floats: number): boolean {
     const bytes = floats * 4;
     const have = this.memory.buffer.byteLength;
-    if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE_BYTES));
+    if (bytes > have) {
+      if (bytes > wasmLimits.maxBytes) return false;
+      try {
+        this.memory.grow(Math.ceil((bytes - have) / PAGE_BYTES));
+      } catch {
+        return false;
+      }
+    }
     if (this.f32.buffer !== this.memory.buffer) {
       this.f32 = new Float32Array(this.memory.buffer);
       this.i32 = new Int32Array(this.memory.buffer);
     }
+    return true;
   }
 }
 
