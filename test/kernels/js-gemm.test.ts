@@ -70,6 +70,8 @@ function check(label: string, fn: Gemm, Type: Float32ArrayConstructor | Float64A
   const r = rng(7);
   const sizes: Array<[number, number, number]> = [
     [1, 1, 1], [1, 9, 5], [7, 1, 3], [4, 8, 16], [5, 9, 7], [13, 17, 1], [16, 24, 33], [37, 29, 300], [64, 40, 48], [3, 70, 2],
+    // Fewer than 4 rows with k a multiple of 4: the dot-product kernel for x·Wᵀ.
+    [1, 1, 4], [1, 13, 8], [2, 37, 64], [3, 5, 300],
   ];
   const ab: Array<[number, number, boolean]> = [[1, 0, true], [0.75, 0, false], [1, 1, false], [-1.5, 0.5, false]];
   for (const tA of [false, true]) {

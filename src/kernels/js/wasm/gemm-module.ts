@@ -10,33 +10,50 @@
  * C is a compact buffer of (4·mPanels) × (8·nPanels) floats, row stride ldc bytes.
  */
 import {
-  block, br, brIf, f32Eq, f32Zero, f32x4Add, f32x4Mul, f32x4Splat, F32, get, I32, i32, i32Add, i32Eqz, i32GeS, i32Load,
-  i32Mul, i32Store, i32Sub, ifElse, loop, set, v128Load, v128Load32Splat, v128Store, v128Zero,
-  V128, type Bytes, type FuncDef,
+  block, br, brIf, f32Add, f32Eq, f32Load, f32Mul, f32Store, f32Zero, f32x4Add, f32x4Mul, f32x4Splat, F32, get, I32, i32,
+  i32Add, i32Eqz, i32GeS, i32Load, i32LtS, i32Mul, i32Store, i32Sub, ifElse, loop, set, v128Load, v128Load32Splat,
+  v128Store, v128Zero, V128, type Bytes, type FuncDef,
 } from './encode.js';
+import { sumLanes } from './simd-math.js';
 
-/** transpose(src, sRow, dst, dRow, rows, cols): dst[c·dRow + 4r] = src[r·sRow + 4c] (bit copy of 4-byte values). */
+/**
+ * transpose(src, sRow, dst, dRow, rows, cols): dst[c·dRow + 4r] = src[r·sRow + 4c] (bit copy of 4-byte
+ * values). Rows go in strips of 8, so that each column of a strip is one contiguous 32-byte store.
+ */
 export function transposeFunc(): FuncDef {
   const SRC = 0, S_ROW = 1, DST = 2, D_ROW = 3, ROWS = 4, COLS = 5;
   const PS = 6, PD = 7, C = 8;
+  const R = [9, 10, 11, 12, 13, 14, 15]; // offsets of rows 1..7 of a strip: r·sRow
+  const strip: Bytes[] = [];
+  for (let r = 0; r < 8; r++) strip.push(get(PD), get(PS), ...(r === 0 ? [] : [get(R[r - 1]), i32Add]), i32Load(), i32Store(4 * r));
+  /** The column loop of a strip (or of one row when `strip` is false). */
+  const columns = (eight: boolean): Bytes => block(loop(
+    get(C), i32Eqz, brIf(1),
+    ...(eight ? strip : [get(PD), get(PS), i32Load(), i32Store()]),
+    get(PS), i32(4), i32Add, set(PS),
+    get(PD), get(D_ROW), i32Add, set(PD),
+    get(C), i32(1), i32Sub, set(C),
+    br(0),
+  ));
   return {
     name: 'transpose',
     params: [I32, I32, I32, I32, I32, I32],
-    locals: [I32, I32, I32],
+    locals: [I32, I32, I32, ...new Array<typeof I32>(7).fill(I32)],
     body: [
+      ...R.flatMap((local, i) => [get(S_ROW), i32(i + 1), i32Mul, set(local)]),
+      block(loop(
+        get(ROWS), i32(8), i32LtS, brIf(1),
+        get(SRC), set(PS), get(DST), set(PD), get(COLS), set(C),
+        columns(true),
+        get(SRC), get(S_ROW), i32(8), i32Mul, i32Add, set(SRC),
+        get(DST), i32(32), i32Add, set(DST),
+        get(ROWS), i32(8), i32Sub, set(ROWS),
+        br(0),
+      )),
       block(loop(
         get(ROWS), i32Eqz, brIf(1),
-        get(SRC), set(PS),
-        get(DST), set(PD),
-        get(COLS), set(C),
-        block(loop(
-          get(C), i32Eqz, brIf(1),
-          get(PD), get(PS), i32Load(), i32Store(),
-          get(PS), i32(4), i32Add, set(PS),
-          get(PD), get(D_ROW), i32Add, set(PD),
-          get(C), i32(1), i32Sub, set(C),
-          br(0),
-        )),
+        get(SRC), set(PS), get(DST), set(PD), get(COLS), set(C),
+        columns(false),
         get(SRC), get(S_ROW), i32Add, set(SRC),
         get(DST), i32(4), i32Add, set(DST),
         get(ROWS), i32(1), i32Sub, set(ROWS),
@@ -149,6 +166,66 @@ export function kernelFunc(): FuncDef {
           br(0),
         )),
         get(I), i32(1), i32Add, set(I),
+        br(0),
+      )),
+    ],
+  };
+}
+
+/**
+ * dotKernel(a, aRow, b, bRow, c, ldc, m, nQuads, kVectors, alpha, beta): for op(A) = A (m×k, rows at
+ * a + i·aRow) and op(B) = Bᵀ with B's rows at b + j·bRow (both contiguous in p, k = 4·kVectors), the dot
+ * products C[i, j] = alpha·Σ_p A[i,p]·B[j,p] (+ beta·C[i, j] when beta ≠ 0) for j < 4·nQuads, four columns
+ * at a time; C rows at c + i·ldc. For few rows of A (one-token decoding), where transposing B would cost
+ * more than the product.
+ */
+export function dotKernelFunc(): FuncDef {
+  const A = 0, A_ROW = 1, B = 2, B_ROW = 3, C = 4, LDC = 5, M = 6, NQ = 7, KV = 8, ALPHA = 9, BETA = 10;
+  const J = 11, PA = 12, PB = 13, P = 14, CT = 15, B1 = 16, B2 = 17, B3 = 18;
+  const ACC = 19, X = 23;
+  const bOff = [null, B1, B2, B3];
+  const body: Bytes[] = [];
+  for (let q = 0; q < 4; q++) body.push(get(ACC + q), get(X), get(PB), ...(bOff[q] === null ? [] : [get(bOff[q]!), i32Add]), v128Load(), f32x4Mul, f32x4Add, set(ACC + q));
+  const store = (withBeta: boolean): Bytes[] => [0, 1, 2, 3].flatMap((q) => [
+    get(CT), ...sumLanes(ACC + q), get(ALPHA), f32Mul,
+    ...(withBeta ? [get(CT), f32Load(4 * q), get(BETA), f32Mul, f32Add] : []),
+    f32Store(4 * q),
+  ]);
+  return {
+    name: 'dotKernel',
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32],
+    locals: [I32, I32, I32, I32, I32, I32, I32, I32, V128, V128, V128, V128, V128],
+    body: [
+      get(B_ROW), set(B1),
+      get(B_ROW), i32(2), i32Mul, set(B2),
+      get(B_ROW), i32(3), i32Mul, set(B3),
+      block(loop(
+        get(M), i32Eqz, brIf(1),
+        i32(0), set(J), get(C), set(CT),
+        block(loop(
+          get(J), get(NQ), i32GeS, brIf(1),
+          v128Zero, set(ACC), v128Zero, set(ACC + 1), v128Zero, set(ACC + 2), v128Zero, set(ACC + 3),
+          get(A), set(PA),
+          get(B), get(J), i32(4), i32Mul, get(B_ROW), i32Mul, i32Add, set(PB),
+          get(KV), set(P),
+          block(loop(
+            get(P), i32Eqz, brIf(1),
+            get(PA), v128Load(), set(X),
+            ...body,
+            get(PA), i32(16), i32Add, set(PA),
+            get(PB), i32(16), i32Add, set(PB),
+            get(P), i32(1), i32Sub, set(P),
+            br(0),
+          )),
+          get(BETA), f32Zero, f32Eq,
+          ifElse(store(false), store(true)),
+          get(CT), i32(16), i32Add, set(CT),
+          get(J), i32(1), i32Add, set(J),
+          br(0),
+        )),
+        get(A), get(A_ROW), i32Add, set(A),
+        get(C), get(LDC), i32Add, set(C),
+        get(M), i32(1), i32Sub, set(M),
         br(0),
       )),
     ],

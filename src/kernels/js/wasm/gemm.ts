@@ -9,6 +9,8 @@ import { Layout, wasmRuntime, type WasmRuntime } from './runtime.js';
 
 /** Floats per operand block kept in the module's memory at once (larger problems are cut into blocks). */
 const BLOCK_FLOATS = 1 << 22;
+/** Below this many rows, x·Wᵀ runs as dot products (dotKernel) instead of transposing W for the 4×8 kernel. */
+const DOT_MAX_ROWS = 4;
 
 export class WasmGemm {
   constructor(private readonly rt: WasmRuntime) {}
@@ -41,8 +43,10 @@ export class WasmGemm {
     a: Float32Array, aOff: number, lda: number, b: Float32Array, bOff: number, ldb: number,
     beta: number, c: Float32Array, cOff: number, ldc: number,
   ): void {
-    const mPanels = Math.ceil(m / 4), nPanels = Math.ceil(n / 8);
-    const mPad = 4 * mPanels, nPad = 8 * nPanels;
+    // A few rows times Bᵀ (decoding): dot products over the rows of B as stored, no transpose.
+    const dot = !transA && transB && m < DOT_MAX_ROWS && k % 4 === 0;
+    const mPanels = dot ? m : Math.ceil(m / 4), nPanels = dot ? Math.ceil(n / 4) : Math.ceil(n / 8);
+    const mPad = dot ? m : 4 * mPanels, nPad = dot ? 4 * nPanels : 8 * nPanels;
     // A as stored: rowsA rows of colsA used values, stride lda (likewise B).
     const rowsA = transA ? k : m, colsA = transA ? m : k;
     const rowsB = transB ? n : k, colsB = transB ? k : n;
@@ -55,7 +59,7 @@ export class WasmGemm {
     const L = new Layout();
     const offA = L.take(sizeA, 3 * Math.max(lda, 1) + 16);
     const offB = L.take(sizeB, 8 * Math.max(ldb, 1) + 16);
-    const offBt = transB ? L.take(nPad * k) : 0;
+    const offBt = transB && !dot ? L.take(nPad * k) : 0;
     const offC = L.take(mPad * nPad);
     const offSpan = spanStaged ? L.take(spanC) : 0;
     if (!this.rt.reserve(L.size)) {
@@ -68,7 +72,7 @@ export class WasmGemm {
     // op(A)[i, p] at byte 4·offA + i·aRow + p·aP; op(B)[p, j] at 4·bBase + p·bP + 4j.
     const aRow = 4 * (transA ? 1 : sa), aP = 4 * (transA ? sa : 1);
     let bBase = offB, bP = 4 * sb;
-    if (transB) {
+    if (transB && !dot) {
       fns.transpose(4 * offB, 4 * sb, 4 * offBt, 4 * nPad, n, k);
       bBase = offBt;
       bP = 4 * nPad;
@@ -79,7 +83,8 @@ export class WasmGemm {
       else if (spanStaged) fns.copy2d(4 * offSpan, 4 * ldc, 4 * offC, 4 * nPad, m, n);
       else for (let i = 0; i < m; i++) mem.set(c.subarray(cOff + i * ldc, cOff + i * ldc + n), offC + i * nPad);
     }
-    fns.kernel(4 * offA, aRow, aP, 4 * bBase, bP, 4 * offC, mPanels, nPanels, k, 4 * nPad, alpha, beta);
+    if (dot) fns.dotKernel(4 * offA, aRow, 4 * offB, 4 * sb, 4 * offC, 4 * nPad, m, nPanels, k / 4, alpha, beta);
+    else fns.kernel(4 * offA, aRow, aP, 4 * bBase, bP, 4 * offC, mPanels, nPanels, k, 4 * nPad, alpha, beta);
     if (compactC) {
       c.set(mem.subarray(offC, offC + m * n), cOff);
     } else if (spanStaged) {

@@ -1,7 +1,7 @@
 /** The one WebAssembly module behind the float32 TypeScript kernels, assembled from the function definitions. */
 import { softmaxBackwardFunc, softmaxFunc } from './attention-funcs.js';
 import { moduleBytes } from './encode.js';
-import { copy2dFunc, kernelFunc, transposeFunc } from './gemm-module.js';
+import { copy2dFunc, dotKernelFunc, kernelFunc, transposeFunc } from './gemm-module.js';
 import { rmsnormBackwardFunc, rmsnormFunc } from './norm-funcs.js';
 import { swigluBackwardFunc, swigluFunc } from './swiglu-funcs.js';
 
@@ -13,6 +13,10 @@ export interface KernelExports {
     a: number, aRow: number, aP: number, b: number, bP: number, c: number,
     mPanels: number, nPanels: number, k: number, ldc: number, alpha: number, beta: number,
   ): void;
+  dotKernel(
+    a: number, aRow: number, b: number, bRow: number, c: number, ldc: number,
+    m: number, nQuads: number, kVectors: number, alpha: number, beta: number,
+  ): void;
   swiglu(g: number, u: number, h: number, vectors: number): void;
   swigluBackward(dh: number, g: number, u: number, dg: number, du: number, vectors: number): void;
   softmax(s: number, ld: number, rows: number, keys: number, past: number, mask: number): void;
@@ -23,7 +27,7 @@ export interface KernelExports {
 
 export function kernelModuleBytes(): Uint8Array {
   return moduleBytes([
-    transposeFunc(), copy2dFunc(), kernelFunc(), swigluFunc(), swigluBackwardFunc(), softmaxFunc(), softmaxBackwardFunc(),
+    transposeFunc(), copy2dFunc(), kernelFunc(), dotKernelFunc(), swigluFunc(), swigluBackwardFunc(), softmaxFunc(), softmaxBackwardFunc(),
     rmsnormFunc(), rmsnormBackwardFunc(),
   ]);
 }
