@@ -1,9 +1,11 @@
 /**
  * The kernel interface: every numeric hot loop of leaf goes through one of these functions.
  *
- * Two implementations exist: the native addon (C++ + BLAS, float32 only) and the pure-TypeScript
- * fallback (float32 or float64, used for finite-difference checks). Both work in place on buffers
- * owned by the caller; nothing is allocated or copied per call except scratch space.
+ * Two implementations exist: the native addon (C++ + BLAS, float32 only) and the TypeScript fallback
+ * (float32 or float64, used for finite-difference checks; its float32 GEMM, attention, SwiGLU and
+ * RMSNorm run on WebAssembly SIMD assembled from TypeScript at load time, see js/wasm/). Both work in
+ * place on buffers owned by the caller; nothing is allocated per call except scratch space (the
+ * WebAssembly kernels copy their operands into the module's memory and the results back).
  *
  * Layout conventions (all row-major):
  * - activations are [rows, features]; rows = batch · time.

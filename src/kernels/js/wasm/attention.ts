@@ -14,6 +14,15 @@ import { Layout, wasmLimits, type WasmRuntime } from './runtime.js';
 
 const up = (x: number, m: number): number => Math.ceil(x / m) * m;
 
+/**
+ * Causal skipping in the micro-kernel (its `tri` argument, with diag = past): the score-shaped products
+ * compute only the column tiles a row panel's queries can see, the products summing over keys stop at
+ * the panel's last visible key, those summing over queries start at the first query that sees the
+ * panel's keys. dP = dO·Vᵀ is computed in full: the softmax backward multiplies it by P, and 0·garbage
+ * could be NaN.
+ */
+const FULL = 0, CAUSAL_COLUMNS = 1, CAUSAL_K_END = 2, CAUSAL_K_START = 3;
+
 /** Batch rows per chunk: as many as keep the staged q, k, v, dOut and results within wasmLimits.chunkFloats. */
 function batchChunk(s: AttentionShape): number {
   const perRow = 4 * s.queries * s.heads * s.headDim + 5 * s.keyCapacity * s.kvHeads * s.headDim;
@@ -83,14 +92,14 @@ function forwardChunk(
       for (let h = g * group; h < (g + 1) * group; h++) {
         const qh = oQ + b * T * qw + h * D;
         // scores = scale · Q_h · K_gᵀ, then the masked causal softmax in place.
-        fns.kernel(4 * qh, 4 * qw, 4, 4 * oKT, 4 * sP, 4 * oS, tP / 4, sP / 8, D, 4 * sP, scale, 0);
+        fns.kernel(4 * qh, 4 * qw, 4, 4 * oKT, 4 * sP, 4 * oS, tP / 4, sP / 8, D, 4 * sP, scale, 0, CAUSAL_COLUMNS, past);
         fns.softmax(4 * oS, 4 * sP, T, S, past, 4 * oMask);
         if (probs) {
           fns.copy2d(4 * oS, 4 * sP, 4 * oPc, 4 * S, T, S);
           probs.set(mem.subarray(oPc, oPc + TS), (b * H + h) * TS);
         }
         // out_h = P · V_g
-        fns.kernel(4 * oS, 4 * sP, 4, 4 * (oV + b * Sc * kw + g * D), 4 * kw, 4 * oHead, tP / 4, dP / 8, S, 4 * dP, 1, 0);
+        fns.kernel(4 * oS, 4 * sP, 4, 4 * (oV + b * Sc * kw + g * D), 4 * kw, 4 * oHead, tP / 4, dP / 8, S, 4 * dP, 1, 0, CAUSAL_K_END, past);
         fns.copy2d(4 * oHead, 4 * dP, 4 * (oOut + b * T * qw + h * D), 4 * qw, T, D);
       }
     }
@@ -103,7 +112,7 @@ function backwardChunk(
   rt: WasmRuntime, dOut: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, probs: Float32Array,
   dq: Float32Array, dk: Float32Array, dv: Float32Array, shape: AttentionShape,
 ): boolean {
-  const { batch: B, queries: T, keys: S, keyCapacity: Sc, heads: H, kvHeads: KVH, headDim: D, scale } = shape;
+  const { batch: B, queries: T, keys: S, keyCapacity: Sc, past, heads: H, kvHeads: KVH, headDim: D, scale } = shape;
   const group = H / KVH, qw = H * D, kw = KVH * D;
   const tP = up(T, 4), sP = up(S, 8), s4 = up(S, 4), dP = up(D, 8), TS = T * S;
   const nq = B * T * qw, nk = B * Sc * kw;
@@ -129,13 +138,13 @@ function backwardChunk(
         const qh = oQ + b * T * qw + h * D, dOh = oDO + b * T * qw + h * D;
         mem.set(probs.subarray((b * H + h) * TS, (b * H + h + 1) * TS), oP);
         // dP = dO_h · V_gᵀ, then dS = P∘(dP − rowsum(P∘dP))·scale in place.
-        fns.kernel(4 * dOh, 4 * qw, 4, 4 * oVT, 4 * sP, 4 * oDS, tP / 4, sP / 8, D, 4 * sP, 1, 0);
+        fns.kernel(4 * dOh, 4 * qw, 4, 4 * oVT, 4 * sP, 4 * oDS, tP / 4, sP / 8, D, 4 * sP, 1, 0, FULL, 0);
         fns.softmaxBackward(4 * oP, 4 * S, 4 * oDS, 4 * sP, T, S, scale);
         // dV_g += Pᵀ · dO_h;  dK_g += dSᵀ · Q_h  (over the group's heads).
-        fns.kernel(4 * oP, 4, 4 * S, 4 * dOh, 4 * qw, 4 * oAccV, s4 / 4, dP / 8, T, 4 * dP, 1, beta);
-        fns.kernel(4 * oDS, 4, 4 * sP, 4 * qh, 4 * qw, 4 * oAccK, s4 / 4, dP / 8, T, 4 * dP, 1, beta);
+        fns.kernel(4 * oP, 4, 4 * S, 4 * dOh, 4 * qw, 4 * oAccV, s4 / 4, dP / 8, T, 4 * dP, 1, beta, CAUSAL_K_START, past);
+        fns.kernel(4 * oDS, 4, 4 * sP, 4 * qh, 4 * qw, 4 * oAccK, s4 / 4, dP / 8, T, 4 * dP, 1, beta, CAUSAL_K_START, past);
         // dQ_h = dS · K_g
-        fns.kernel(4 * oDS, 4 * sP, 4, 4 * kg, 4 * kw, 4 * oHead, tP / 4, dP / 8, S, 4 * dP, 1, 0);
+        fns.kernel(4 * oDS, 4 * sP, 4, 4 * kg, 4 * kw, 4 * oHead, tP / 4, dP / 8, S, 4 * dP, 1, 0, CAUSAL_K_END, past);
         fns.copy2d(4 * oHead, 4 * dP, 4 * (oDQ + b * T * qw + h * D), 4 * qw, T, D);
       }
       fns.copy2d(4 * oAccK, 4 * dP, 4 * (oDK + b * Sc * kw + g * D), 4 * kw, S, D);

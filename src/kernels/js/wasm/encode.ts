@@ -47,6 +47,8 @@ const flat = (parts: Bytes[]): Bytes => parts.flat();
 export const block = (...body: Bytes[]): Bytes => [0x02, 0x40, ...flat(body), 0x0b];
 export const loop = (...body: Bytes[]): Bytes => [0x03, 0x40, ...flat(body), 0x0b];
 export const ifElse = (then: Bytes[], otherwise: Bytes[]): Bytes => [0x04, 0x40, ...flat(then), 0x05, ...flat(otherwise), 0x0b];
+/** if … else … end leaving one i32 on the stack. */
+export const ifElseValue = (then: Bytes[], otherwise: Bytes[]): Bytes => [0x04, I32, ...flat(then), 0x05, ...flat(otherwise), 0x0b];
 /** Branch to the enclosing block/loop `depth` levels out (0 = innermost). */
 export const br = (depth: number): Bytes => [0x0c, ...uleb(depth)];
 export const brIf = (depth: number): Bytes => [0x0d, ...uleb(depth)];
@@ -61,6 +63,7 @@ export const i32 = (n: number): Bytes => [0x41, ...sleb(n)];
 export const i32Eqz: Bytes = [0x45];
 export const i32Eq: Bytes = [0x46];
 export const i32LtS: Bytes = [0x48];
+export const i32GtS: Bytes = [0x4a];
 export const i32GeS: Bytes = [0x4e];
 export const i32Add: Bytes = [0x6a];
 export const i32Sub: Bytes = [0x6b];

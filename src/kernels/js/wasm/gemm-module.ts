@@ -11,7 +11,7 @@
  */
 import {
   block, br, brIf, f32Add, f32Eq, f32Load, f32Mul, f32Store, f32Zero, f32x4Add, f32x4Mul, f32x4Splat, F32, get, I32, i32,
-  i32Add, i32Eqz, i32GeS, i32Load, i32LtS, i32Mul, i32Store, i32Sub, ifElse, loop, set, v128Load, v128Load32Splat,
+  i32Add, i32Eq, i32Eqz, i32GeS, i32GtS, i32Load, i32LtS, i32Mul, i32ShrS, i32Store, i32Sub, ifElse, ifElseValue, loop, select, set, v128Load, v128Load32Splat,
   v128Store, v128Zero, V128, type Bytes, type FuncDef,
 } from './encode.js';
 import { sumLanes } from './simd-math.js';
@@ -95,16 +95,24 @@ export function copy2dFunc(): FuncDef {
 }
 
 /**
- * kernel(a, aRow, aP, b, bP, c, mPanels, nPanels, k, ldc, alpha, beta): C[tile] = alpha · op(A)·op(B)
- * (+ beta · C[tile] when beta ≠ 0; C is not read when beta = 0) for every 4×8 tile.
+ * kernel(a, aRow, aP, b, bP, c, mPanels, nPanels, k, ldc, alpha, beta, tri, diag): C[tile] = alpha ·
+ * op(A)·op(B) (+ beta · C[tile] when beta ≠ 0; C is not read when beta = 0) for every 4×8 tile.
+ *
+ * `tri` skips the part of a causal-attention product that is known to be zero (or unused). With
+ * L = diag + 4I + 4 for row panel I (rows 4I..4I+3; one past the last key its last query may see when
+ * diag = the KV-cache length): tri = 1 computes only the column tiles below L (the rest of the row panel
+ * is left unwritten), tri = 2 sums only p < L (P·V, dS·K: P is zero beyond), tri = 3 sums only
+ * p ≥ 4I − diag (Pᵀ·dO, dSᵀ·Q: rows are keys, and queries before 4I − diag cannot see them); 0 = all.
  */
 export function kernelFunc(): FuncDef {
   const A = 0, A_ROW = 1, A_P = 2, B = 3, B_P = 4, C = 5, MP = 6, NP = 7, K = 8, LDC = 9, ALPHA = 10, BETA = 11;
-  const I = 12, J = 13, PA = 14, PB = 15, P = 16, CT = 17, CROW = 18, A1 = 19, A2 = 20, A3 = 21;
-  const ACC = 22; // 8 accumulators: ACC + 2r + h (row r, half h)
-  const XA = 30; // 4 splatted A values
-  const YB = 34; // 2 B vectors
-  const VA = 36, VB = 37;
+  const TRI = 12, DIAG = 13;
+  const I = 14, J = 15, PA = 16, PB = 17, P = 18, CT = 19, CROW = 20, A1 = 21, A2 = 22, A3 = 23;
+  const NPI = 24, KS = 25, KE = 26, L = 27;
+  const ACC = 28; // 8 accumulators: ACC + 2r + h (row r, half h)
+  const XA = 36; // 4 splatted A values
+  const YB = 40; // 2 B vectors
+  const VA = 42, VB = 43;
   const rowOffset = [null, A1, A2, A3];
   const accumulate: Bytes[] = [];
   for (let r = 0; r < 4; r++) {
@@ -130,10 +138,13 @@ export function kernelFunc(): FuncDef {
     }
     return out;
   };
+  /** min(x, y) of two locals, left on the stack. */
+  const min = (x: Bytes[], y: Bytes[]): Bytes[] => [...x, ...y, ...x, ...y, i32LtS, select];
+  const ifTri = (mode: number, then: Bytes[], otherwise: Bytes[]): Bytes[] => [get(TRI), i32(mode), i32Eq, ifElseValue(then, otherwise)];
   return {
     name: 'kernel',
-    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32],
-    locals: [...new Array<typeof I32>(10).fill(I32), ...new Array<typeof V128>(16).fill(V128)],
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32, I32, I32],
+    locals: [...new Array<typeof I32>(14).fill(I32), ...new Array<typeof V128>(16).fill(V128)],
     body: [
       get(ALPHA), f32x4Splat, set(VA),
       get(BETA), f32x4Splat, set(VB),
@@ -144,15 +155,20 @@ export function kernelFunc(): FuncDef {
       block(loop(
         get(I), get(MP), i32GeS, brIf(1),
         get(C), get(I), i32(4), i32Mul, get(LDC), i32Mul, i32Add, set(CT),
+        // The row panel's ranges: column tiles [0, NPI), p in [KS, KE).
+        get(DIAG), get(I), i32(4), i32Mul, i32Add, i32(4), i32Add, set(L),
+        ...ifTri(1, min([get(NP)], [get(L), i32(7), i32Add, i32(3), i32ShrS]), [get(NP)]), set(NPI),
+        ...ifTri(2, min([get(K)], [get(L)]), [get(K)]), set(KE),
+        ...ifTri(3, min([get(K)], [get(I), i32(4), i32Mul, get(DIAG), i32Sub, i32(0), get(I), i32(4), i32Mul, get(DIAG), i32Sub, i32(0), i32GtS, select]), [i32(0)]), set(KS),
         i32(0), set(J),
         block(loop(
-          get(J), get(NP), i32GeS, brIf(1),
+          get(J), get(NPI), i32GeS, brIf(1),
           ...zero,
-          get(A), get(I), i32(4), i32Mul, get(A_ROW), i32Mul, i32Add, set(PA),
-          get(B), get(J), i32(32), i32Mul, i32Add, set(PB),
-          get(K), set(P),
+          get(A), get(I), i32(4), i32Mul, get(A_ROW), i32Mul, i32Add, get(KS), get(A_P), i32Mul, i32Add, set(PA),
+          get(B), get(J), i32(32), i32Mul, i32Add, get(KS), get(B_P), i32Mul, i32Add, set(PB),
+          get(KE), get(KS), i32Sub, set(P),
           block(loop(
-            get(P), i32Eqz, brIf(1),
+            get(P), i32(1), i32LtS, brIf(1),
             ...accumulate,
             get(PA), get(A_P), i32Add, set(PA),
             get(PB), get(B_P), i32Add, set(PB),

@@ -84,7 +84,7 @@ export class WasmGemm {
       else for (let i = 0; i < m; i++) mem.set(c.subarray(cOff + i * ldc, cOff + i * ldc + n), offC + i * nPad);
     }
     if (dot) fns.dotKernel(4 * offA, aRow, 4 * offB, 4 * sb, 4 * offC, 4 * nPad, m, nPanels, k / 4, alpha, beta);
-    else fns.kernel(4 * offA, aRow, aP, 4 * bBase, bP, 4 * offC, mPanels, nPanels, k, 4 * nPad, alpha, beta);
+    else fns.kernel(4 * offA, aRow, aP, 4 * bBase, bP, 4 * offC, mPanels, nPanels, k, 4 * nPad, alpha, beta, 0, 0);
     if (compactC) {
       c.set(mem.subarray(offC, offC + m * n), cOff);
     } else if (spanStaged) {

@@ -11,7 +11,7 @@ export interface KernelExports {
   copy2d(src: number, sRow: number, dst: number, dRow: number, rows: number, cols: number): void;
   kernel(
     a: number, aRow: number, aP: number, b: number, bP: number, c: number,
-    mPanels: number, nPanels: number, k: number, ldc: number, alpha: number, beta: number,
+    mPanels: number, nPanels: number, k: number, ldc: number, alpha: number, beta: number, tri: number, diag: number,
   ): void;
   dotKernel(
     a: number, aRow: number, b: number, bRow: number, c: number, ldc: number,
