@@ -5,7 +5,8 @@ import { wasmRuntime, type WasmRuntime } from './wasm/runtime.js';
 
 /**
  * Float32 attention with at least 4 queries runs on WebAssembly SIMD (wasm/attention.ts). Otherwise
- * (float64, decoding): small matrix products per (batch row, query head) through the GEMM: scores = scale·Q_h·K_gᵀ [T×S], a masked softmax row by row in TypeScript, out_h = P·V_g.
+ * (float64, decoding): small matrix products per (batch row, query head) through the GEMM:
+ * scores = scale·Q_h·K_gᵀ [T×S], a masked softmax row by row in TypeScript, out_h = P·V_g.
  * The backward pass is four more products: dP = dO_h·V_gᵀ, dS = P∘(dP − rowsum(P∘dP))·scale,
  * dV_g += Pᵀ·dO_h, dQ_h = dS·K_g, dK_g += dSᵀ·Q_h (g = the KV head of query head h).
  * The products cover the whole T×S block (masked and future keys have P = 0); the softmax only visits

@@ -6,7 +6,11 @@ import { rmsnorm, rmsnormBackward } from './norm.js';
 import { rope } from './rope.js';
 import { swiglu, swigluBackward } from './swiglu.js';
 
-/** The pure-TypeScript kernels: slow, portable, and the only ones that accept Float64Array buffers. */
+/**
+ * The TypeScript kernels: portable (no compiler, no BLAS), and the only ones that accept Float64Array
+ * buffers (scalar code, double-precision arithmetic). On float32 buffers the GEMM, attention, SwiGLU and
+ * RMSNorm run on WebAssembly SIMD assembled at load time (wasm/), unless LEAF_WASM=0 or it is unavailable.
+ */
 export const jsKernels: Kernels = {
   name: 'js',
   supportsFloat64: true,
