@@ -93,6 +93,20 @@ function saveModelFolder(model: CausalLM, dir: string, companionsFrom: string, d
   fs.rmSync(old, { recursive: true, force: true });
 }
 
+/**
+ * The folder whose tokenizer files travel with every saved student: the student's own folder, or —
+ * for a loaded student whose folder has no tokenizer.json (a model built in memory, a tokenizer loaded
+ * from elsewhere) — the folder its tokenizer was read from.
+ */
+export function companionFolder(student: Pretrained, warn: (m: string) => void): string {
+  const has = (d: string) => fs.existsSync(join(d, 'tokenizer.json'));
+  if (has(student.dir)) return student.dir;
+  const src = student.tokenizer.source;
+  if (src && has(src)) return src;
+  warn(`no tokenizer.json in ${student.dir}${src ? ` or ${src}` : ''}: checkpoints and the final model are saved without tokenizer files`);
+  return student.dir;
+}
+
 /** Mean over samples of the token-mean cross-entropy of the reference responses (no gradients). */
 export function validationLoss(student: CausalLM, samples: readonly TrainSample[], microBatch: number, ce: BatchKdLoss): number {
   if (samples.length === 0) return NaN;
@@ -172,7 +186,12 @@ export function distill(o: DistillOptions): DistillSummary {
   };
   for (const k of ['keepCheckpoints', 'saveDtype', 'saveEvery', 'checkpointInterval', 'maxBadSteps']) delete settings[k];
   const settingsKey = createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
-  fs.mkdirSync(out, { recursive: true });
+  try {
+    fs.mkdirSync(out, { recursive: true });
+  } catch (e) {
+    throw new LeafError(`--out ${out}: cannot create the output folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  if (!fs.statSync(out).isDirectory()) throw new LeafError(`--out ${out}: not a folder`);
   const runFile = join(out, 'run.json');
   if (fs.existsSync(runFile)) {
     if (!o.resume) throw new LeafError(`${out} already holds a distillation run (run.json); pass --resume to continue it, or choose another --out`);
@@ -236,7 +255,7 @@ export function distill(o: DistillOptions): DistillSummary {
     }
   }
   const metrics = MetricsLog.open(join(out, 'metrics.jsonl'), resumedFrom ?? (o.resume ? 0 : null));
-  const companions = student.dir;
+  const companions = companionFolder(student, warn);
   let bestDir: string | null = state.bestValLoss !== null && fs.existsSync(join(out, 'best')) ? join(out, 'best') : null;
   let lastCheckpointAt = performance.now();
   const checkpoint = (): void => {
