@@ -18,7 +18,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { InvalidRecord } from '../data/jsonl.js';
 import { LeafError } from '../errors.js';
 import { writeFileAtomicSync } from '../io/atomic.js';
@@ -83,8 +83,15 @@ function hashSamples(samples: readonly TrainSample[]): string {
   return h.digest('hex').slice(0, 16);
 }
 
-/** Writes a model folder atomically: a temporary folder renamed over `dir`. */
+/**
+ * Writes a model folder atomically: a temporary folder renamed over `dir`. Leftovers of a process killed
+ * while doing so (`dir`.tmp-…, `dir`.old-…) are removed first.
+ */
 function saveModelFolder(model: CausalLM, dir: string, companionsFrom: string, dtype: WritableDtype): void {
+  const base = basename(dir);
+  for (const e of fs.readdirSync(dirname(dir))) {
+    if (e.startsWith(`${base}.tmp-`) || e.startsWith(`${base}.old-`)) fs.rmSync(join(dirname(dir), e), { recursive: true, force: true });
+  }
   const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   saveModel(model, tmp, { dtype, companionsFrom });
   const old = `${dir}.old-${process.pid}`;

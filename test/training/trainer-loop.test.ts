@@ -135,6 +135,18 @@ describe('the training loop', () => {
     assert.ok(!existsSync(join(t.modelDir!, 'tokenizer.json')));
   });
 
+  it('leftovers of a kill while the final model was being renamed into place are cleaned on resume', () => {
+    const s = distill(base('litter', { epochs: 1 }));
+    const want = weightsOf(s.out);
+    const litter = ['model.tmp-999-abcd1234', 'model.old-999'];
+    for (const l of litter) mkdirSync(join(s.out, l));
+    rmSync(join(s.out, 'model'), { recursive: true }); // killed between the two renames: no model/ at all
+    const again = distill(base('litter', { epochs: 1, resume: true }));
+    assert.equal(again.resumedFrom, s.steps);
+    assert.ok(weightsOf(s.out).equals(want));
+    for (const l of litter) assert.ok(!existsSync(join(s.out, l)), l);
+  });
+
   it('--out naming a file is a one-line error', () => {
     const f = join(dir, 'a-file');
     writeFileSync(f, 'x');
