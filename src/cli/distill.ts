@@ -29,6 +29,9 @@ interface DistillFlags {
   evalEvery?: number;
   evalData?: string;
   weightDecay: number;
+  adamBeta1: number;
+  adamBeta2: number;
+  adamEps: number;
   maxGradNorm: number;
   saveEvery: number;
   checkpointInterval: number;
@@ -71,7 +74,10 @@ export function registerDistill(program: Command): void {
     .option('--eval-every <N>', 'student cross-entropy on --eval-data every N steps (and at the end)', intArg('--eval-every', 1))
     .option('--eval-data <file>', 'validation records (train.jsonl format)')
     .option('--weight-decay <wd>', 'AdamW decoupled weight decay', numArg('--weight-decay', 0), 0)
-    .option('--max-grad-norm <n>', 'clip the global gradient norm (0 = off)', numArg('--max-grad-norm', 0), 1)
+    .option('--adam-beta1 <b1>', 'AdamW β1', numArg('--adam-beta1', 0, 1), 0.9)
+    .option('--adam-beta2 <b2>', 'AdamW β2', numArg('--adam-beta2', 0, 1), 0.999)
+    .option('--adam-eps <eps>', 'AdamW ε', numArg('--adam-eps', Number.MIN_VALUE), 1e-8)
+    .option('--max-grad-norm <n>', 'clip the global gradient norm to n (0 = off, the reference)', numArg('--max-grad-norm', 0), 0)
     .option('--save-every <N>', 'checkpoint every N steps (0 = at the end of epochs, at most one per --checkpoint-interval)', intArg('--save-every', 0), 0)
     .option('--checkpoint-interval <s>', 'with --save-every 0: seconds between end-of-epoch checkpoints (0 = every epoch)', numArg('--checkpoint-interval', 0), 60)
     .option('--keep-checkpoints <n>', 'checkpoints kept', intArg('--keep-checkpoints', 1), 2)
@@ -98,6 +104,7 @@ export function registerDistill(program: Command): void {
           loss: f.loss, temperature: f.temperature, jsdBeta: f.jsdBeta, cfWeight: f.cfWeight, teacherLogits: f.teacherLogits, topK: f.topK,
           epochs: f.epochs, lr: f.lr, batchSize: f.batchSize, microBatchSize: f.microBatchSize, warmup: f.warmup, maxLength: f.maxLength,
           seed: f.seed, resume: f.resume === true, evalEvery: f.evalEvery, evalData: f.evalData ?? null, weightDecay: f.weightDecay,
+          adamBeta1: f.adamBeta1, adamBeta2: f.adamBeta2, adamEps: f.adamEps,
           maxGradNorm: f.maxGradNorm, saveEvery: f.saveEvery, checkpointInterval: f.checkpointInterval, keepCheckpoints: f.keepCheckpoints, maxBadSteps: f.maxBadSteps,
           saveDtype: f.saveDtype, strict: f.strict === true, onProgress,
         });

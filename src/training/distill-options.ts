@@ -49,7 +49,7 @@ export interface DistillOptions {
   adamBeta1?: number;
   adamBeta2?: number;
   adamEps?: number;
-  /** Clip the global gradient norm to this (default 1; 0 turns clipping off, as the reference). */
+  /** Clip the global gradient norm to this (default 0: off, as the reference; > 0 clips). */
   maxGradNorm?: number;
   /** Checkpoint every N steps (default 0: at the end of epochs, see checkpointInterval). */
   saveEvery?: number;
@@ -165,7 +165,7 @@ export function resolveOptions(o: DistillOptions): Resolved {
     adamBeta1: o.adamBeta1 ?? 0.9,
     adamBeta2: o.adamBeta2 ?? 0.999,
     adamEps: o.adamEps ?? 1e-8,
-    maxGradNorm: o.maxGradNorm ?? 1,
+    maxGradNorm: o.maxGradNorm ?? 0,
     saveEvery: o.saveEvery ?? 0,
     checkpointInterval: o.checkpointInterval ?? 60,
     keepCheckpoints: o.keepCheckpoints ?? 2,
@@ -186,7 +186,11 @@ export function resolveOptions(o: DistillOptions): Resolved {
   check(Number.isInteger(r.maxLength) && r.maxLength >= 2, `--max-length must be an integer ≥ 2, got ${r.maxLength}`);
   check(Number.isInteger(r.seed), `--seed must be an integer, got ${r.seed}`);
   check(Number.isInteger(r.evalEvery) && r.evalEvery >= 0, `--eval-every must be an integer ≥ 0, got ${r.evalEvery}`);
-  check(r.maxGradNorm >= 0, `max gradient norm must be ≥ 0, got ${r.maxGradNorm}`);
+  check(r.maxGradNorm >= 0, `--max-grad-norm must be ≥ 0, got ${r.maxGradNorm}`);
+  check(r.weightDecay >= 0 && Number.isFinite(r.weightDecay), `--weight-decay must be ≥ 0, got ${r.weightDecay}`);
+  check(r.adamBeta1 >= 0 && r.adamBeta1 < 1, `--adam-beta1 must be in [0, 1), got ${r.adamBeta1}`);
+  check(r.adamBeta2 >= 0 && r.adamBeta2 < 1, `--adam-beta2 must be in [0, 1), got ${r.adamBeta2}`);
+  check(r.adamEps > 0 && Number.isFinite(r.adamEps), `--adam-eps must be > 0, got ${r.adamEps}`);
   check(Number.isInteger(r.maxBadSteps) && r.maxBadSteps >= 1, `max bad steps must be an integer ≥ 1, got ${r.maxBadSteps}`);
   check(Number.isInteger(r.saveEvery) && r.saveEvery >= 0, `--save-every must be an integer ≥ 0, got ${r.saveEvery}`);
   check(r.checkpointInterval >= 0, `checkpoint interval must be ≥ 0 seconds, got ${r.checkpointInterval}`);

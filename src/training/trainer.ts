@@ -18,7 +18,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { InvalidRecord } from '../data/jsonl.js';
 import { LeafError } from '../errors.js';
 import { writeFileAtomicSync } from '../io/atomic.js';
@@ -83,14 +83,35 @@ function hashSamples(samples: readonly TrainSample[]): string {
   return h.digest('hex').slice(0, 16);
 }
 
-/** Writes a model folder atomically: a temporary folder renamed over `dir`. */
+/**
+ * Writes a model folder atomically: a temporary folder renamed over `dir`. Leftovers of a process killed
+ * while doing so (`dir`.tmp-…, `dir`.old-…) are removed first.
+ */
 function saveModelFolder(model: CausalLM, dir: string, companionsFrom: string, dtype: WritableDtype): void {
+  const base = basename(dir);
+  for (const e of fs.readdirSync(dirname(dir))) {
+    if (e.startsWith(`${base}.tmp-`) || e.startsWith(`${base}.old-`)) fs.rmSync(join(dirname(dir), e), { recursive: true, force: true });
+  }
   const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   saveModel(model, tmp, { dtype, companionsFrom });
   const old = `${dir}.old-${process.pid}`;
   if (fs.existsSync(dir)) fs.renameSync(dir, old);
   fs.renameSync(tmp, dir);
   fs.rmSync(old, { recursive: true, force: true });
+}
+
+/**
+ * The folder whose tokenizer files travel with every saved student: the student's own folder, or —
+ * for a loaded student whose folder has no tokenizer.json (a model built in memory, a tokenizer loaded
+ * from elsewhere) — the folder its tokenizer was read from.
+ */
+export function companionFolder(student: Pretrained, warn: (m: string) => void): string {
+  const has = (d: string) => fs.existsSync(join(d, 'tokenizer.json'));
+  if (has(student.dir)) return student.dir;
+  const src = student.tokenizer.source;
+  if (src && has(src)) return src;
+  warn(`no tokenizer.json in ${student.dir}${src ? ` or ${src}` : ''}: checkpoints and the final model are saved without tokenizer files`);
+  return student.dir;
 }
 
 /** Mean over samples of the token-mean cross-entropy of the reference responses (no gradients). */
@@ -172,7 +193,12 @@ export function distill(o: DistillOptions): DistillSummary {
   };
   for (const k of ['keepCheckpoints', 'saveDtype', 'saveEvery', 'checkpointInterval', 'maxBadSteps']) delete settings[k];
   const settingsKey = createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
-  fs.mkdirSync(out, { recursive: true });
+  try {
+    fs.mkdirSync(out, { recursive: true });
+  } catch (e) {
+    throw new LeafError(`--out ${out}: cannot create the output folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  if (!fs.statSync(out).isDirectory()) throw new LeafError(`--out ${out}: not a folder`);
   const runFile = join(out, 'run.json');
   if (fs.existsSync(runFile)) {
     if (!o.resume) throw new LeafError(`${out} already holds a distillation run (run.json); pass --resume to continue it, or choose another --out`);
@@ -236,7 +262,7 @@ export function distill(o: DistillOptions): DistillSummary {
     }
   }
   const metrics = MetricsLog.open(join(out, 'metrics.jsonl'), resumedFrom ?? (o.resume ? 0 : null));
-  const companions = student.dir;
+  const companions = companionFolder(student, warn);
   let bestDir: string | null = state.bestValLoss !== null && fs.existsSync(join(out, 'best')) ? join(out, 'best') : null;
   let lastCheckpointAt = performance.now();
   const checkpoint = (): void => {
