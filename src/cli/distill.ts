@@ -16,6 +16,7 @@ interface DistillFlags {
   temperature: number;
   jsdBeta: number;
   cfWeight: number;
+  pairCounterfactuals?: boolean;
   teacherLogits: 'online' | 'cache';
   topK: number;
   epochs: number;
@@ -61,6 +62,7 @@ export function registerDistill(program: Command): void {
     .option('--temperature <T>', 'softmax temperature of the KD losses (loss × T²)', numArg('--temperature', Number.MIN_VALUE), 1)
     .option('--jsd-beta <b>', 'β of JSD(β)', numArg('--jsd-beta', 0, 1), 0.5)
     .option('--cf-weight <λ>', 'weight of each counterfactual sample (1 = the reference data mixing, 0 = plain KD)', numArg('--cf-weight', 0), 1)
+    .option('--pair-counterfactuals', 'each counterfactual joins the step of its original (source_id = id): steps over the originals only, as plain KD with the same seed; a step minimises (1/|originals|)·Σ [L_s + λ·Σ_cf L_cf] (default: the reference data mixing)')
     .option('--teacher-logits <how>', 'online (teacher forward each step) | cache (top-K computed once)', choice('--teacher-logits', ['online', 'cache'] as const), 'online')
     .option('--top-k <K>', 'teacher cache: log-probabilities kept per token', intArg('--top-k', 1), 64)
     .option('--epochs <E>', 'epochs', intArg('--epochs', 1), 3)
@@ -101,7 +103,7 @@ export function registerDistill(program: Command): void {
       try {
         const s = distill({
           student: f.student, teacher: f.teacher ?? null, data: f.data, counterfactuals: f.counterfactuals ?? null, out: f.out,
-          loss: f.loss, temperature: f.temperature, jsdBeta: f.jsdBeta, cfWeight: f.cfWeight, teacherLogits: f.teacherLogits, topK: f.topK,
+          loss: f.loss, temperature: f.temperature, jsdBeta: f.jsdBeta, cfWeight: f.cfWeight, pairCounterfactuals: f.pairCounterfactuals === true, teacherLogits: f.teacherLogits, topK: f.topK,
           epochs: f.epochs, lr: f.lr, batchSize: f.batchSize, microBatchSize: f.microBatchSize, warmup: f.warmup, maxLength: f.maxLength,
           seed: f.seed, resume: f.resume === true, evalEvery: f.evalEvery, evalData: f.evalData ?? null, weightDecay: f.weightDecay,
           adamBeta1: f.adamBeta1, adamBeta2: f.adamBeta2, adamEps: f.adamEps,
@@ -113,7 +115,8 @@ export function registerDistill(program: Command): void {
         const fin = s.final;
         process.stdout.write(
           `distilled ${d.samples} samples (${d.originals} original, ${d.counterfactuals} counterfactual${d.truncated ? `, ${d.truncated} truncated` : ''}` +
-            `${d.dropped + s.data.inputIssues.length ? `, ${d.dropped + s.data.inputIssues.length} left out` : ''}) for ${s.steps} steps` +
+            `${d.dropped + s.data.inputIssues.length ? `, ${d.dropped + s.data.inputIssues.length} left out` : ''}` +
+            `${s.pairing ? `; ${s.pairing.counterfactuals} paired with their originals${s.pairing.missingSource ? `, ${s.pairing.missingSource} with no original left out` : ''}` : ''}) for ${s.steps} steps` +
             `${s.resumedFrom !== null ? ` (resumed at step ${s.resumedFrom})` : ''}; ` +
             `final loss ${fin ? fin.loss.toFixed(4) : '-'}${s.valLoss !== null ? `, val loss ${s.valLoss.toFixed(4)}` : ''}` +
             `${s.skippedSteps ? `, ${s.skippedSteps} steps skipped (non-finite)` : ''}; ${s.tokensPerSec.toFixed(0)} tokens/s; model ${s.modelDir}\n`,

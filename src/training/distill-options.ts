@@ -31,6 +31,14 @@ export interface DistillOptions {
   jsdBeta?: number;
   /** λ: the weight of each counterfactual sample (default 1, the reference's data mixing; 0 leaves them out). */
   cfWeight?: number;
+  /**
+   * Pair each counterfactual with its original (source_id = id) instead of mixing it in as one more row
+   * (default false, the reference's data mixing). Steps are planned over the originals only — the same
+   * original batches as a plain-KD run with the same seed — each counterfactual joins its original's step,
+   * and a step over originals O minimises (1/|O|)·Σ_{s∈O} [L_s + λ·Σ_{c∈CF(s)} L_c]. Counterfactuals with
+   * no original to join are counted and reported, not trained on. See pairing.ts.
+   */
+  pairCounterfactuals?: boolean;
   teacherLogits?: 'online' | 'cache';
   /** K of the teacher cache (default 64). */
   topK?: number;
@@ -105,6 +113,8 @@ export interface DistillSummary {
   teacherCache: 'reused' | 'built' | 'resumed' | null;
   /** The teacher's mean / largest probability mass outside the cached top K (the approximation's size). */
   teacherCacheRest: { mean: number; max: number } | null;
+  /** With pairCounterfactuals: originals, counterfactuals paired with one, and those left out for want of one. */
+  pairing?: { originals: number; counterfactuals: number; missingSource: number; missing: { id: string; sourceId: string | null }[] } | null;
   final: StepMetrics | null;
   valLoss: number | null;
   bestValLoss: number | null;
@@ -119,6 +129,7 @@ export interface Resolved {
   temperature: number;
   jsdBeta: number;
   cfWeight: number;
+  pairCounterfactuals: boolean;
   teacherLogits: 'online' | 'cache';
   topK: number;
   epochs: number;
@@ -151,6 +162,7 @@ export function resolveOptions(o: DistillOptions): Resolved {
     temperature: o.temperature ?? 1,
     jsdBeta: o.jsdBeta ?? 0.5,
     cfWeight: o.cfWeight ?? 1,
+    pairCounterfactuals: o.pairCounterfactuals ?? false,
     teacherLogits: o.teacherLogits ?? 'online',
     topK: o.topK ?? 64,
     epochs: o.epochs ?? 3,
@@ -172,6 +184,7 @@ export function resolveOptions(o: DistillOptions): Resolved {
     maxBadSteps: o.maxBadSteps ?? 8,
     saveDtype: o.saveDtype ?? 'F32',
   };
+  check(typeof r.pairCounterfactuals === 'boolean', `pairCounterfactuals must be true or false, got ${String(r.pairCounterfactuals)}`);
   check(['fkl', 'rkl', 'jsd', 'ce'].includes(r.loss), `--loss must be fkl, rkl, jsd or ce, got ${String(r.loss)}`);
   check(r.teacherLogits === 'online' || r.teacherLogits === 'cache', `--teacher-logits must be online or cache, got ${String(r.teacherLogits)}`);
   check(r.temperature > 0 && Number.isFinite(r.temperature), `--temperature must be > 0, got ${r.temperature}`);

@@ -35,7 +35,8 @@ import { BatchKdLoss } from './kd-batch.js';
 import { MetricsLog, type StepMetrics } from './metrics.js';
 import { microStep, type TeacherSource } from './micro-step.js';
 import { setupOptimizer } from './optimizer.js';
-import { planEpoch, stepsPerEpoch, type EpochPlan } from './plan.js';
+import { missingSourceMessage, pairSamples, type Pairing } from './pairing.js';
+import { planEpoch, planPairedEpoch, stepsPerEpoch, type EpochPlan } from './plan.js';
 import {
   parseCounterfactualRecord, parseTrainRecord, readCounterfactualRecords, readTrainRecords,
   type DistillRecord, type RecordsRead,
@@ -167,6 +168,13 @@ export function distill(o: DistillOptions): DistillSummary {
   for (const m of stats.issues) warn(`left out ${m}`);
   if (stats.truncated > 0) warn(`${stats.truncated} of ${stats.samples} samples were truncated to --max-length ${s.maxLength} tokens`);
   if (samples.length === 0) throw new LeafError('no training samples (every record was skipped; see the warnings above)');
+  // Paired counterfactuals (pairing.ts): steps are planned over the originals, each counterfactual joins its original's step.
+  const pairing: Pairing | null = s.pairCounterfactuals ? pairSamples(samples) : null;
+  if (pairing) {
+    const m = missingSourceMessage(pairing);
+    if (m) warn(m);
+    if (pairing.originals.length === 0) throw new LeafError('--pair-counterfactuals: no original sample to plan the steps over (see the warnings above)');
+  }
   let evalSamples: TrainSample[] = [];
   let evalStats: SampleStats | null = null;
   if (o.evalData) {
@@ -192,6 +200,8 @@ export function distill(o: DistillOptions): DistillSummary {
     evalSamples: evalSamples.length ? hashSamples(evalSamples) : null,
   };
   for (const k of ['keepCheckpoints', 'saveDtype', 'saveEvery', 'checkpointInterval', 'maxBadSteps']) delete settings[k];
+  if (pairing) settings.pairing = createHash('sha256').update(JSON.stringify(pairing.counterfactualsOf)).digest('hex').slice(0, 16);
+  else delete settings.pairCounterfactuals; // the default: run.json as before the option existed
   const settingsKey = createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
   try {
     fs.mkdirSync(out, { recursive: true });
@@ -240,7 +250,7 @@ export function distill(o: DistillOptions): DistillSummary {
   const opt = setupOptimizer(model, { lr: s.lr, beta1: s.adamBeta1, beta2: s.adamBeta2, eps: s.adamEps, weightDecay: s.weightDecay, parallel: o.parallelOptimizer });
   const { optimizer, grads } = opt;
   const lengths = samples.map((x) => x.ids.length);
-  const perEpoch = stepsPerEpoch(samples.length, s.batchSize);
+  const perEpoch = stepsPerEpoch(pairing ? pairing.originals.length : samples.length, s.batchSize);
   const totalSteps = perEpoch * s.epochs;
   const ckptRoot = join(out, 'checkpoints');
 
@@ -280,16 +290,18 @@ export function distill(o: DistillOptions): DistillSummary {
     rng.setState(state.epochRngState);
     let plan: EpochPlan | null = null;
     while (state.step < totalSteps) {
-      if (!plan) plan = planEpoch(rng, lengths, s.batchSize, s.microBatchSize);
+      if (!plan) plan = pairing ? planPairedEpoch(rng, lengths, pairing, s.batchSize, s.microBatchSize) : planEpoch(rng, lengths, s.batchSize, s.microBatchSize);
       const stepPlan = plan[state.stepInEpoch];
       const t0 = performance.now();
       for (const g of grads.values()) g.fill(0);
       const n = stepPlan.reduce((a, mb) => a + mb.length, 0);
+      // The step objective's divisor: all its samples (data mixing) or, paired, its originals only.
+      const divisor = pairing ? stepPlan.reduce((a, mb) => a + mb.filter((i) => samples[i].kind === 'original').length, 0) : n;
       let objective = 0, tokens = 0, responseTokens = 0;
       let origSum = 0, origN = 0, cfSum = 0, cfN = 0;
       let finite = true;
       for (const mb of stepPlan) {
-        const r = microStep(model, samples, mb, source, lossFn, finite ? grads : null, 1 / n);
+        const r = microStep(model, samples, mb, source, lossFn, finite ? grads : null, 1 / divisor);
         if (!Number.isFinite(r.objective)) finite = false;
         objective += r.objective;
         tokens += r.tokens;
@@ -375,6 +387,7 @@ export function distill(o: DistillOptions): DistillSummary {
         trainRecords: train.records.length, counterfactualRecords: cf?.records.length ?? 0,
         unverifiedCounterfactuals: cf?.unverified ?? 0, inputIssues, samples: stats, eval: evalStats,
       },
+      pairing: pairing ? { originals: pairing.originals.length, counterfactuals: pairing.paired, missingSource: pairing.missing.length, missing: pairing.missing } : null,
       teacherCache: cacheHow, teacherCacheRest: cacheRest, final: last, valLoss: lastVal, bestValLoss: state.bestValLoss,
       seconds: (performance.now() - started) / 1000, tokensPerSec: trainSeconds > 0 ? tokensThisCall / trainSeconds : 0,
       stopped, settings,
