@@ -1,61 +1,34 @@
 import type { FArray } from '../types.js';
+import { gemmScalar, scaleBlock } from './gemm-scalar.js';
+import { wasmGemm } from './wasm/gemm.js';
 
-/** Row-major GEMM in plain TypeScript: C = alpha·op(A)·op(B) + beta·C. Loop orders keep the inner loop contiguous. */
+/**
+ * Below this many multiply-adds (m·n·k) the scalar TypeScript GEMM is used even for float32: the
+ * copies into WebAssembly memory would cost more than they save.
+ */
+const WASM_MIN_WORK = 4096;
+
+/**
+ * Row-major GEMM: C = alpha·op(A)·op(B) + beta·C. Float32 operands go to the WebAssembly SIMD kernel
+ * (float32 accumulation, as BLAS) when it is available and the product is not tiny; everything else —
+ * float64 in particular — to the scalar TypeScript kernel (double-precision accumulation).
+ */
 export function gemm(
   transA: boolean, transB: boolean, m: number, n: number, k: number,
   alpha: number, a: FArray, lda: number, b: FArray, ldb: number,
   beta: number, c: FArray, ldc: number,
 ): void {
-  for (let i = 0; i < m; i++) {
-    const row = i * ldc;
-    if (beta === 0) c.fill(0, row, row + n);
-    else if (beta !== 1) for (let j = 0; j < n; j++) c[row + j] *= beta;
+  if (m <= 0 || n <= 0) return;
+  if (alpha === 0 || k <= 0) {
+    scaleBlock(m, n, beta, c, ldc);
+    return;
   }
-  if (alpha === 0 || k === 0) return;
-  if (!transA && transB) {
-    for (let i = 0; i < m; i++) {
-      const ai = i * lda;
-      for (let j = 0; j < n; j++) {
-        const bj = j * ldb;
-        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        let p = 0;
-        for (; p + 3 < k; p += 4) {
-          s0 += a[ai + p] * b[bj + p];
-          s1 += a[ai + p + 1] * b[bj + p + 1];
-          s2 += a[ai + p + 2] * b[bj + p + 2];
-          s3 += a[ai + p + 3] * b[bj + p + 3];
-        }
-        for (; p < k; p++) s0 += a[ai + p] * b[bj + p];
-        c[i * ldc + j] += alpha * (s0 + s1 + s2 + s3);
-      }
-    }
-  } else if (!transA && !transB) {
-    for (let i = 0; i < m; i++) {
-      const ci = i * ldc;
-      for (let p = 0; p < k; p++) {
-        const aip = alpha * a[i * lda + p];
-        if (aip === 0) continue;
-        const bp = p * ldb;
-        for (let j = 0; j < n; j++) c[ci + j] += aip * b[bp + j];
-      }
-    }
-  } else if (transA && !transB) {
-    for (let p = 0; p < k; p++) {
-      const ap = p * lda, bp = p * ldb;
-      for (let i = 0; i < m; i++) {
-        const api = alpha * a[ap + i];
-        if (api === 0) continue;
-        const ci = i * ldc;
-        for (let j = 0; j < n; j++) c[ci + j] += api * b[bp + j];
-      }
-    }
-  } else {
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < n; j++) {
-        let s = 0;
-        for (let p = 0; p < k; p++) s += a[p * lda + i] * b[j * ldb + p];
-        c[i * ldc + j] += alpha * s;
-      }
+  if (m * n * k >= WASM_MIN_WORK && a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array) {
+    const w = wasmGemm();
+    if (w) {
+      w.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      return;
     }
   }
+  gemmScalar(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
