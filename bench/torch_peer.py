@@ -24,23 +24,11 @@ import os
 import resource
 import subprocess
 import sys
-import time
 
-# Debian's torch runs its own ops on libgomp threads and its GEMMs on OpenBLAS's pthreads. With
-# libgomp's default (active) wait policy, the OpenMP workers spin after every parallel region while
-# OpenBLAS wants the same 2 cores: measured here, that made torch 2-6x slower and erratic. PASSIVE
-# (set before libgomp loads, i.e. before importing torch) gives torch its best numbers on this box;
-# an OMP_WAIT_POLICY set by the caller wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-import torch  # noqa: E402
-import torch.nn.functional as F
+from torch_common import cpu_ms, median, now_ms, peak_mib, repeat_kv, rms_norm as rms_norm_eps, rotate_half, torch  # sets OMP_WAIT_POLICY first
+import torch.nn.functional as F  # noqa: E402
 
 PHASES = ["forward", "backward-input", "backward-params", "decode"]
-
-
-def peak_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def rss_mib():
@@ -48,23 +36,8 @@ def rss_mib():
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / (1024.0 * 1024.0)
 
 
-def cpu_ms():
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return (r.ru_utime + r.ru_stime) * 1000.0
-
-
 def minor_faults():
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-
-
-def now_ms():
-    return time.perf_counter() * 1000.0
-
-
-def median(xs):
-    s = sorted(xs)
-    m = len(s) // 2
-    return s[m] if len(s) % 2 else (s[m - 1] + s[m]) / 2
 
 
 def time_it(fn, reps, before=None):
@@ -95,20 +68,7 @@ THETA, EPS = 100000.0, 1e-5
 
 
 def rms_norm(x, w):
-    var = x.pow(2).mean(-1, keepdim=True)
-    return w * (x * torch.rsqrt(var + EPS))
-
-
-def rotate_half(x):
-    half = x.shape[-1] // 2
-    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
-
-
-def repeat_kv(x, n_rep):
-    if n_rep == 1:
-        return x
-    b, kvh, s, d = x.shape
-    return x[:, :, None, :, :].expand(b, kvh, n_rep, s, d).reshape(b, kvh * n_rep, s, d)
+    return rms_norm_eps(x, w, EPS)
 
 
 class KVCache:

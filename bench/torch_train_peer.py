@@ -19,50 +19,9 @@ Usage: torch_train_peer.py --config JSON --mode online|cached
 import argparse
 import json
 import math
-import os
-import resource
-import time
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see torch_peer.py: libgomp spin-waits fight OpenBLAS
-
-import torch  # noqa: E402
+from torch_common import cpu_ms, median, now_ms, peak_mib, repeat_kv, rms_norm, rotate_half, torch  # sets OMP_WAIT_POLICY first
 import torch.nn.functional as F  # noqa: E402
-
-
-def now_ms():
-    return time.perf_counter() * 1000.0
-
-
-def peak_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-def cpu_ms():
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return (r.ru_utime + r.ru_stime) * 1000.0
-
-
-def median(xs):
-    s = sorted(xs)
-    m = len(s) // 2
-    return s[m] if len(s) % 2 else (s[m - 1] + s[m]) / 2
-
-
-def rms_norm(x, w, eps):
-    var = x.pow(2).mean(-1, keepdim=True)
-    return w * (x * torch.rsqrt(var + eps))
-
-
-def rotate_half(x):
-    half = x.shape[-1] // 2
-    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
-
-
-def repeat_kv(x, n_rep):
-    if n_rep == 1:
-        return x
-    b, kvh, s, d = x.shape
-    return x[:, :, None, :, :].expand(b, kvh, n_rep, s, d).reshape(b, kvh * n_rep, s, d)
 
 
 class Llama:

@@ -16,6 +16,7 @@ interface DistillFlags {
   temperature: number;
   jsdBeta: number;
   cfWeight: number;
+  pairCounterfactuals?: boolean;
   teacherLogits: 'online' | 'cache';
   topK: number;
   epochs: number;
@@ -29,6 +30,9 @@ interface DistillFlags {
   evalEvery?: number;
   evalData?: string;
   weightDecay: number;
+  adamBeta1: number;
+  adamBeta2: number;
+  adamEps: number;
   maxGradNorm: number;
   saveEvery: number;
   checkpointInterval: number;
@@ -58,6 +62,7 @@ export function registerDistill(program: Command): void {
     .option('--temperature <T>', 'softmax temperature of the KD losses (loss × T²)', numArg('--temperature', Number.MIN_VALUE), 1)
     .option('--jsd-beta <b>', 'β of JSD(β)', numArg('--jsd-beta', 0, 1), 0.5)
     .option('--cf-weight <λ>', 'weight of each counterfactual sample (1 = the reference data mixing, 0 = plain KD)', numArg('--cf-weight', 0), 1)
+    .option('--pair-counterfactuals', 'each counterfactual joins the step of its original (source_id = id): steps over the originals only, as plain KD with the same seed; a step minimises (1/|originals|)·Σ [L_s + λ·Σ_cf L_cf] (default: the reference data mixing)')
     .option('--teacher-logits <how>', 'online (teacher forward each step) | cache (top-K computed once)', choice('--teacher-logits', ['online', 'cache'] as const), 'online')
     .option('--top-k <K>', 'teacher cache: log-probabilities kept per token', intArg('--top-k', 1), 64)
     .option('--epochs <E>', 'epochs', intArg('--epochs', 1), 3)
@@ -71,7 +76,10 @@ export function registerDistill(program: Command): void {
     .option('--eval-every <N>', 'student cross-entropy on --eval-data every N steps (and at the end)', intArg('--eval-every', 1))
     .option('--eval-data <file>', 'validation records (train.jsonl format)')
     .option('--weight-decay <wd>', 'AdamW decoupled weight decay', numArg('--weight-decay', 0), 0)
-    .option('--max-grad-norm <n>', 'clip the global gradient norm (0 = off)', numArg('--max-grad-norm', 0), 1)
+    .option('--adam-beta1 <b1>', 'AdamW β1', numArg('--adam-beta1', 0, 1), 0.9)
+    .option('--adam-beta2 <b2>', 'AdamW β2', numArg('--adam-beta2', 0, 1), 0.999)
+    .option('--adam-eps <eps>', 'AdamW ε', numArg('--adam-eps', Number.MIN_VALUE), 1e-8)
+    .option('--max-grad-norm <n>', 'clip the global gradient norm to n (0 = off, the reference)', numArg('--max-grad-norm', 0), 0)
     .option('--save-every <N>', 'checkpoint every N steps (0 = at the end of epochs, at most one per --checkpoint-interval)', intArg('--save-every', 0), 0)
     .option('--checkpoint-interval <s>', 'with --save-every 0: seconds between end-of-epoch checkpoints (0 = every epoch)', numArg('--checkpoint-interval', 0), 60)
     .option('--keep-checkpoints <n>', 'checkpoints kept', intArg('--keep-checkpoints', 1), 2)
@@ -95,9 +103,10 @@ export function registerDistill(program: Command): void {
       try {
         const s = distill({
           student: f.student, teacher: f.teacher ?? null, data: f.data, counterfactuals: f.counterfactuals ?? null, out: f.out,
-          loss: f.loss, temperature: f.temperature, jsdBeta: f.jsdBeta, cfWeight: f.cfWeight, teacherLogits: f.teacherLogits, topK: f.topK,
+          loss: f.loss, temperature: f.temperature, jsdBeta: f.jsdBeta, cfWeight: f.cfWeight, pairCounterfactuals: f.pairCounterfactuals === true, teacherLogits: f.teacherLogits, topK: f.topK,
           epochs: f.epochs, lr: f.lr, batchSize: f.batchSize, microBatchSize: f.microBatchSize, warmup: f.warmup, maxLength: f.maxLength,
           seed: f.seed, resume: f.resume === true, evalEvery: f.evalEvery, evalData: f.evalData ?? null, weightDecay: f.weightDecay,
+          adamBeta1: f.adamBeta1, adamBeta2: f.adamBeta2, adamEps: f.adamEps,
           maxGradNorm: f.maxGradNorm, saveEvery: f.saveEvery, checkpointInterval: f.checkpointInterval, keepCheckpoints: f.keepCheckpoints, maxBadSteps: f.maxBadSteps,
           saveDtype: f.saveDtype, strict: f.strict === true, onProgress,
         });
@@ -106,7 +115,8 @@ export function registerDistill(program: Command): void {
         const fin = s.final;
         process.stdout.write(
           `distilled ${d.samples} samples (${d.originals} original, ${d.counterfactuals} counterfactual${d.truncated ? `, ${d.truncated} truncated` : ''}` +
-            `${d.dropped + s.data.inputIssues.length ? `, ${d.dropped + s.data.inputIssues.length} left out` : ''}) for ${s.steps} steps` +
+            `${d.dropped + s.data.inputIssues.length ? `, ${d.dropped + s.data.inputIssues.length} left out` : ''}` +
+            `${s.pairing ? `; ${s.pairing.counterfactuals} paired with their originals${s.pairing.missingSource ? `, ${s.pairing.missingSource} with no original left out` : ''}` : ''}) for ${s.steps} steps` +
             `${s.resumedFrom !== null ? ` (resumed at step ${s.resumedFrom})` : ''}; ` +
             `final loss ${fin ? fin.loss.toFixed(4) : '-'}${s.valLoss !== null ? `, val loss ${s.valLoss.toFixed(4)}` : ''}` +
             `${s.skippedSteps ? `, ${s.skippedSteps} steps skipped (non-finite)` : ''}; ${s.tokensPerSec.toFixed(0)} tokens/s; model ${s.modelDir}\n`,

@@ -7,7 +7,8 @@
  *  3. confounder mining on the train split with `gradient`, `random` and `ppl` at the same budget
  *     (instruction level), and `gradient` at response level;
  *  4. distillation of the student: plain KD, LeaF at instruction level, LeaF at instruction + response
- *     level — equal optimizer steps, same seeds;
+ *     level — equal optimizer steps, same seeds, the same original batches (the trainer's
+ *     pairCounterfactuals: a LeaF step adds the counterfactuals of its originals, issue 4's hybrid loss);
  *  5. evaluation of every model on the held-out test split; detection quality against the ground truth;
  *     the threshold sweep; OUT/summary.json and OUT/report.html.
  *
@@ -76,7 +77,15 @@ export interface DemoSummary {
   mining: Record<string, { selected: number; counterfactuals: number; verified: number; seconds: number }>;
   detection: { method: string; precision: number; recall: number; f1: number; flagged: number; positives: number; problems: number }[];
   sweep: { q: number; precision: number; recall: number; f1: number; flaggedPerProblem: number; verified: number; leafInstrAccuracy: number | null }[];
-  distill: { steps: number; rows: number; runs: Record<string, { seed: number; steps: number; seconds: number; samples: { original: number; counterfactual: number } }[]> };
+  /**
+   * Every run: `epochs` passes over the `originals` in steps of recipe.distill.batchSize originals, the same
+   * batches for every run of a seed; a LeaF step adds its originals' counterfactuals (`counterfactuals[run]`
+   * per epoch, weight λ = 1 each). `missingSource`: counterfactuals with no original to join (left out).
+   */
+  distill: {
+    protocol: 'paired'; steps: number; epochs: number; originals: number; counterfactuals: Record<string, number>; missingSource: number;
+    runs: Record<string, { seed: number; steps: number; seconds: number; samples: { original: number; counterfactual: number; missingSource: number } }[]>;
+  };
   accuracy: AccuracyRow[];
   /** Share of the answer positions' attention on distractor tokens (report problems, all layers and heads). */
   attention: { model: string; distractorShare: number; problems: number }[];
@@ -87,15 +96,6 @@ export interface DemoSummary {
 
 const pct = (x: number) => (100 * x).toFixed(1);
 const ms = (m: MeanStd) => (m.n > 1 ? `${pct(m.mean)} ± ${pct(m.std)}` : pct(m.mean));
-
-function cycle<T>(xs: readonly T[], n: number, suffix: (x: T, round: number) => T): T[] {
-  const out: T[] = [];
-  for (let i = 0; i < n && xs.length > 0; i++) {
-    const round = Math.floor(i / xs.length);
-    out.push(round === 0 ? xs[i % xs.length] : suffix(xs[i % xs.length], round));
-  }
-  return out;
-}
 
 function verifiedCounterfactuals(dir: string): Record<string, unknown>[] {
   const f = join(dir, 'counterfactuals.jsonl');
@@ -205,33 +205,31 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const detection = detRaw.map(({ method, quality: q }) => ({ method, ...pickQ(q) }));
   const sweepDetection = sweepRaw.map((r) => ({ q: r.q, ...pickQ(r.quality), flaggedPerProblem: r.flaggedPerProblem }));
 
-  // 4. Distillation at equal steps: every run's rows are cycled to the same count.
+  // 4. Distillation at equal steps, seeds and original batches: every run plans its steps over the same
+  // originals (pairCounterfactuals; plain KD has none to pair), and a LeaF step adds the counterfactuals of
+  // its originals, each weighing λ = 1 — issue 4's hybrid loss KD(s) + λ·Σ KD(cf of s), nothing displaced.
   t = Date.now();
   const originals = readRecords(files.train);
   const cfInstr = verifiedCounterfactuals(minedDirs.gradient);
   const cfResp = verifiedCounterfactuals(minedDirs['gradient-response']);
-  const rowsOf: Record<RunKey, { orig: number; cf: Record<string, unknown>[] }> = {
-    kd: { orig: originals.length, cf: [] }, 'leaf-instr': { orig: originals.length, cf: cfInstr }, 'leaf-instr-resp': { orig: originals.length, cf: [...cfInstr, ...cfResp] },
-  };
+  const cfOf: Record<RunKey, Record<string, unknown>[]> = { kd: [], 'leaf-instr': cfInstr, 'leaf-instr-resp': [...cfInstr, ...cfResp] };
   const sweepCfs = sweepQs.map((q) => verifiedCounterfactuals(sweepDir(q)));
-  const rows = Math.max(...Object.values(rowsOf).map((r) => r.orig + r.cf.length), ...sweepCfs.map((c) => originals.length + c.length));
   const d = recipe.distill;
-  const perEpoch = Math.ceil(rows / d.batchSize);
+  const perEpoch = Math.ceil(originals.length / d.batchSize);
   const epochs = Math.max(1, Math.round(d.steps / perEpoch));
+  rmSync(dirs.distillData, { recursive: true, force: true });
   const jobs: DemoJob[] = [];
   const addRuns = (key: string, cf: Record<string, unknown>[], runSeeds: number[]) => {
-    const nOrig = cf.length === 0 ? rows : Math.round((rows * originals.length) / (originals.length + cf.length));
     const dataDir = join(dirs.distillData, key);
     mkdirSync(dataDir, { recursive: true });
-    const trainFile = join(dataDir, 'train.jsonl'), cfFile = join(dataDir, 'counterfactuals.jsonl');
-    writeJsonlAtomic(trainFile, cycle(originals, nOrig, (x, k) => ({ ...x, id: `${x.id}#${k + 1}` })));
-    writeJsonlAtomic(cfFile, cycle(cf, rows - nOrig, (x, k) => ({ ...x, id: `${String(x.id)}#${k + 1}` })));
+    const cfFile = join(dataDir, 'counterfactuals.jsonl');
+    if (cf.length > 0) writeJsonlAtomic(cfFile, cf);
     for (const seed of runSeeds) {
       rmSync(join(dirs.runs, `${key}-seed${seed}`), { recursive: true, force: true }); // a rerun trains afresh
       jobs.push({
         kind: 'distill', label: `distill-${key}-seed${seed}`,
         options: {
-          student: studentDir, teacher: teacherDir, data: trainFile, counterfactuals: rows - nOrig > 0 ? cfFile : null,
+          student: studentDir, teacher: teacherDir, data: files.train, counterfactuals: cf.length > 0 ? cfFile : null, pairCounterfactuals: true,
           out: join(dirs.runs, `${key}-seed${seed}`), loss: 'fkl', epochs, lr: d.lr, batchSize: d.batchSize, microBatchSize: d.batchSize,
           warmup: d.warmup, maxGradNorm: d.maxGradNorm, seed, keepCheckpoints: 1,
         },
@@ -239,13 +237,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       });
     }
   };
-  for (const run of DISTILL_RUNS) addRuns(run.key, rowsOf[run.key].cf, seeds);
+  for (const run of DISTILL_RUNS) addRuns(run.key, cfOf[run.key], seeds);
   // The sweep: LeaF instr with the counterfactuals mined at the other thresholds, first seed only.
   sweepQs.forEach((q, i) => addRuns(`leaf-instr-q${q.toFixed(2)}`, sweepCfs[i], [seeds[0]]));
   log(`distillation: ${jobs.length} runs (${DISTILL_RUNS.map((r) => r.label).join(', ')} × ${seeds.length} seeds, LeaF instr at q = ${sweepQs.join(', ')} with seed ${seeds[0]}), ${epochs * perEpoch} steps each, ${concurrency} at a time…`);
   let done = 0;
   const results = (await runJobs(jobs, concurrency, dirs.jobs, (job) => log(`  ${job.label} done (${++done}/${jobs.length})`))) as DistillJobResult[];
   lap('distill', t);
+  const missingSource = Math.max(0, ...results.map((r) => r.samples.missingSource));
+  if (missingSource > 0) log(`warning: ${missingSource} counterfactual(s) had no original to pair with and were left out (see ${dirs.jobs})`);
 
   // 5. Accuracy table.
   const byRun = (key: string) => results.filter((_, i) => (jobs[i] as Extract<DemoJob, { kind: 'distill' }>).label.startsWith(`distill-${key}-seed`));
@@ -300,7 +300,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const summary: DemoSummary = {
     out, recipe, seeds, kernels: getKernels().name, concurrency, models: { teacher: teacherInfo, student: studentInfo }, diagnostics, mining, detection, sweep,
     distill: {
-      steps: epochs * perEpoch, rows,
+      protocol: 'paired', steps: epochs * perEpoch, epochs, originals: originals.length,
+      counterfactuals: Object.fromEntries([...DISTILL_RUNS.map((run) => [run.key, cfOf[run.key].length] as const), ...sweepQs.map((q, i) => [`leaf-instr-q${q.toFixed(2)}`, sweepCfs[i].length] as const)]),
+      missingSource,
       runs: Object.fromEntries(DISTILL_RUNS.map((run) => [run.key, byRun(run.key).map((r, i) => ({ seed: seeds[i], steps: r.steps, seconds: r.seconds, samples: r.samples }))])),
     },
     accuracy, attention, verdict, timings, report: reportFile,
@@ -333,7 +335,7 @@ export function accuracyTable(rows: AccuracyRow[], nSeeds: number): TableView {
     id: 'accuracy', title: `Test accuracy (held-out split, greedy), mean ± std over ${nSeeds} seed(s)`,
     columns: ['model', 'test accuracy %', 'per seed %', 'validation %', 'wrong test answers folding a distractor number'],
     rows: rows.map((r) => [r.model, ms(r.stats), r.values.map((v) => pct(v)).join(' / '), pct(r.validation), r.folded]),
-    caption: 'Student before = the trained student; KD = forward-KL distillation on the train split only; LeaF = the same plus the verified counterfactuals of gradient mining (instruction level; + response level). Equal optimizer steps and seeds.',
+    caption: 'Student before = the trained student; KD = forward-KL distillation on the train split only; LeaF = the same plus the verified counterfactuals of gradient mining (instruction level; + response level). Equal optimizer steps and seeds, the same original batches: a LeaF step adds the counterfactuals of its originals (weight 1 each) to the KD step.',
   };
 }
 

@@ -27,7 +27,8 @@ export interface DistillJobResult {
   modelDir: string;
   steps: number;
   seconds: number;
-  samples: { original: number; counterfactual: number };
+  /** Samples trained on; missingSource: counterfactuals with no original to pair with (left out). */
+  samples: { original: number; counterfactual: number; missingSource: number };
   finalLoss: number | null;
   eval: Record<string, Omit<ArithEval, 'responses'> & { responses?: string[] }>;
 }
@@ -59,7 +60,7 @@ export async function runJob(job: DemoJob): Promise<JobResult> {
       }
       return {
         modelDir: s.modelDir ?? join(o.out, 'model'), steps: s.steps, seconds: (Date.now() - started) / 1000,
-        samples: { original: s.data.samples.originals, counterfactual: s.data.samples.counterfactuals },
+        samples: { original: s.data.samples.originals, counterfactual: s.data.samples.counterfactuals, missingSource: s.pairing?.missingSource ?? 0 },
         finalLoss: s.final?.loss ?? null, eval: ev,
       };
     }

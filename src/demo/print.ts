@@ -9,6 +9,14 @@ function table(title: string, header: string[], rows: string[][]): string {
 
 const pct = (x: number) => (100 * x).toFixed(1);
 
+function distillLine(s: DemoSummary): string {
+  const d = s.distill, cf = d.counterfactuals;
+  return `Distillation: ${d.steps} steps per run (${d.epochs} epochs over the ${d.originals} train problems, ${s.recipe.distill.batchSize} a step, ` +
+    `the same batches for KD and LeaF at each seed); a LeaF step adds its problems' counterfactuals, weight 1 each ` +
+    `(instr +${cf['leaf-instr']}, instr+resp +${cf['leaf-instr-resp']} per epoch)` +
+    `${d.missingSource > 0 ? `; ${d.missingSource} counterfactual(s) with no original left out` : ''}.`;
+}
+
 export function formatDemoSummary(s: DemoSummary): string {
   const acc = table(
     `Test accuracy (${s.recipe.testProblems} held-out problems, 1–3 distractors each), mean ± std over ${s.seeds.length} seed(s)`,
@@ -33,7 +41,7 @@ export function formatDemoSummary(s: DemoSummary): string {
   const lines = [
     `Validation before distillation: teacher ${pct(d.teacher.distracted)}% (distractors removed ${pct(d.teacher.clean)}%), student ${pct(d.student.distracted)}% (distractors removed ${pct(d.student.clean)}%).`,
     `Mining: ${Object.entries(s.mining).map(([k, v]) => `${k} ${v.verified}/${v.counterfactuals} verified`).join(', ')} (${s.mining.gradient.selected} problems selected).`,
-    `Distillation: ${s.distill.steps} steps per run on ${s.distill.rows} rows.`,
+    distillLine(s),
     `Time: ${Object.entries(s.timings).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')} (kernels: ${s.kernels}, ${s.concurrency} worker(s)).`,
   ];
   return [acc, '', det, '', sweep, att, ...lines, '', s.verdict, `Report: ${s.report}`].join('\n') + '\n';

@@ -31,6 +31,14 @@ export interface DistillOptions {
   jsdBeta?: number;
   /** λ: the weight of each counterfactual sample (default 1, the reference's data mixing; 0 leaves them out). */
   cfWeight?: number;
+  /**
+   * Pair each counterfactual with its original (source_id = id) instead of mixing it in as one more row
+   * (default false, the reference's data mixing). Steps are planned over the originals only — the same
+   * original batches as a plain-KD run with the same seed — each counterfactual joins its original's step,
+   * and a step over originals O minimises (1/|O|)·Σ_{s∈O} [L_s + λ·Σ_{c∈CF(s)} L_c]. Counterfactuals with
+   * no original to join are counted and reported, not trained on. See pairing.ts.
+   */
+  pairCounterfactuals?: boolean;
   teacherLogits?: 'online' | 'cache';
   /** K of the teacher cache (default 64). */
   topK?: number;
@@ -49,7 +57,7 @@ export interface DistillOptions {
   adamBeta1?: number;
   adamBeta2?: number;
   adamEps?: number;
-  /** Clip the global gradient norm to this (default 1; 0 turns clipping off, as the reference). */
+  /** Clip the global gradient norm to this (default 0: off, as the reference; > 0 clips). */
   maxGradNorm?: number;
   /** Checkpoint every N steps (default 0: at the end of epochs, see checkpointInterval). */
   saveEvery?: number;
@@ -105,6 +113,8 @@ export interface DistillSummary {
   teacherCache: 'reused' | 'built' | 'resumed' | null;
   /** The teacher's mean / largest probability mass outside the cached top K (the approximation's size). */
   teacherCacheRest: { mean: number; max: number } | null;
+  /** With pairCounterfactuals: originals, counterfactuals paired with one, and those left out for want of one. */
+  pairing?: { originals: number; counterfactuals: number; missingSource: number; missing: { id: string; sourceId: string | null }[] } | null;
   final: StepMetrics | null;
   valLoss: number | null;
   bestValLoss: number | null;
@@ -119,6 +129,7 @@ export interface Resolved {
   temperature: number;
   jsdBeta: number;
   cfWeight: number;
+  pairCounterfactuals: boolean;
   teacherLogits: 'online' | 'cache';
   topK: number;
   epochs: number;
@@ -151,6 +162,7 @@ export function resolveOptions(o: DistillOptions): Resolved {
     temperature: o.temperature ?? 1,
     jsdBeta: o.jsdBeta ?? 0.5,
     cfWeight: o.cfWeight ?? 1,
+    pairCounterfactuals: o.pairCounterfactuals ?? false,
     teacherLogits: o.teacherLogits ?? 'online',
     topK: o.topK ?? 64,
     epochs: o.epochs ?? 3,
@@ -165,13 +177,14 @@ export function resolveOptions(o: DistillOptions): Resolved {
     adamBeta1: o.adamBeta1 ?? 0.9,
     adamBeta2: o.adamBeta2 ?? 0.999,
     adamEps: o.adamEps ?? 1e-8,
-    maxGradNorm: o.maxGradNorm ?? 1,
+    maxGradNorm: o.maxGradNorm ?? 0,
     saveEvery: o.saveEvery ?? 0,
     checkpointInterval: o.checkpointInterval ?? 60,
     keepCheckpoints: o.keepCheckpoints ?? 2,
     maxBadSteps: o.maxBadSteps ?? 8,
     saveDtype: o.saveDtype ?? 'F32',
   };
+  check(typeof r.pairCounterfactuals === 'boolean', `pairCounterfactuals must be true or false, got ${String(r.pairCounterfactuals)}`);
   check(['fkl', 'rkl', 'jsd', 'ce'].includes(r.loss), `--loss must be fkl, rkl, jsd or ce, got ${String(r.loss)}`);
   check(r.teacherLogits === 'online' || r.teacherLogits === 'cache', `--teacher-logits must be online or cache, got ${String(r.teacherLogits)}`);
   check(r.temperature > 0 && Number.isFinite(r.temperature), `--temperature must be > 0, got ${r.temperature}`);
@@ -186,7 +199,11 @@ export function resolveOptions(o: DistillOptions): Resolved {
   check(Number.isInteger(r.maxLength) && r.maxLength >= 2, `--max-length must be an integer ≥ 2, got ${r.maxLength}`);
   check(Number.isInteger(r.seed), `--seed must be an integer, got ${r.seed}`);
   check(Number.isInteger(r.evalEvery) && r.evalEvery >= 0, `--eval-every must be an integer ≥ 0, got ${r.evalEvery}`);
-  check(r.maxGradNorm >= 0, `max gradient norm must be ≥ 0, got ${r.maxGradNorm}`);
+  check(r.maxGradNorm >= 0, `--max-grad-norm must be ≥ 0, got ${r.maxGradNorm}`);
+  check(r.weightDecay >= 0 && Number.isFinite(r.weightDecay), `--weight-decay must be ≥ 0, got ${r.weightDecay}`);
+  check(r.adamBeta1 >= 0 && r.adamBeta1 < 1, `--adam-beta1 must be in [0, 1), got ${r.adamBeta1}`);
+  check(r.adamBeta2 >= 0 && r.adamBeta2 < 1, `--adam-beta2 must be in [0, 1), got ${r.adamBeta2}`);
+  check(r.adamEps > 0 && Number.isFinite(r.adamEps), `--adam-eps must be > 0, got ${r.adamEps}`);
   check(Number.isInteger(r.maxBadSteps) && r.maxBadSteps >= 1, `max bad steps must be an integer ≥ 1, got ${r.maxBadSteps}`);
   check(Number.isInteger(r.saveEvery) && r.saveEvery >= 0, `--save-every must be an integer ≥ 0, got ${r.saveEvery}`);
   check(r.checkpointInterval >= 0, `checkpoint interval must be ≥ 0 seconds, got ${r.checkpointInterval}`);

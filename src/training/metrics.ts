@@ -3,7 +3,8 @@
  * the line in flight). Resuming from a checkpoint at step N keeps the lines of steps ≤ N and drops the
  * rest (they are recomputed), so a resumed run's file lists every step once.
  *
- * Fields: step (1-based), epoch (1-based), loss (the step's objective: Σ weight·loss / samples),
+ * Fields: step (1-based), epoch (1-based), loss (the step's objective: Σ weight·loss / samples; / originals
+ * with pairCounterfactuals),
  * kd_original / kd_counterfactual (mean per-sample loss of the step's original / counterfactual samples,
  * null when it had none), lr, grad_norm (before clipping), tokens_per_s (input tokens of the step / its
  * wall time), val_loss (student cross-entropy on --eval-data at evaluation steps, else null), skipped

@@ -26,6 +26,8 @@ export interface DistillRecord {
   response: string;
   /** Where it came from, for messages (`file:line`), when read from a file. */
   where?: string;
+  /** A counterfactual's `source_id` (the id of the original it was mined from), when it has one. */
+  sourceId?: string;
 }
 
 /** What reading one input file produced. */
@@ -70,7 +72,11 @@ export function parseCounterfactualRecord(r: JsonObject): DistillRecord | null {
   let responsePrefix = '';
   if (r.response_prefix !== undefined && r.response_prefix !== null) responsePrefix = reqText(r, 'response_prefix', true);
   if (v === false) return null;
-  return { id, kind: 'counterfactual', prompt, responsePrefix, response };
+  // source_id is only used to pair a counterfactual with its original (pairCounterfactuals); a missing or
+  // unusable one is not an error here — the paired trainer counts and reports it.
+  const src = r.source_id;
+  const sourceId = typeof src === 'string' && src !== '' ? src : typeof src === 'number' && Number.isFinite(src) ? String(src) : undefined;
+  return { id, kind: 'counterfactual', prompt, responsePrefix, response, ...(sourceId !== undefined ? { sourceId } : {}) };
 }
 
 /** Reads train.jsonl-format records (also used for --eval-data). */

@@ -51,6 +51,8 @@ export interface TrainSample extends TokenizedSample {
   teacherIds?: number[];
   teacherResponseStart?: number;
   truncated: boolean;
+  /** A counterfactual's source_id (see DistillRecord), used by pairCounterfactuals. */
+  sourceId?: string;
 }
 
 export interface SampleStats {
@@ -173,6 +175,7 @@ export function buildSamples(
     const sample: TrainSample = {
       id: rec.id, kind: rec.kind, ids, responseStart: s.responseStart,
       weight: rec.kind === 'counterfactual' ? options.cfWeight : 1, truncated,
+      ...(rec.sourceId !== undefined ? { sourceId: rec.sourceId } : {}),
     };
     if (t) {
       const supervised = ids.length - s.responseStart;

@@ -18,7 +18,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { InvalidRecord } from '../data/jsonl.js';
 import { LeafError } from '../errors.js';
 import { writeFileAtomicSync } from '../io/atomic.js';
@@ -35,7 +35,8 @@ import { BatchKdLoss } from './kd-batch.js';
 import { MetricsLog, type StepMetrics } from './metrics.js';
 import { microStep, type TeacherSource } from './micro-step.js';
 import { setupOptimizer } from './optimizer.js';
-import { planEpoch, stepsPerEpoch, type EpochPlan } from './plan.js';
+import { missingSourceMessage, pairSamples, type Pairing } from './pairing.js';
+import { planEpoch, planPairedEpoch, stepsPerEpoch, type EpochPlan } from './plan.js';
 import {
   parseCounterfactualRecord, parseTrainRecord, readCounterfactualRecords, readTrainRecords,
   type DistillRecord, type RecordsRead,
@@ -83,14 +84,35 @@ function hashSamples(samples: readonly TrainSample[]): string {
   return h.digest('hex').slice(0, 16);
 }
 
-/** Writes a model folder atomically: a temporary folder renamed over `dir`. */
+/**
+ * Writes a model folder atomically: a temporary folder renamed over `dir`. Leftovers of a process killed
+ * while doing so (`dir`.tmp-…, `dir`.old-…) are removed first.
+ */
 function saveModelFolder(model: CausalLM, dir: string, companionsFrom: string, dtype: WritableDtype): void {
+  const base = basename(dir);
+  for (const e of fs.readdirSync(dirname(dir))) {
+    if (e.startsWith(`${base}.tmp-`) || e.startsWith(`${base}.old-`)) fs.rmSync(join(dirname(dir), e), { recursive: true, force: true });
+  }
   const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   saveModel(model, tmp, { dtype, companionsFrom });
   const old = `${dir}.old-${process.pid}`;
   if (fs.existsSync(dir)) fs.renameSync(dir, old);
   fs.renameSync(tmp, dir);
   fs.rmSync(old, { recursive: true, force: true });
+}
+
+/**
+ * The folder whose tokenizer files travel with every saved student: the student's own folder, or —
+ * for a loaded student whose folder has no tokenizer.json (a model built in memory, a tokenizer loaded
+ * from elsewhere) — the folder its tokenizer was read from.
+ */
+export function companionFolder(student: Pretrained, warn: (m: string) => void): string {
+  const has = (d: string) => fs.existsSync(join(d, 'tokenizer.json'));
+  if (has(student.dir)) return student.dir;
+  const src = student.tokenizer.source;
+  if (src && has(src)) return src;
+  warn(`no tokenizer.json in ${student.dir}${src ? ` or ${src}` : ''}: checkpoints and the final model are saved without tokenizer files`);
+  return student.dir;
 }
 
 /** Mean over samples of the token-mean cross-entropy of the reference responses (no gradients). */
@@ -146,6 +168,13 @@ export function distill(o: DistillOptions): DistillSummary {
   for (const m of stats.issues) warn(`left out ${m}`);
   if (stats.truncated > 0) warn(`${stats.truncated} of ${stats.samples} samples were truncated to --max-length ${s.maxLength} tokens`);
   if (samples.length === 0) throw new LeafError('no training samples (every record was skipped; see the warnings above)');
+  // Paired counterfactuals (pairing.ts): steps are planned over the originals, each counterfactual joins its original's step.
+  const pairing: Pairing | null = s.pairCounterfactuals ? pairSamples(samples) : null;
+  if (pairing) {
+    const m = missingSourceMessage(pairing);
+    if (m) warn(m);
+    if (pairing.originals.length === 0) throw new LeafError('--pair-counterfactuals: no original sample to plan the steps over (see the warnings above)');
+  }
   let evalSamples: TrainSample[] = [];
   let evalStats: SampleStats | null = null;
   if (o.evalData) {
@@ -171,8 +200,15 @@ export function distill(o: DistillOptions): DistillSummary {
     evalSamples: evalSamples.length ? hashSamples(evalSamples) : null,
   };
   for (const k of ['keepCheckpoints', 'saveDtype', 'saveEvery', 'checkpointInterval', 'maxBadSteps']) delete settings[k];
+  if (pairing) settings.pairing = createHash('sha256').update(JSON.stringify(pairing.counterfactualsOf)).digest('hex').slice(0, 16);
+  else delete settings.pairCounterfactuals; // the default: run.json as before the option existed
   const settingsKey = createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
-  fs.mkdirSync(out, { recursive: true });
+  try {
+    fs.mkdirSync(out, { recursive: true });
+  } catch (e) {
+    throw new LeafError(`--out ${out}: cannot create the output folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  if (!fs.statSync(out).isDirectory()) throw new LeafError(`--out ${out}: not a folder`);
   const runFile = join(out, 'run.json');
   if (fs.existsSync(runFile)) {
     if (!o.resume) throw new LeafError(`${out} already holds a distillation run (run.json); pass --resume to continue it, or choose another --out`);
@@ -214,7 +250,7 @@ export function distill(o: DistillOptions): DistillSummary {
   const opt = setupOptimizer(model, { lr: s.lr, beta1: s.adamBeta1, beta2: s.adamBeta2, eps: s.adamEps, weightDecay: s.weightDecay, parallel: o.parallelOptimizer });
   const { optimizer, grads } = opt;
   const lengths = samples.map((x) => x.ids.length);
-  const perEpoch = stepsPerEpoch(samples.length, s.batchSize);
+  const perEpoch = stepsPerEpoch(pairing ? pairing.originals.length : samples.length, s.batchSize);
   const totalSteps = perEpoch * s.epochs;
   const ckptRoot = join(out, 'checkpoints');
 
@@ -236,7 +272,7 @@ export function distill(o: DistillOptions): DistillSummary {
     }
   }
   const metrics = MetricsLog.open(join(out, 'metrics.jsonl'), resumedFrom ?? (o.resume ? 0 : null));
-  const companions = student.dir;
+  const companions = companionFolder(student, warn);
   let bestDir: string | null = state.bestValLoss !== null && fs.existsSync(join(out, 'best')) ? join(out, 'best') : null;
   let lastCheckpointAt = performance.now();
   const checkpoint = (): void => {
@@ -254,16 +290,18 @@ export function distill(o: DistillOptions): DistillSummary {
     rng.setState(state.epochRngState);
     let plan: EpochPlan | null = null;
     while (state.step < totalSteps) {
-      if (!plan) plan = planEpoch(rng, lengths, s.batchSize, s.microBatchSize);
+      if (!plan) plan = pairing ? planPairedEpoch(rng, lengths, pairing, s.batchSize, s.microBatchSize) : planEpoch(rng, lengths, s.batchSize, s.microBatchSize);
       const stepPlan = plan[state.stepInEpoch];
       const t0 = performance.now();
       for (const g of grads.values()) g.fill(0);
       const n = stepPlan.reduce((a, mb) => a + mb.length, 0);
+      // The step objective's divisor: all its samples (data mixing) or, paired, its originals only.
+      const divisor = pairing ? stepPlan.reduce((a, mb) => a + mb.filter((i) => samples[i].kind === 'original').length, 0) : n;
       let objective = 0, tokens = 0, responseTokens = 0;
       let origSum = 0, origN = 0, cfSum = 0, cfN = 0;
       let finite = true;
       for (const mb of stepPlan) {
-        const r = microStep(model, samples, mb, source, lossFn, finite ? grads : null, 1 / n);
+        const r = microStep(model, samples, mb, source, lossFn, finite ? grads : null, 1 / divisor);
         if (!Number.isFinite(r.objective)) finite = false;
         objective += r.objective;
         tokens += r.tokens;
@@ -349,6 +387,7 @@ export function distill(o: DistillOptions): DistillSummary {
         trainRecords: train.records.length, counterfactualRecords: cf?.records.length ?? 0,
         unverifiedCounterfactuals: cf?.unverified ?? 0, inputIssues, samples: stats, eval: evalStats,
       },
+      pairing: pairing ? { originals: pairing.originals.length, counterfactuals: pairing.paired, missingSource: pairing.missing.length, missing: pairing.missing } : null,
       teacherCache: cacheHow, teacherCacheRest: cacheRest, final: last, valLoss: lastVal, bestValLoss: state.bestValLoss,
       seconds: (performance.now() - started) / 1000, tokensPerSec: trainSeconds > 0 ? tokensThisCall / trainSeconds : 0,
       stopped, settings,

@@ -42,6 +42,26 @@ describe('leaf distill', () => {
     assert.equal(g.code, 0, g.err);
     const c = leaf('generate', '--model', join(dir, 'run', 'best'), '--prompt', 'x', '--max-new-tokens', '2');
     assert.equal(c.code, 0, c.err);
+    // A checkpoint folder (with the optimizer and trainer state beside the weights) is a model leaf generate runs,
+    // and it generates what the final model does (the last checkpoint holds the final weights).
+    const latest = JSON.parse(readFileSync(join(dir, 'run', 'checkpoints', 'latest.json'), 'utf8')) as { step: number; dir: string };
+    assert.equal(latest.step, 8);
+    const k = leaf('generate', '--model', join(dir, 'run', 'checkpoints', latest.dir), '--chat', '--prompt', 'What is 2 + 3?', '--max-new-tokens', '4');
+    assert.equal(k.code, 0, k.err);
+    assert.equal(k.out, g.out);
+  });
+
+  it('AdamW flags reach the run settings; bad values and a file as --out are one-line errors', () => {
+    const r = leaf(...common('adam'), '--epochs', '1', '--adam-beta1', '0.8', '--adam-beta2', '0.99', '--adam-eps', '1e-6', '--weight-decay', '0.1', '--max-grad-norm', '0.5');
+    assert.equal(r.code, 0, r.err);
+    const { settings } = JSON.parse(readFileSync(join(dir, 'adam', 'run.json'), 'utf8'));
+    assert.deepEqual([settings.adamBeta1, settings.adamBeta2, settings.adamEps, settings.weightDecay, settings.maxGradNorm], [0.8, 0.99, 1e-6, 0.1, 0.5]);
+    const b = leaf(...common('adam-bad'), '--adam-beta2', '1');
+    assert.equal(b.code, 1);
+    assert.equal(b.err, 'leaf: --adam-beta2 must be in [0, 1), got 1\n');
+    const f = leaf(...common('x'), '--out', data);
+    assert.equal(f.code, 1);
+    assert.match(f.err, /^leaf: --out .*train\.jsonl: cannot create the output folder \(EEXIST\)\n$/);
   });
 
   it('a process killed mid-run and resumed ends with the weights of an uninterrupted run', async () => {

@@ -44,6 +44,24 @@ describe('leaf demo (quick recipe)', () => {
     assert.equal(steps.length, 6);
     assert.ok(steps.every((x) => x === s.distill.steps), JSON.stringify(steps));
     for (const line of readFileSync(join(out, 'runs/kd-seed1/metrics.jsonl'), 'utf8').trim().split('\n').slice(-1)) assert.equal(JSON.parse(line).step, s.distill.steps);
+    // The paired protocol: steps planned over the originals; each epoch every run visits every original once
+    // and a LeaF run every (paired) counterfactual once on top; at each seed the first step starts from the
+    // same student on the same original batch, so its KD-on-originals term agrees (up to padding rounding).
+    assert.equal(s.distill.protocol, 'paired');
+    assert.equal(s.distill.originals, QUICK_RECIPE.trainProblems);
+    assert.equal(s.distill.steps, s.distill.epochs * Math.ceil(s.distill.originals / QUICK_RECIPE.distill.batchSize));
+    assert.equal(s.distill.missingSource, 0);
+    const metrics = (run: string) => readFileSync(join(out, 'runs', run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { epoch: number; samples: number; kd_original: number });
+    for (const seed of [1, 2]) {
+      const kd = metrics(`kd-seed${seed}`);
+      for (const key of ['kd', 'leaf-instr', 'leaf-instr-resp']) {
+        const m = metrics(`${key}-seed${seed}`);
+        for (let e = 1; e <= s.distill.epochs; e++) {
+          assert.equal(m.filter((x) => x.epoch === e).reduce((a, x) => a + x.samples, 0), s.distill.originals + s.distill.counterfactuals[key], `${key} seed ${seed} epoch ${e}`);
+        }
+        assert.ok(Math.abs(m[0].kd_original - kd[0].kd_original) <= 1e-4 * kd[0].kd_original, `${key} seed ${seed}: step 1 KD term ${m[0].kd_original} vs ${kd[0].kd_original}`);
+      }
+    }
     assert.equal(s.verdict, verdictText(s.accuracy[1].stats, s.accuracy[2].stats, s.accuracy[3].stats, 2));
     assert.deepEqual(s.sweep.map((r) => r.q), [0.05, 0.1, 0.15]);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
