@@ -1,44 +1,22 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import type { WritableDtype } from '../io/safetensors-write.js';
-import type { KdLossKind } from '../training/kd-loss.js';
+import type { Resolved } from '../training/distill-options.js';
 import { distill, type DistillProgress } from '../training/trainer.js';
 import { intArg, numArg } from './args.js';
 import { progressBar } from './progress.js';
 
-interface DistillFlags {
+/** What commander hands over: the trainer's resolved settings (flags with defaults) plus the paths. */
+interface DistillFlags extends Omit<Resolved, 'pairCounterfactuals' | 'evalEvery' | 'microBatchSize'> {
   student: string;
   teacher?: string;
   data: string;
   counterfactuals?: string;
   out: string;
-  loss: KdLossKind;
-  temperature: number;
-  jsdBeta: number;
-  cfWeight: number;
   pairCounterfactuals?: boolean;
-  teacherLogits: 'online' | 'cache';
-  topK: number;
-  epochs: number;
-  lr: number;
-  batchSize: number;
-  microBatchSize?: number;
-  warmup: number;
-  maxLength: number;
-  seed: number;
   resume?: boolean;
   evalEvery?: number;
+  microBatchSize?: number;
   evalData?: string;
-  weightDecay: number;
-  adamBeta1: number;
-  adamBeta2: number;
-  adamEps: number;
-  maxGradNorm: number;
-  saveEvery: number;
-  checkpointInterval: number;
-  keepCheckpoints: number;
-  maxBadSteps: number;
-  saveDtype: WritableDtype;
   strict?: boolean;
 }
 

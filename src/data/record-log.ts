@@ -17,7 +17,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LeafError } from '../errors.js';
-import { writeAllSync } from '../io/atomic.js';
+import { fsyncDir, writeAllSync } from '../io/atomic.js';
 import { jsonlLine, readJsonl, type JsonObject, type RecordValidator } from './jsonl.js';
 
 export interface RecordLogOptions<T> {
@@ -44,19 +44,6 @@ function isSystemError(err: unknown): err is NodeJS.ErrnoException {
 
 function sysError(file: string, what: string, err: unknown): unknown {
   return isSystemError(err) ? new LeafError(`${file}: cannot ${what}: ${err.message}`) : err;
-}
-
-/** Best effort fsync of a folder (makes a newly created file's entry durable). */
-function fsyncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    // some platforms cannot fsync a folder
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
 }
 
 /** Size of the file up to and including its last `\n` (0 when it has none). */

@@ -70,8 +70,8 @@ export function writeFileAtomicSync(file: string, content: string | Uint8Array |
   fsyncDir(dir);
 }
 
-/** Best effort: makes a rename in `dir` durable. Some platforms cannot fsync a folder; that is ignored. */
-function fsyncDir(dir: string): void {
+/** Best effort: makes a rename or a new file's entry in `dir` durable. Some platforms cannot fsync a folder; that is ignored. */
+export function fsyncDir(dir: string): void {
   let fd: number | undefined;
   try {
     fd = fs.openSync(dir, 'r');

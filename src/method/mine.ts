@@ -27,7 +27,7 @@ import type { ThresholdRule } from './normalize.js';
 import { prepareResume } from './resume.js';
 import { MINING_METHODS, scoreUnit, type MiningMethod, type ScoreSettings, type UnitScore } from './score.js';
 import { splitResponse } from './segments.js';
-import type { Removal, ScoredToken, Span } from './spans.js';
+import type { Removal } from './spans.js';
 import type { Unit } from './units.js';
 
 export interface MineProgress {
@@ -83,22 +83,14 @@ export interface MineOptions {
   onRecord?: (file: 'scores' | 'counterfactuals' | 'generations', record: unknown) => void;
 }
 
-/** One line of scores.jsonl. */
-export interface ScoreRecord {
+/** One line of scores.jsonl: a unit's scores (without the timings) and where the unit comes from. */
+export interface ScoreRecord extends Omit<UnitScore, 'loss' | 'constantDiff' | 'computeMs' | 'backwardMs'> {
   id: string;
   source_id: string;
   level: Level;
   segment: number | null;
   method: MiningMethod;
-  text: string;
-  tokens: ScoredToken[];
-  student: number[] | null;
-  teacher: number[] | null;
-  diff: number[];
-  threshold: number;
-  candidates: number[];
-  spans: Span[];
-  loss: { student: number; teacher: number } | null;
+  loss: UnitScore['loss'] | null;
 }
 
 /**

@@ -13,17 +13,7 @@ import { gemm } from '../../src/kernels/js/gemm.js';
 import { gemmScalar } from '../../src/kernels/js/gemm-scalar.js';
 import { wasmGemm } from '../../src/kernels/js/wasm/gemm.js';
 import type { FArray } from '../../src/kernels/types.js';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../helpers/random-arrays.js';
 
 /** C = alpha·op(A)·op(B) + beta·C by the definition, in float64 (beta = 0 ignores C). */
 function reference(

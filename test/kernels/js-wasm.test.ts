@@ -14,28 +14,11 @@ import { test } from 'node:test';
 import { jsKernels } from '../../src/kernels/js/index.js';
 import { wasmLimits, wasmRuntime } from '../../src/kernels/js/wasm/runtime.js';
 import type { AttentionShape } from '../../src/kernels/types.js';
+import { rng, randF32, f64 } from '../helpers/random-arrays.js';
 
 const available = wasmRuntime() !== null;
 const skip = available ? false : 'WebAssembly SIMD unavailable (or LEAF_WASM=0)';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randF32(n: number, r: () => number, lo = -1, hi = 1): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * r();
-  return a;
-}
-
-const f64 = (a: ArrayLike<number>): Float64Array => Float64Array.from(a);
 
 function close(got: ArrayLike<number>, ref: ArrayLike<number>, tol: number, what: string, scale = 0): void {
   assert.equal(got.length, ref.length, `${what}: length`);

@@ -12,6 +12,7 @@ import { test, type TestContext } from 'node:test';
 import { jsKernels } from '../../src/kernels/js/index.js';
 import { loadNativeKernels, type NativeKernels } from '../../src/kernels/native.js';
 import type { AttentionShape, FArray } from '../../src/kernels/types.js';
+import { rng, randF32, f64 } from '../helpers/random-arrays.js';
 
 const loaded = loadNativeKernels();
 const native = loaded.kernels;
@@ -45,24 +46,6 @@ function nt(name: string, fn: (k: NativeKernels, t: TestContext) => void, perIsa
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randF32(n: number, r: () => number, lo = -1, hi = 1): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * r();
-  return a;
-}
-
-const f64 = (a: ArrayLike<number>): Float64Array => Float64Array.from(a);
 
 /** max |a − b| / max |b|, treating NaN = NaN as equal and any other NaN mismatch as infinite error. */
 function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
