@@ -5,6 +5,8 @@
 import { LeafTokenizer } from '../tokenizer/index.js';
 import { Rng } from '../util/rng.js';
 import { problemStream } from './arith/dataset.js';
+import { ARITH_GENERATOR_VERSION } from './arith/problem.js';
+import { arithVocabulary } from './arith/vocabulary.js';
 import type { ModelRecipe } from './recipes.js';
 import { chatSample, createTinyLlama, hasTinyModel, saveTinyModel, trainCe, type CeStepInfo } from './tiny-models.js';
 import type { ProblemSettings } from './arith/problem.js';
@@ -17,9 +19,13 @@ export interface TrainedModelInfo {
   finalLoss: number | null;
 }
 
-/** The recipe as stored next to the weights (a change of any field retrains). */
+/**
+ * The recipe as stored next to the weights (a change of any field retrains): the model and problem
+ * settings, the benchmark's vocabulary, and the generator's version (bumped whenever the problem texts
+ * change for the same settings).
+ */
 export function recipeKey(name: string, recipe: ModelRecipe, problems: Partial<ProblemSettings>, dataSeed: number): unknown {
-  return { name, recipe, problems, dataSeed, format: 1 };
+  return { name, recipe, problems, dataSeed, generator: ARITH_GENERATOR_VERSION, vocabulary: arithVocabulary().join(' '), format: 1 };
 }
 
 /**

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import {
-  arithDetokenize, arithVocabulary, DISTRACTOR_TEMPLATES, generateSplit, OP_TEMPLATES, splitOfKey, SPLITS, type ArithRecord,
+  agree, arithDetokenize, arithVocabulary, DISTRACTOR_TEMPLATES, SINGULAR, generateSplit, OP_TEMPLATES, splitOfKey, SPLITS, type ArithRecord,
 } from '../../src/demo/arith/index.js';
 import { writeArithTokenizer } from '../../src/demo/tiny-models.js';
 import { judgeMath } from '../../src/eval/math/index.js';
@@ -101,6 +101,23 @@ describe('distracted arithmetic', () => {
     assert.deepEqual(generateSplit('test', 300, 42), splits.test);
     const other = generateSplit('test', 50, 43);
     assert.notDeepEqual(other.map((r) => r.prompt), splits.test!.slice(0, 50).map((r) => r.prompt));
+  });
+
+  test('number agreement: a noun counted by 1 is singular, by any other number plural', () => {
+    assert.equal(agree('Tom has 1 apples. Ann buys 1 more cards. Max is 1 years old. A bus has 1 seats.'),
+      'Tom has 1 apple. Ann buys 1 more card. Max is 1 year old. A bus has 1 seat.');
+    assert.equal(agree('The store opens at 1 am. 7 - 1 = 6. Tom has 11 apples.'), 'The store opens at 1 am. 7 - 1 = 6. Tom has 11 apples.');
+    let ones = 0;
+    for (const r of all) {
+      for (const [, n, noun] of r.prompt.matchAll(/\b(\d+) (?:more )?([a-z]+)\b/g)) {
+        const plural = noun in SINGULAR;
+        const singular = Object.values(SINGULAR).includes(noun);
+        if (!plural && !singular) continue;
+        if (n === '1') ones++;
+        assert.ok(n === '1' ? singular : plural, `${n} ${noun} in ${r.prompt}`);
+      }
+    }
+    assert.ok(ones > 20, `only ${ones} nouns counted by 1: the check saw too few`);
   });
 
   test('settings: no distractors, a fixed count, vague sentences without numbers', () => {

@@ -67,10 +67,23 @@ export const DISTRACTOR_TEMPLATES: readonly DistractorTemplate[] = [
   { id: 'class', topic: 'other', text: 'The school has {c} classrooms.', vague: 'The school has many classrooms.' },
 ];
 
-/** Fills `{key}` placeholders; unknown keys are an error (a template bug). */
+/** The singular of every plural noun that can follow a number ("1 apple", "1 year old", "1 more card"). */
+export const SINGULAR: Readonly<Record<string, string>> = {
+  apples: 'apple', pears: 'pear', marbles: 'marble', stickers: 'sticker', books: 'book', cookies: 'cookie',
+  cards: 'card', shells: 'shell', pencils: 'pencil', coins: 'coin', stamps: 'stamp', eggs: 'egg',
+  years: 'year', dollars: 'dollar', trees: 'tree', days: 'day', seats: 'seat', miles: 'mile', classrooms: 'classroom',
+};
+
+/** Number agreement: a noun counted by the number 1 (alone, or after "more") becomes singular. */
+export function agree(text: string): string {
+  return text.replace(/\b1 (more )?([a-z]+)\b/g, (m, more: string | undefined, noun: string) =>
+    noun in SINGULAR ? `1 ${more ?? ''}${SINGULAR[noun]}` : m);
+}
+
+/** Fills `{key}` placeholders (unknown keys are an error: a template bug), with number agreement. */
 export function fill(template: string, values: Readonly<Record<string, string | number>>): string {
-  return template.replace(/\{([A-Za-z0-9]+)\}/g, (m, key: string) => {
+  return agree(template.replace(/\{([A-Za-z0-9]+)\}/g, (m, key: string) => {
     if (!(key in values)) throw new Error(`template ${JSON.stringify(template)}: no value for ${m}`);
     return String(values[key]);
-  });
+  }));
 }

@@ -108,6 +108,9 @@ export function coreKey(core: ProblemCore): string {
   return [String(core.start), ...core.ops.map((o) => `${o.template.id}${o.template.sign}${o.operand}`)].join(' ');
 }
 
+/** Version of the problem texts the generator writes for given settings (2: number agreement, "1 apple"). */
+export const ARITH_GENERATOR_VERSION = 2;
+
 /** The answer of a core, recomputed from its operations. */
 export function coreAnswer(core: ProblemCore): number {
   return core.ops.reduce((x, o) => (o.template.sign === '+' ? x + o.operand : x - o.operand), core.start);

@@ -6,7 +6,7 @@
 import { wordLevelPieces } from '../../tokenizer/build-word-level.js';
 import {
   DISTRACTOR_TEMPLATES, NAMES, OBJECTS, OP_TEMPLATES, QUESTION_TEMPLATE, SOLUTION_END, SOLUTION_START, SOLUTION_STEP,
-  START_TEMPLATE,
+  SINGULAR, START_TEMPLATE,
 } from './lexicon.js';
 
 /** Vocabulary words in a fixed order: digits, symbols, then words in order of first appearance. */
@@ -17,6 +17,6 @@ export function arithVocabulary(): string[] {
     ...OP_TEMPLATES.map((t) => t.text), ...DISTRACTOR_TEMPLATES.flatMap((d) => [d.text, d.vague]),
   ];
   for (const t of templates) for (const piece of wordLevelPieces(t.replace(/\{[A-Za-z0-9]+\}/g, ' '))) words.add(piece);
-  for (const w of [...NAMES, ...OBJECTS]) words.add(w);
+  for (const w of [...NAMES, ...OBJECTS, ...Object.values(SINGULAR)]) words.add(w);
   return [...words];
 }
