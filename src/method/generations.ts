@@ -5,8 +5,11 @@
  * request twice; a complete run puts the file in input order (orderGenerationCache). A request is
  * (model, problem id, user turn, assistant prefix, max new tokens); at response level the prefix
  * is the (pruned) earlier response, the model continues it, and the judge reads prefix +
- * continuation.
+ * continuation. Each record also carries `asked`, a digest of the model's weights and of exactly
+ * what it was given (token ids, end-of-sequence ids): a cached answer is used only by the same
+ * model asked the same thing, so another checkpoint, chat template or rendering decodes anew.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { LeafError } from '../errors.js';
 import { writeFileAtomicSync } from '../io/atomic.js';
@@ -15,6 +18,7 @@ import type { CodePool } from '../eval/code/index.js';
 import type { Problem } from '../eval/formats/index.js';
 import { judgeResponse } from '../eval/judge-problem.js';
 import { generate } from '../model/generate.js';
+import { modelFingerprint } from '../model/fingerprint.js';
 import type { Pretrained } from '../model/pretrained.js';
 import { encodePrompt } from '../model/text-generation.js';
 import { PLAIN_SEPARATOR } from '../tokenizer/index.js';
@@ -35,6 +39,8 @@ export interface GenerationRecord {
   correct: boolean;
   detail: string;
   reason: string;
+  /** Digest of the model's weights and of the token ids it was asked to continue (askedDigest). */
+  asked: string;
 }
 
 export interface GenerationRequest {
@@ -92,13 +98,40 @@ export function decodeContinuation(p: Pretrained, prefixIds: readonly number[], 
   return both.startsWith(pre) ? both.slice(pre.length) : alone;
 }
 
+/** What an answer depends on beyond the request: the model (its weights' fingerprint) and the exact input ids and EOS ids. */
+export function askedDigest(fingerprint: string, ids: readonly number[], eosTokenIds: readonly number[]): string {
+  return createHash('sha256').update(JSON.stringify([fingerprint, ids, eosTokenIds])).digest('hex').slice(0, 16);
+}
+
 export class GenerationCache {
   private readonly byKey = new Map<string, GenerationRecord>();
+  private readonly fingerprints = new Map<Role, string>();
   /** Answers decoded by this process (not found in the cache). */
   generated = 0;
+  /** Cached records not used: made by another model, or asked another input (older build, other template). */
+  readonly stale: number;
 
-  constructor(private readonly log: RecordLog<GenerationRecord>, readonly maxNewTokens: number) {
-    for (const r of log.existing) this.byKey.set(cacheKey(r.model, r.source_id, r.prompt, r.prefix, r.max_new_tokens), r);
+  /**
+   * `models`: the models of this run by role; a cached record of a role is used only when its `asked`
+   * digest matches what that model would be asked now (records of a role not given are ignored).
+   */
+  constructor(private readonly log: RecordLog<GenerationRecord>, readonly maxNewTokens: number, private readonly models: Partial<Record<Role, Pretrained>>) {
+    let stale = 0;
+    for (const r of log.existing) {
+      const p = models[r.model];
+      if (p && r.asked === this.digest(r.model, p, answerPrompt(p, r.prompt, r.prefix).ids)) {
+        this.byKey.set(cacheKey(r.model, r.source_id, r.prompt, r.prefix, r.max_new_tokens), r);
+      } else if (p) {
+        stale++;
+      }
+    }
+    this.stale = stale;
+  }
+
+  private digest(role: Role, p: Pretrained, ids: readonly number[]): string {
+    let f = this.fingerprints.get(role);
+    if (f === undefined) this.fingerprints.set(role, (f = modelFingerprint(p.model)));
+    return askedDigest(f, ids, p.eosTokenIds);
   }
 
   get(model: Role, sourceId: string, prompt: string, prefix: string | null): GenerationRecord | undefined {
@@ -110,6 +143,7 @@ export class GenerationCache {
    * decoded greedily in batches of `batchSize` (in request order), judged, and appended.
    */
   async ensure(model: Role, p: Pretrained, requests: readonly GenerationRequest[], batchSize: number, pool: CodePool | null): Promise<void> {
+    if (this.models[model] !== p) throw new LeafError(`internal: the generation cache was opened for another ${model} model`);
     const seen = new Set<string>();
     const missing = requests.filter((r) => {
       const k = cacheKey(model, r.problem.id, r.prompt, r.prefix, this.maxNewTokens);
@@ -128,7 +162,7 @@ export class GenerationCache {
         const rec: GenerationRecord = {
           model, stage: r.stage, source_id: r.problem.id, prompt: r.prompt, prefix: r.prefix, max_new_tokens: this.maxNewTokens,
           response: texts[j], finish: res.finish[j], answer: r.problem.task === 'math' ? v.extracted : null,
-          correct: v.correct, detail: v.detail, reason: v.reason,
+          correct: v.correct, detail: v.detail, reason: v.reason, asked: this.digest(model, p, asks[j].ids),
         };
         this.log.append(rec);
         this.byKey.set(cacheKey(model, r.problem.id, r.prompt, r.prefix, this.maxNewTokens), rec);

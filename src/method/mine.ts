@@ -274,7 +274,10 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
     appendGen(r);
     options.onRecord?.('generations', r);
   };
-  const cache = new GenerationCache(genLog, maxNewTokens);
+  const cache = new GenerationCache(genLog, maxNewTokens, { student, teacher });
+  if (cache.stale > 0) {
+    warn(`${files.generations}: ${cache.stale} cached answer${cache.stale === 1 ? '' : 's'} came from another model or another rendering of the prompt (weights, chat template or leaf version changed); not used, decoded again`);
+  }
   const generatedBefore = { student: 0, teacher: 0 };
   const pool = data.problems.some((p) => p.problem.task === 'code')
     ? new CodePool({ ...(options.workers ? { concurrency: options.workers } : {}), defaults: { allowNetwork: options.allowNetwork ?? false } })

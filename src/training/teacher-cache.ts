@@ -22,6 +22,7 @@ import { LeafError } from '../errors.js';
 import { writeFileAtomicSync } from '../io/atomic.js';
 import type { FArray, Kernels } from '../kernels/types.js';
 import type { CausalLM } from '../model/causal-lm.js';
+import { modelFingerprint } from '../model/fingerprint.js';
 import { packBatch } from './batch.js';
 import type { TeacherRows } from './kd-batch.js';
 import type { TrainSample } from './samples.js';
@@ -47,23 +48,6 @@ interface CacheMeta {
   maxRest?: number;
 }
 
-/** A fingerprint of a model's config and weights (a strided sample of every tensor, its shape and ends). */
-export function modelFingerprint(model: CausalLM): string {
-  const h = createHash('sha256');
-  h.update(JSON.stringify(model.config.raw));
-  for (const s of model.specs) {
-    const p = model.param(s.name);
-    h.update(`${s.name}:${s.shape.join('x')};`);
-    const stride = Math.max(1, Math.floor(p.length / 65536));
-    const sample = new Float64Array(Math.ceil(p.length / stride) + 2);
-    let j = 0;
-    for (let i = 0; i < p.length; i += stride) sample[j++] = p[i];
-    sample[j++] = p[p.length - 1];
-    sample[j++] = p.length;
-    h.update(new Uint8Array(sample.buffer, 0, j * 8));
-  }
-  return h.digest('hex');
-}
 
 /** Teacher inputs of the samples (what the cached rows depend on). */
 function samplesFingerprint(samples: readonly TrainSample[]): string {

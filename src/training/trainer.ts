@@ -43,7 +43,8 @@ import {
 } from './records.js';
 import { buildSamples, tokenizerSide, type SampleStats, type TrainSample } from './samples.js';
 import { cosineWithWarmup } from './schedule.js';
-import { modelFingerprint, TeacherCache } from './teacher-cache.js';
+import { modelFingerprint } from '../model/fingerprint.js';
+import { TeacherCache } from './teacher-cache.js';
 
 export type { DistillOptions, DistillProgress, DistillSummary, RecordInput } from './distill-options.js';
 

@@ -71,6 +71,40 @@ describe('generation prompts are the scoring rendering of the conversation up to
     assert.notEqual(want, bare, 'the test needs the two renderings to give different answers');
     for (const g of gens) assert.equal(g.response, want);
   });
+
+  it('a cached answer is used only by the same model asked the same ids: another checkpoint decodes anew, with a warning', async () => {
+    const data = join(dir, 'in2.jsonl');
+    writeFileSync(data, JSON.stringify({ id: 'a', prompt, response, answer: '7' }) + '\n');
+    const out = join(dir, 'out2');
+    const first = await mine({ teacher: chat, student: chat, data, out, maxNewTokens: 4, fsync: false });
+    assert.deepEqual(first.generated, { student: 1, teacher: 1 });
+    const gens = () => readFileSync(join(out, 'generations.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { model: string; asked: string });
+    const cached = gens();
+    assert.equal(cached.length, 2);
+    for (const g of cached) assert.match(g.asked, /^[0-9a-f]{16}$/);
+    // The same models again: nothing decoded, no warning.
+    const warnings: string[] = [];
+    const again = await mine({ teacher: chat, student: chat, data, out, maxNewTokens: 4, fsync: false, overwrite: true, onWarning: (m) => warnings.push(m) });
+    assert.deepEqual(again.generated, { student: 0, teacher: 0 });
+    assert.equal(warnings.length, 0, warnings.join("\n"));
+    // Another student checkpoint with the same tokenizer: its answers are decoded, the teacher's selection answer reused.
+    const other = tinyPretrained('qwen2-bytelevel', 7);
+    const swapped = await mine({ teacher: chat, student: other, data, out, maxNewTokens: 4, fsync: false, overwrite: true, onWarning: (m) => warnings.push(m) });
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /generations\.jsonl: 1 cached answer came from another model or another rendering/);
+    const now = gens() as Array<{ model: string; stage: string; asked: string }>;
+    const select = (model: string) => now.filter((g) => g.model === model && g.stage === 'select');
+    assert.equal(select('teacher').length, 1, 'the teacher was not asked again');
+    assert.equal(select('student').length, 2, 'the other student answered the selection prompt itself');
+    assert.notEqual(select('student')[1].asked, select('student')[0].asked);
+    assert.equal(swapped.generated.student, now.filter((g) => g.model === 'student').length - 1);
+    assert.equal(swapped.generated.teacher, now.filter((g) => g.model === 'teacher').length - 1);
+    // Back to the first student: its own answer is still there and used; the other student's are now the stale ones.
+    const back = await mine({ teacher: chat, student: chat, data, out, maxNewTokens: 4, fsync: false, overwrite: true, onWarning: (m) => warnings.push(m) });
+    assert.deepEqual(back.generated, { student: 0, teacher: 0 });
+    const n = swapped.generated.student;
+    assert.match(warnings[1], new RegExp(`: ${n} cached answers? came from another model`));
+  });
 });
 
 describe('orderGenerationCache', () => {
