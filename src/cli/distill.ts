@@ -51,7 +51,7 @@ export function registerDistill(program: Command): void {
     .option('--max-length <L>', 'truncate samples to L tokens (counted and reported)', intArg('--max-length', 2), 4096)
     .option('--seed <S>', 'seed of the data order', intArg('--seed', 0), 1234)
     .option('--resume', 'continue the run in --out from its last checkpoint')
-    .option('--eval-every <N>', 'student cross-entropy on --eval-data every N steps (and at the end)', intArg('--eval-every', 1))
+    .option('--eval-every <N>', 'student cross-entropy on --eval-data every N steps (default: at the end of every epoch; always at the last step)', intArg('--eval-every', 1))
     .option('--eval-data <file>', 'validation records (train.jsonl format)')
     .option('--weight-decay <wd>', 'AdamW decoupled weight decay', numArg('--weight-decay', 0), 0)
     .option('--adam-beta1 <b1>', 'AdamW β1', numArg('--adam-beta1', 0, 1), 0.9)

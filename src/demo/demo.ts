@@ -32,7 +32,8 @@ import { writeReport } from '../report/build.js';
 import { readMined, readTruth } from '../report/mined.js';
 import { generateSplit, type ArithRecord, type SplitName } from './arith/dataset.js';
 import { evaluateArith, type ArithEval } from './evaluate.js';
-import { readRecords, type DemoJob, type DistillJobResult, type PlainMineOptions } from './jobs.js';
+import { readRecords, type DemoJob, type DistillJob, type DistillJobResult, type PlainMineOptions } from './jobs.js';
+import { reusableResult, runKey, saveResult } from './run-reuse.js';
 import type { TrainedModelInfo } from './models.js';
 import { runJobs } from './pool.js';
 import { DEMO_RECIPE, type DemoRecipe } from './recipes.js';
@@ -84,6 +85,8 @@ export interface DemoSummary {
    */
   distill: {
     protocol: 'paired'; steps: number; epochs: number; originals: number; counterfactuals: Record<string, number>; missingSource: number;
+    /** Runs (of all, the sweep's included) whose saved result was reused: same inputs, settings, kernels and code (run-reuse.ts). */
+    reusedRuns: number;
     runs: Record<string, { seed: number; steps: number; seconds: number; samples: { original: number; counterfactual: number; missingSource: number } }[]>;
   };
   accuracy: AccuracyRow[];
@@ -218,14 +221,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const perEpoch = Math.ceil(originals.length / d.batchSize);
   const epochs = Math.max(1, Math.round(d.steps / perEpoch));
   rmSync(dirs.distillData, { recursive: true, force: true });
-  const jobs: DemoJob[] = [];
+  const jobs: DistillJob[] = [];
   const addRuns = (key: string, cf: Record<string, unknown>[], runSeeds: number[]) => {
     const dataDir = join(dirs.distillData, key);
     mkdirSync(dataDir, { recursive: true });
     const cfFile = join(dataDir, 'counterfactuals.jsonl');
     if (cf.length > 0) writeJsonlAtomic(cfFile, cf);
     for (const seed of runSeeds) {
-      rmSync(join(dirs.runs, `${key}-seed${seed}`), { recursive: true, force: true }); // a rerun trains afresh
       jobs.push({
         kind: 'distill', label: `distill-${key}-seed${seed}`,
         options: {
@@ -241,14 +243,27 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   // The sweep: LeaF instr with the counterfactuals mined at the other thresholds, first seed only.
   sweepQs.forEach((q, i) => addRuns(`leaf-instr-q${q.toFixed(2)}`, sweepCfs[i], [seeds[0]]));
   log(`distillation: ${jobs.length} runs (${DISTILL_RUNS.map((r) => r.label).join(', ')} × ${seeds.length} seeds, LeaF instr at q = ${sweepQs.join(', ')} with seed ${seeds[0]}), ${epochs * perEpoch} steps each, ${concurrency} at a time…`);
+  // A finished run with the same inputs, settings, kernels and code is reused (run-reuse.ts); any other is trained afresh.
+  const runtime = { kernels: getKernels().name, concurrency };
+  const keys = jobs.map((job) => runKey(job, runtime));
+  const results: (DistillJobResult | null)[] = jobs.map((job, i) => reusableResult(job, keys[i]));
+  const toRun = jobs.filter((_, i) => results[i] === null);
+  if (toRun.length < jobs.length) log(`  ${jobs.length - toRun.length} finished run(s) with the same inputs, settings and code reused`);
+  for (const job of toRun) rmSync(job.options.out, { recursive: true, force: true });
   let done = 0;
-  const results = (await runJobs(jobs, concurrency, dirs.jobs, (job) => log(`  ${job.label} done (${++done}/${jobs.length})`))) as DistillJobResult[];
+  await runJobs(toRun, concurrency, dirs.jobs, (job, result) => {
+    const i = jobs.indexOf(job as DistillJob);
+    results[i] = result as DistillJobResult;
+    saveResult(jobs[i], keys[i], results[i]!); // as soon as it finishes: an interrupted demo keeps its finished runs
+    log(`  ${job.label} done (${++done}/${toRun.length})`);
+  });
+  const runResults = results as DistillJobResult[];
   lap('distill', t);
-  const missingSource = Math.max(0, ...results.map((r) => r.samples.missingSource));
+  const missingSource = Math.max(0, ...runResults.map((r) => r.samples.missingSource));
   if (missingSource > 0) log(`warning: ${missingSource} counterfactual(s) had no original to pair with and were left out (see ${dirs.jobs})`);
 
   // 5. Accuracy table.
-  const byRun = (key: string) => results.filter((_, i) => (jobs[i] as Extract<DemoJob, { kind: 'distill' }>).label.startsWith(`distill-${key}-seed`));
+  const byRun = (key: string) => runResults.filter((_, i) => jobs[i].label.startsWith(`distill-${key}-seed`));
   const sweepAccuracy = m.sweep.map((q) => (q === m.threshold ? byRun('leaf-instr')[0] : byRun(`leaf-instr-q${q.toFixed(2)}`)[0])?.eval.test.accuracy ?? null);
   const sweepVerified = m.sweep.map((q) => (q === m.threshold ? cfInstr.length : sweepCfs[sweepQs.indexOf(q)].length));
   const accuracy: AccuracyRow[] = [
@@ -302,7 +317,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     distill: {
       protocol: 'paired', steps: epochs * perEpoch, epochs, originals: originals.length,
       counterfactuals: Object.fromEntries([...DISTILL_RUNS.map((run) => [run.key, cfOf[run.key].length] as const), ...sweepQs.map((q, i) => [`leaf-instr-q${q.toFixed(2)}`, sweepCfs[i].length] as const)]),
-      missingSource,
+      missingSource, reusedRuns: jobs.length - toRun.length,
       runs: Object.fromEntries(DISTILL_RUNS.map((run) => [run.key, byRun(run.key).map((r, i) => ({ seed: seeds[i], steps: r.steps, seconds: r.seconds, samples: r.samples }))])),
     },
     accuracy, attention, verdict, timings, report: reportFile,

@@ -23,6 +23,8 @@ export type DemoJob =
   | { kind: 'mine'; label: string; options: PlainMineOptions }
   | { kind: 'distill'; label: string; options: PlainDistillOptions; evaluate: Record<string, string> };
 
+export type DistillJob = Extract<DemoJob, { kind: 'distill' }>;
+
 export interface DistillJobResult {
   modelDir: string;
   steps: number;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { LeafError } from '../errors.js';
 import { writeFileAtomicSync } from '../io/atomic.js';
 import { RecordLog, doneKeys } from '../data/record-log.js';
-import { CodePool } from './code/index.js';
+import { CodePool, probeIsolation, sandboxWarning } from './code/index.js';
 import { buildInstruction, loadProblems, type FormatName, type Problem, type Task } from './formats/index.js';
 import { judgeResponse } from './judge-problem.js';
 import { accuracy, type Accuracy } from './stats.js';
@@ -55,6 +55,8 @@ export interface EvalSummary {
   /** Input lines skipped as malformed, with file:line and reason. */
   skippedLines: string[];
   settings: { batchSize: number; maxNewTokens: number; decoding: 'greedy'; instruction: string };
+  /** Code tasks: how generated programs were contained (eval/code/isolation.ts); null for math. */
+  sandbox: { tier: string; network: boolean; pidNamespace: boolean; mountNamespace: boolean; readOnlyRoot: boolean; uidDrop: boolean; memoryCgroup: boolean; warning: string | null } | null;
   seconds: number;
 }
 
@@ -92,6 +94,10 @@ export async function runEval(generator: ResponseGenerator, options: EvalOptions
   const batchSize = options.batchSize ?? 8;
   const maxNewTokens = options.maxNewTokens ?? (task === 'math' ? 1024 : 768);
   const pool = task === 'code' ? new CodePool({ ...(options.workers ? { concurrency: options.workers } : {}), defaults: { allowNetwork: options.allowNetwork ?? false } }) : null;
+  // Probed before any decoding: a machine that cannot run the sandbox fails now, not after the generations.
+  const sandbox = pool ? await probeIsolation() : null;
+  const weak = sandbox ? sandboxWarning(sandbox) : null;
+  if (weak) options.onWarning?.(weak);
   const countCorrect = () => [...records.values()].filter((r) => r.correct).length;
   options.onProgress?.(records.size, problems.length, countCorrect());
   try {
@@ -119,6 +125,7 @@ export async function runEval(generator: ResponseGenerator, options: EvalOptions
     result: accuracy(countCorrect(), records.size),
     skippedLines,
     settings: { batchSize, maxNewTokens, decoding: 'greedy', instruction: instructionNote(task) },
+    sandbox: sandbox ? { tier: sandbox.tier, network: sandbox.network, pidNamespace: sandbox.pidNamespace, mountNamespace: sandbox.mountNamespace, readOnlyRoot: sandbox.readOnlyRoot, uidDrop: sandbox.uidDrop, memoryCgroup: sandbox.memoryCgroup, warning: weak } : null,
     seconds: (Date.now() - started) / 1000,
   };
   writeFileAtomicSync(join(options.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { LeafError } from '../errors.js';
 import { RecordLog } from '../data/record-log.js';
 import { writeFileAtomicSync } from '../io/atomic.js';
-import { CodePool } from '../eval/code/index.js';
+import { CodePool, probeIsolation, sandboxWarning } from '../eval/code/index.js';
 import type { Task } from '../eval/formats/index.js';
 import { loadPretrained, sameTokenizer, type Pretrained } from '../model/pretrained.js';
 import { buildCounterfactuals, type CounterfactualDraft, type CounterfactualRecord, type Level, type Pruning } from './counterfactuals.js';
@@ -282,6 +282,10 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
   const pool = data.problems.some((p) => p.problem.task === 'code')
     ? new CodePool({ ...(options.workers ? { concurrency: options.workers } : {}), defaults: { allowNetwork: options.allowNetwork ?? false } })
     : null;
+  if (pool) {
+    const weak = sandboxWarning(await probeIsolation());
+    if (weak) warn(weak);
+  }
 
   const summary: MineSummary = {
     complete: false,

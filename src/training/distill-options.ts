@@ -50,7 +50,7 @@ export interface DistillOptions {
   maxLength?: number;
   seed?: number;
   resume?: boolean;
-  /** Evaluate the student's cross-entropy on evalData every N steps (and at the end). */
+  /** Evaluate the student's cross-entropy on evalData every N steps; 0 (default): at the end of every epoch. Always at the last step. */
   evalEvery?: number;
   evalData?: RecordInput | null;
   weightDecay?: number;
@@ -199,6 +199,7 @@ export function resolveOptions(o: DistillOptions): Resolved {
   check(Number.isInteger(r.maxLength) && r.maxLength >= 2, `--max-length must be an integer ≥ 2, got ${r.maxLength}`);
   check(Number.isInteger(r.seed), `--seed must be an integer, got ${r.seed}`);
   check(Number.isInteger(r.evalEvery) && r.evalEvery >= 0, `--eval-every must be an integer ≥ 0, got ${r.evalEvery}`);
+  check(r.loss !== 'jsd' || (r.jsdBeta > 0 && r.jsdBeta < 1), `--jsd-beta must be in (0, 1) (0 and 1 make the JSD vanish), got ${r.jsdBeta}`);
   check(r.maxGradNorm >= 0, `--max-grad-norm must be ≥ 0, got ${r.maxGradNorm}`);
   check(r.weightDecay >= 0 && Number.isFinite(r.weightDecay), `--weight-decay must be ≥ 0, got ${r.weightDecay}`);
   check(r.adamBeta1 >= 0 && r.adamBeta1 < 1, `--adam-beta1 must be in [0, 1), got ${r.adamBeta1}`);

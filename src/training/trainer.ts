@@ -332,7 +332,8 @@ export function distill(o: DistillOptions): DistillSummary {
       state.step++;
       state.stepInEpoch++;
       const epochNumber = state.epoch + 1;
-      if (state.stepInEpoch >= plan.length) {
+      const epochEnded = state.stepInEpoch >= plan.length;
+      if (epochEnded) {
         state.epoch++;
         state.stepInEpoch = 0;
         state.epochRngState = rng.getState();
@@ -341,7 +342,9 @@ export function distill(o: DistillOptions): DistillSummary {
       const seconds = (performance.now() - t0) / 1000;
       let valLoss: number | null = null;
       const atEnd = state.step === totalSteps;
-      if (evalSamples.length > 0 && ((s.evalEvery > 0 && state.step % s.evalEvery === 0) || atEnd)) {
+      // Validation: every --eval-every steps, or by default at the end of every epoch (the reference's model
+      // selection), and always at the last step; OUT/best/ keeps the lowest.
+      if (evalSamples.length > 0 && (atEnd || (s.evalEvery > 0 ? state.step % s.evalEvery === 0 : epochEnded))) {
         valLoss = validationLoss(model, evalSamples, s.microBatchSize, ceFn);
         lastVal = valLoss;
         if (Number.isFinite(valLoss) && (state.bestValLoss === null || valLoss < state.bestValLoss)) {

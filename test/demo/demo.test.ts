@@ -85,6 +85,29 @@ describe('leaf demo (quick recipe)', () => {
     assert.equal(s.accuracy[0].values[0], first.accuracy[0].values[0], 'same student, same test accuracy');
   });
 
+  test('a rerun reuses finished distillation runs with the same inputs, settings, kernels and code; others train afresh', async () => {
+    const out = join(tmp, 'a');
+    // The previous test ran seed 1 in-process (--jobs 1): another runtime, so seed 1 trains again here and seed 2 is reused.
+    const second = await runDemo({ out, seeds: 2, recipe: QUICK_RECIPE, concurrency: 2 });
+    assert.equal(second.distill.reusedRuns, 3, 'kd, leaf-instr and leaf-instr-resp at seed 2');
+    assert.deepEqual(second.accuracy, first.accuracy);
+    // All of them now: nothing trained, same numbers, the run folders untouched.
+    const metricsBefore = readFileSync(join(out, 'runs/kd-seed1/metrics.jsonl'), 'utf8');
+    const third = await runDemo({ out, seeds: 2, recipe: QUICK_RECIPE, concurrency: 2 });
+    assert.equal(third.distill.reusedRuns, 8);
+    assert.deepEqual(third.accuracy, first.accuracy);
+    assert.equal(readFileSync(join(out, 'runs/kd-seed1/metrics.jsonl'), 'utf8'), metricsBefore);
+    // A missing model retrains that run only; another setting (the learning rate) retrains every run.
+    rmSync(join(out, 'runs/leaf-instr-resp-seed2/model'), { recursive: true });
+    const fourth = await runDemo({ out, seeds: 2, recipe: QUICK_RECIPE, concurrency: 2 });
+    assert.equal(fourth.distill.reusedRuns, 7);
+    assert.ok(existsSync(join(out, 'runs/leaf-instr-resp-seed2/model/model.safetensors')));
+    assert.deepEqual(fourth.accuracy, first.accuracy);
+    const other = { ...QUICK_RECIPE, distill: { ...QUICK_RECIPE.distill, lr: QUICK_RECIPE.distill.lr / 2 } };
+    const fifth = await runDemo({ out, seeds: 2, recipe: other, concurrency: 2 });
+    assert.equal(fifth.distill.reusedRuns, 0);
+  });
+
   test('bad --seeds is a one-line error', async () => {
     await assert.rejects(runDemo({ out: join(tmp, 'b'), seeds: 0, recipe: QUICK_RECIPE }), /--seeds must be an integer in 1\.\.20/);
   });

@@ -409,4 +409,19 @@ describe('distill()', () => {
     assert.ok(existsSync(join(s.out, 'best', 'model.safetensors')));
     assert.equal(m[0].kd_counterfactual, null);
   });
+
+  it('validation by default at the end of every epoch (the reference\'s model selection)', () => {
+    const student = loadTiny(studentDir);
+    const s = distill({
+      student, teacher: null, loss: 'ce', data: TRAIN_RECORDS, out: join(dir, 'ce-epochs'), epochs: 3, batchSize: 2, microBatchSize: 2,
+      lr: 2e-2, warmup: 1, evalData: TRAIN_RECORDS.slice(0, 2), ...quiet,
+    });
+    const m = metricsOf(s.out);
+    const perEpoch = Math.ceil(TRAIN_RECORDS.length / 2);
+    assert.ok(perEpoch > 1, 'the test needs steps inside an epoch');
+    const epochEnds = m.filter((r, i) => i === m.length - 1 || m[i + 1].epoch !== r.epoch).map((r) => r.step);
+    assert.deepEqual(epochEnds, [perEpoch, 2 * perEpoch, 3 * perEpoch]);
+    assert.deepEqual(m.filter((r) => r.val_loss !== null).map((r) => r.step), epochEnds);
+    assert.equal(s.bestValLoss, Math.min(...m.filter((r) => r.val_loss !== null).map((r) => r.val_loss as number)));
+  });
 });

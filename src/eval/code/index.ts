@@ -24,7 +24,7 @@
  * filesystem (world-writable dirs such as /tmp stay writable) and, for 'none', the network.
  */
 export { extractCode } from './extract.js';
-export { probeIsolation, type IsolationInfo, type ProbeOptions } from './isolation.js';
+export { probeIsolation, sandboxWarning, type IsolationInfo, type ProbeOptions } from './isolation.js';
 export { runPython, parseTraceback, type RunOptions, type RunResult, type RunStatus } from './sandbox.js';
 export {
   judgeHumanEval,

@@ -221,6 +221,22 @@ export async function probeIsolation(opts: ProbeOptions = {}): Promise<Isolation
   return { ...info, notes: [...info.notes], hidden: [...info.hidden] };
 }
 
+/**
+ * One line for the user when the sandbox is weaker than the full one (own PID, mount and network
+ * namespaces, read-only root, unprivileged uid): what is missing and why; null when nothing is.
+ */
+export function sandboxWarning(iso: IsolationInfo): string | null {
+  const missing: string[] = [];
+  if (!iso.network) missing.push('network namespace');
+  if (!iso.pidNamespace) missing.push('PID namespace');
+  if (!iso.mountNamespace) missing.push('mount namespace (private /tmp, hidden home folders)');
+  if (!iso.readOnlyRoot) missing.push('read-only root filesystem');
+  if (isRoot() && !iso.uidDrop) missing.push('unprivileged uid');
+  if (missing.length === 0) return null;
+  const why = iso.notes.length > 0 ? ` (${iso.notes.join('; ')})` : '';
+  return `code sandbox: isolation tier '${iso.tier}': no ${missing.join(', no ')}${why}; resource limits, timeouts and a throw-away folder still apply`;
+}
+
 /** Throws the LeafError that refuses to run untrusted code without network isolation. */
 export function assertNetworkIsolated(iso: IsolationInfo, allowNetwork: boolean | undefined): void {
   if (iso.network || allowNetwork) return;
