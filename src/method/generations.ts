@@ -104,28 +104,28 @@ export function askedDigest(fingerprint: string, ids: readonly number[], eosToke
 }
 
 export class GenerationCache {
-  private readonly byKey = new Map<string, GenerationRecord>();
+  /** Every cached record by request (several when other models or renderings answered the same request). */
+  private readonly byKey = new Map<string, GenerationRecord[]>();
+  /** Requests looked up in this run: the record valid for this run's model and input, or null. */
+  private readonly valid = new Map<string, GenerationRecord | null>();
   private readonly fingerprints = new Map<Role, string>();
   /** Answers decoded by this process (not found in the cache). */
   generated = 0;
-  /** Cached records not used: made by another model, or asked another input (older build, other template). */
-  readonly stale: number;
+  /** Requests this run looked up whose cached answers all came from another model or another input (decoded anew). */
+  stale = 0;
 
   /**
-   * `models`: the models of this run by role; a cached record of a role is used only when its `asked`
-   * digest matches what that model would be asked now (records of a role not given are ignored).
+   * `models`: the models of this run by role. A cached record is used for a request only when its `asked`
+   * digest matches what that model is asked now; the check is made when a request is first looked up, so
+   * records no request of this run needs cost nothing.
    */
   constructor(private readonly log: RecordLog<GenerationRecord>, readonly maxNewTokens: number, private readonly models: Partial<Record<Role, Pretrained>>) {
-    let stale = 0;
     for (const r of log.existing) {
-      const p = models[r.model];
-      if (p && r.asked === this.digest(r.model, p, answerPrompt(p, r.prompt, r.prefix).ids)) {
-        this.byKey.set(cacheKey(r.model, r.source_id, r.prompt, r.prefix, r.max_new_tokens), r);
-      } else if (p) {
-        stale++;
-      }
+      const k = cacheKey(r.model, r.source_id, r.prompt, r.prefix, r.max_new_tokens);
+      const list = this.byKey.get(k);
+      if (list) list.push(r);
+      else this.byKey.set(k, [r]);
     }
-    this.stale = stale;
   }
 
   private digest(role: Role, p: Pretrained, ids: readonly number[]): string {
@@ -134,8 +134,30 @@ export class GenerationCache {
     return askedDigest(f, ids, p.eosTokenIds);
   }
 
+  private model(role: Role): Pretrained {
+    const p = this.models[role];
+    if (!p) throw new LeafError(`internal: the generation cache has no ${role} model`);
+    return p;
+  }
+
+  private lookup(model: Role, sourceId: string, prompt: string, prefix: string | null): GenerationRecord | undefined {
+    const k = cacheKey(model, sourceId, prompt, prefix, this.maxNewTokens);
+    const known = this.valid.get(k);
+    if (known !== undefined) return known ?? undefined;
+    const candidates = this.byKey.get(k) ?? [];
+    let found: GenerationRecord | null = null;
+    if (candidates.length > 0) {
+      const p = this.model(model);
+      const d = this.digest(model, p, answerPrompt(p, prompt, prefix).ids);
+      found = candidates.find((r) => r.asked === d) ?? null;
+      if (found === null) this.stale++;
+    }
+    this.valid.set(k, found);
+    return found ?? undefined;
+  }
+
   get(model: Role, sourceId: string, prompt: string, prefix: string | null): GenerationRecord | undefined {
-    return this.byKey.get(cacheKey(model, sourceId, prompt, prefix, this.maxNewTokens));
+    return this.lookup(model, sourceId, prompt, prefix);
   }
 
   /**
@@ -147,7 +169,7 @@ export class GenerationCache {
     const seen = new Set<string>();
     const missing = requests.filter((r) => {
       const k = cacheKey(model, r.problem.id, r.prompt, r.prefix, this.maxNewTokens);
-      if (this.byKey.has(k) || seen.has(k)) return false;
+      if (seen.has(k) || this.lookup(model, r.problem.id, r.prompt, r.prefix)) return false;
       seen.add(k);
       return true;
     });
@@ -165,7 +187,7 @@ export class GenerationCache {
           correct: v.correct, detail: v.detail, reason: v.reason, asked: this.digest(model, p, asks[j].ids),
         };
         this.log.append(rec);
-        this.byKey.set(cacheKey(model, r.problem.id, r.prompt, r.prefix, this.maxNewTokens), rec);
+        this.valid.set(cacheKey(model, r.problem.id, r.prompt, r.prefix, this.maxNewTokens), rec);
         this.generated++;
       });
     }

@@ -147,6 +147,8 @@ export interface MineSummary {
   /** Scored units without a candidate, and why (see NoCandidateReason). */
   no_candidates: Array<{ source_id: string; segment: number | null; reason: NoCandidateReason; tokens: number }>;
   generated: { student: number; teacher: number };
+  /** Requests whose cached answers all came from another model or input (see generations.ts), decoded anew. */
+  stale_cached_answers: number;
   timings: { load_s: number; selection_s: number; scoring_s: number; scoring_model_s: number; verification_s: number; total_s: number };
 }
 
@@ -275,9 +277,12 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
     options.onRecord?.('generations', r);
   };
   const cache = new GenerationCache(genLog, maxNewTokens, { student, teacher });
-  if (cache.stale > 0) {
-    warn(`${files.generations}: ${cache.stale} cached answer${cache.stale === 1 ? '' : 's'} came from another model or another rendering of the prompt (weights, chat template or leaf version changed); not used, decoded again`);
-  }
+  let staleWarned = false;
+  const warnStale = () => {
+    if (cache.stale === 0 || staleWarned) return;
+    staleWarned = true;
+    warn(`${files.generations}: cached answers from another model or another rendering of the prompt (weights, chat template or leaf version changed) are not used and are decoded again; summary.json counts them (stale_cached_answers)`);
+  };
   const generatedBefore = { student: 0, teacher: 0 };
   const pool = data.problems.some((p) => p.problem.task === 'code')
     ? new CodePool({ ...(options.workers ? { concurrency: options.workers } : {}), defaults: { allowNetwork: options.allowNetwork ?? false } })
@@ -305,6 +310,7 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
     unscored: [...previousUnscored],
     no_candidates: [],
     generated: { student: 0, teacher: 0 },
+    stale_cached_answers: 0,
     timings: { load_s: loadMs / 1000, selection_s: 0, scoring_s: 0, scoring_model_s: 0, verification_s: 0, total_s: 0 },
   };
   summary.counts.unscored_units = summary.unscored.length;
@@ -358,6 +364,7 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
     const before = cache.generated;
     const tg = performance.now();
     await cache.ensure(who, p, reqs, batchSize, pool);
+    warnStale();
     timing[bucket] += performance.now() - tg;
     generatedBefore[who] += cache.generated - before;
   };
@@ -394,6 +401,7 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
   }
   orderGenerationCache(files.generations, new Map(data.problems.map((m, i) => [m.problem.id, i])));
   summary.complete = true;
+  summary.stale_cached_answers = cache.stale;
   writeSummary();
   return summary;
 
