@@ -6,6 +6,7 @@ import { loadPretrained, type Pretrained } from '../model/pretrained.js';
 import { generateText } from '../model/text-generation.js';
 import { intArg } from './args.js';
 import { progressBar } from './progress.js';
+import { modelFingerprint } from '../model/fingerprint.js';
 
 interface EvalFlags {
   model: string;
@@ -26,6 +27,7 @@ interface EvalFlags {
 export function modelResponder(p: Pretrained): ResponseGenerator {
   return {
     description: p.dir,
+    identity: modelFingerprint(p.model).slice(0, 16),
     generate: (instructions, maxNewTokens) =>
       generateText(p, instructions, { chat: p.tokenizer.hasChatTemplate, maxNewTokens, temperature: 0 }).map((g) => g.text),
   };

@@ -38,6 +38,7 @@ import type { TrainedModelInfo } from './models.js';
 import { runJobs } from './pool.js';
 import { DEMO_RECIPE, type DemoRecipe } from './recipes.js';
 import { writeArithTokenizer } from './tiny-models.js';
+import { makeOutDir } from '../io/out-dir.js';
 
 export interface DemoOptions {
   out: string;
@@ -119,7 +120,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     data: join(out, 'data'), models: join(out, 'models'), mined: join(out, 'mined'), runs: join(out, 'runs'),
     distillData: join(out, 'distill-data'), jobs: join(out, 'jobs'),
   };
-  for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
+  makeOutDir(out);
+  for (const d of Object.values(dirs)) makeOutDir(d, 'output folder');
   const timings: Record<string, number> = {};
   const lap = (name: string, since: number) => (timings[name] = (Date.now() - since) / 1000);
 

@@ -1,5 +1,4 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { LeafError } from '../errors.js';
 import { writeFileAtomicSync } from '../io/atomic.js';
 import { RecordLog, doneKeys } from '../data/record-log.js';
@@ -7,10 +6,14 @@ import { CodePool, probeIsolation, sandboxWarning } from './code/index.js';
 import { buildInstruction, loadProblems, type FormatName, type Problem, type Task } from './formats/index.js';
 import { judgeResponse } from './judge-problem.js';
 import { accuracy, type Accuracy } from './stats.js';
+import { makeOutDir } from '../io/out-dir.js';
+import { checkRunFile, fileDigest } from '../data/run-file.js';
 
 /** Turns user-turn instructions into model responses (greedy decoding under the model's chat template). */
 export interface ResponseGenerator {
   readonly description: string;
+  /** What identifies the model beyond its description (e.g. a weights fingerprint), checked on --resume. */
+  readonly identity?: string;
   generate(instructions: readonly string[], maxNewTokens: number): Promise<string[]> | string[];
 }
 
@@ -84,15 +87,26 @@ export async function runEval(generator: ResponseGenerator, options: EvalOptions
   const wrongTask = problems.find((p) => p.task !== task);
   if (wrongTask) throw new LeafError(`${options.data}: problem ${wrongTask.id} is a ${wrongTask.task} problem but --task is ${task}`);
 
-  mkdirSync(options.out, { recursive: true });
-  const log = RecordLog.open<EvalRecord>(join(options.out, 'results.jsonl'), { resume: options.resume ?? false });
+  makeOutDir(options.out);
+  const batchSize = options.batchSize ?? 8;
+  const maxNewTokens = options.maxNewTokens ?? (task === 'math' ? 1024 : 768);
+  const resultsFile = join(options.out, 'results.jsonl');
+  const log = RecordLog.open<EvalRecord>(resultsFile, { resume: options.resume ?? false }); // refuses existing records without --resume
+  try {
+    // What the records are answers of: a resume with another model, data or decoding length is refused.
+    checkRunFile(join(options.out, 'run.json'), {
+      model: generator.description, model_identity: generator.identity ?? null,
+      data: resolve(options.data), data_sha256: fileDigest(options.data), format: loaded.format, task, maxNewTokens,
+    }, { resume: options.resume === true, hasRecords: log.existing.length > 0 });
+  } catch (e) {
+    log.close();
+    throw e;
+  }
   const records = new Map<string, EvalRecord>();
   const known = new Set(problems.map((p) => p.id));
   for (const r of log.existing) if (known.has(r.id)) records.set(r.id, r);
   const done = doneKeys(log.existing, (r) => r.id);
   const pending = problems.filter((p) => !done.has(p.id));
-  const batchSize = options.batchSize ?? 8;
-  const maxNewTokens = options.maxNewTokens ?? (task === 'math' ? 1024 : 768);
   const pool = task === 'code' ? new CodePool({ ...(options.workers ? { concurrency: options.workers } : {}), defaults: { allowNetwork: options.allowNetwork ?? false } }) : null;
   // Probed before any decoding: a machine that cannot run the sandbox fails now, not after the generations.
   const sandbox = pool ? await probeIsolation() : null;

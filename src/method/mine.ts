@@ -12,13 +12,15 @@
  * Records are appended whole and flushed (RecordLog); `resume` continues after the last complete
  * problem (resume.ts); summary.json is rewritten atomically after every problem and at the end.
  */
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { LeafError } from '../errors.js';
 import { RecordLog } from '../data/record-log.js';
+import { checkRunFile, fileDigest } from '../data/run-file.js';
 import { writeFileAtomicSync } from '../io/atomic.js';
 import { CodePool, probeIsolation, sandboxWarning } from '../eval/code/index.js';
 import type { Task } from '../eval/formats/index.js';
+import { modelFingerprint } from '../model/fingerprint.js';
 import { loadPretrained, sameTokenizer, type Pretrained } from '../model/pretrained.js';
 import { buildCounterfactuals, type CounterfactualDraft, type CounterfactualRecord, type Level, type Pruning } from './counterfactuals.js';
 import { GenerationCache, judgeGiven, orderGenerationCache, type Answer, type GenerationRecord, type GenerationRequest } from './generations.js';
@@ -29,6 +31,7 @@ import { MINING_METHODS, scoreUnit, type MiningMethod, type ScoreSettings, type 
 import { splitResponse } from './segments.js';
 import type { Removal } from './spans.js';
 import type { Unit } from './units.js';
+import { makeOutDir } from '../io/out-dir.js';
 
 export interface MineProgress {
   done: number;
@@ -171,6 +174,9 @@ function checkOptions(o: MineOptions): void {
   if (o.resume && o.overwrite) throw new LeafError('give --resume or --overwrite, not both');
 }
 
+/** Settings a resume must keep (--limit and --batch-size may change). */
+const RESUME_KEYS = ['level', 'segments', 'method', 'threshold', 'pruning', 'verify', 'teacher_outputs', 'seed', 'max_new_tokens', 'task'] as const;
+
 function nonEmpty(file: string): boolean {
   return existsSync(file) && statSync(file).size > 0;
 }
@@ -194,7 +200,7 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
     limit: options.limit ?? null, seed, batch_size: batchSize, max_new_tokens: maxNewTokens, task: options.task ?? null, decoding: 'greedy',
   };
 
-  mkdirSync(options.out, { recursive: true });
+  makeOutDir(options.out);
   const files = {
     scores: join(options.out, 'scores.jsonl'),
     counterfactuals: join(options.out, 'counterfactuals.jsonl'),
@@ -204,6 +210,7 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
   let done = new Set<string>();
   let previousUnscored: MineSummary['unscored'] = [];
   let previousNoCandidates: MineSummary['no_candidates'] = [];
+  let legacySettings = false;
   if (options.resume) {
     let prev: Partial<MineSummary> | null = null;
     if (existsSync(files.summary)) {
@@ -213,9 +220,10 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
         prev = null;
       }
     }
+    legacySettings = prev?.settings !== undefined;
     if (prev?.settings) {
       // Records of different settings must not be mixed in one output (limit and batch size may change).
-      for (const key of ['level', 'segments', 'method', 'threshold', 'pruning', 'verify', 'teacher_outputs', 'seed', 'max_new_tokens', 'task'] as const) {
+      for (const key of RESUME_KEYS) {
         const was = JSON.stringify(prev.settings[key]), now = JSON.stringify(settings[key]);
         if (was !== now) throw new LeafError(`${files.summary}: --resume with a different ${key} (${now}, the run being resumed used ${was}); use the same settings or another --out`);
       }
@@ -245,6 +253,15 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
   const { teacher, student } = loadModels(options);
   const loadMs = performance.now() - tLoad;
   const tokenizers = sameTokenizer(student.tokenizer, teacher.tokenizer) ? 'same' : 'different';
+
+  // What this output is made of (run.json, written before any record; a resume must match it).
+  checkRunFile(join(options.out, 'run.json'), {
+    ...Object.fromEntries(RESUME_KEYS.map((key) => [key, settings[key]])),
+    data: resolve(options.data), data_sha256: fileDigest(options.data),
+    teacher_outputs_sha256: options.teacherOutputs !== undefined ? fileDigest(options.teacherOutputs) : null,
+    student: resolve(student.dir), student_weights: modelFingerprint(student.model).slice(0, 16),
+    teacher: resolve(teacher.dir), teacher_weights: modelFingerprint(teacher.model).slice(0, 16),
+  }, { resume: options.resume === true, hasRecords: nonEmpty(files.scores) || nonEmpty(files.counterfactuals), legacy: legacySettings });
 
   if (options.resume) {
     // Only now that the input and the models are known good: cut the in-flight problem's records.

@@ -45,6 +45,7 @@ import { buildSamples, tokenizerSide, type SampleStats, type TrainSample } from 
 import { cosineWithWarmup } from './schedule.js';
 import { modelFingerprint } from '../model/fingerprint.js';
 import { TeacherCache } from './teacher-cache.js';
+import { makeOutDir } from '../io/out-dir.js';
 
 export type { DistillOptions, DistillProgress, DistillSummary, RecordInput } from './distill-options.js';
 
@@ -204,12 +205,7 @@ export function distill(o: DistillOptions): DistillSummary {
   if (pairing) settings.pairing = createHash('sha256').update(JSON.stringify(pairing.counterfactualsOf)).digest('hex').slice(0, 16);
   else delete settings.pairCounterfactuals; // the default: run.json as before the option existed
   const settingsKey = createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
-  try {
-    fs.mkdirSync(out, { recursive: true });
-  } catch (e) {
-    throw new LeafError(`--out ${out}: cannot create the output folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  if (!fs.statSync(out).isDirectory()) throw new LeafError(`--out ${out}: not a folder`);
+  makeOutDir(out);
   const runFile = join(out, 'run.json');
   if (fs.existsSync(runFile)) {
     if (!o.resume) throw new LeafError(`${out} already holds a distillation run (run.json); pass --resume to continue it, or choose another --out`);
@@ -370,6 +366,10 @@ export function distill(o: DistillOptions): DistillSummary {
       const epochCheckpoint = s.saveEvery === 0 && state.stepInEpoch === 0 && performance.now() - lastCheckpointAt >= 1000 * s.checkpointInterval;
       if (!atEnd && (epochCheckpoint || (s.saveEvery > 0 && state.step % s.saveEvery === 0))) checkpoint();
     }
+    if (state.step > 0 && state.skippedSteps === state.step) {
+      throw new LeafError(`training made no update: all ${state.step} steps had a non-finite loss or gradient (from step ${firstBad}; see ${join(out, 'metrics.jsonl')}); no model was written`);
+    }
+    if (state.consecutiveBad > 0) warn(`the last ${state.consecutiveBad} step(s) had a non-finite loss or gradient and were skipped; the model is the one after step ${state.step - state.consecutiveBad}`);
     if (!lastCheckpoint || !lastCheckpoint.endsWith(`step-${String(state.step).padStart(8, '0')}`)) checkpoint();
     const modelDir = join(out, 'model');
     saveModelFolder(model, modelDir, companions, s.saveDtype);

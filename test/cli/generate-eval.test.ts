@@ -84,6 +84,26 @@ describe('leaf generate and leaf eval on tiny trained models', () => {
     });
   }
 
+  it('eval --resume with another model or data is refused in one line, the records untouched', () => {
+    const data = fixture('gsm8k.jsonl');
+    const problems = loadProblems(data).problems;
+    const a = join(dir, 'resume-a'), b = join(dir, 'resume-b');
+    makeConstantResponder(a, problems.map(buildInstruction), 'So the answer is \\boxed{12}.');
+    makeConstantResponder(b, problems.map(buildInstruction), 'So the answer is \\boxed{7}.', 2);
+    const out = join(dir, 'resume-eval');
+    assert.equal(leaf('eval', '--model', a, '--data', data, '--out', out, '--limit', '2', '--max-new-tokens', '40').code, 0);
+    const results = readFileSync(join(out, 'results.jsonl'), 'utf8');
+    for (const [args, what] of [[['--model', b, '--data', data], 'model'], [['--model', a, '--data', data, '--max-new-tokens', '8'], 'maxNewTokens']] as const) {
+      const r = leaf('eval', ...args, '--out', out, '--resume', ...(args.includes('--max-new-tokens') ? [] : ['--max-new-tokens', '40']));
+      assert.equal(r.code, 1, r.err);
+      assert.match(r.err, new RegExp(`^leaf: .*run\\.json: --resume with a different ${what} `));
+      assert.equal(r.err.trim().split('\n').length, 1, r.err);
+    }
+    assert.equal(readFileSync(join(out, 'results.jsonl'), 'utf8'), results);
+    const ok = leaf('eval', '--model', a, '--data', data, '--out', out, '--resume', '--max-new-tokens', '40');
+    assert.equal(ok.code, 0, ok.err);
+  });
+
   it('errors are one line: missing tokenizer', () => {
     const r = leaf('generate', '--model', join(repoRoot, '..', 'shared', 'fixtures', 'hf-golden', 'llama-gqa-f32'), '--prompt', 'hi');
     assert.equal(r.code, 1);

@@ -89,6 +89,27 @@ describe('leaf mine: an interrupted run resumes to the files of an uninterrupted
     assert.deepEqual(bytes(join(dir, 'other')), before);
   });
 
+  it('resuming with another student, teacher or data file is refused (run.json, written before the first record)', async () => {
+    await mine(opts('models', { limit: 2 }));
+    const out = join(dir, 'models');
+    const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as { identity: Record<string, unknown> };
+    assert.match(String(run.identity.student_weights), /^[0-9a-f]{16}$/);
+    const before = bytes(out);
+    await assert.rejects(mine(opts('models', { resume: true, student: teacher })), /run\.json: --resume with a different student /);
+    await assert.rejects(mine(opts('models', { resume: true, teacher: student })), /run\.json: --resume with a different teacher /);
+    const otherData = join(dir, 'other-data.jsonl');
+    writeFileSync(otherData, readFileSync(fx.data, 'utf8'));
+    await assert.rejects(mine(opts('models', { resume: true, data: otherData })), /run\.json: --resume with a different data /);
+    writeFileSync(otherData, readFileSync(fx.data, 'utf8').replace('"p1"', '"p1x"'));
+    await assert.rejects(mine({ ...opts('models', { resume: true }), data: otherData }), /--resume with a different data/);
+    assert.deepEqual(bytes(out), before);
+    // Records without a run.json or a summary.json to check them against are not resumed.
+    rmSync(join(out, 'run.json'));
+    rmSync(join(out, 'summary.json'));
+    await assert.rejects(mine(opts('models', { resume: true })), /run\.json: missing, so the records already in this output cannot be checked/);
+    assert.deepEqual(bytes(out), before);
+  });
+
   it('a process killed with SIGKILL mid-run resumes to the same files', async () => {
     // Many problems (the fixture's, repeated under new ids) so that the run is long enough to be killed.
     const many = [];

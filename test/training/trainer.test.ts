@@ -346,6 +346,13 @@ describe('distill()', () => {
       assert.ok(p.every(Number.isFinite));
       assert.deepEqual(Array.from(p), Array.from(student.model.param(name)), 'the checkpoint holds the last good weights');
     }
+
+    // Every step non-finite, fewer than --max-bad-steps of them: an error, not a "trained" copy of the student.
+    const all = loadPretrained(poisonedDir);
+    poison(all.model, Array.from({ length: all.model.config.vocabSize }, (_, i) => i));
+    assert.throws(() => distill({ ...base('nan-all', { counterfactuals: null, epochs: 1 }), teacher: all }),
+      /^LeafError: training made no update: all \d+ steps had a non-finite loss or gradient \(from step 1; see .*metrics\.jsonl\); no model was written$/);
+    assert.ok(!existsSync(join(dir, 'nan-all', 'model')));
   });
 
   it('malformed input lines are reported with line numbers (and stop a strict run)', () => {
