@@ -16,14 +16,14 @@ interface GenerateFlags {
   json?: boolean;
 }
 
-const collect = (v: string, prev: string[]) => [...prev, v];
+const collect = (v: string, prev: string[] | undefined) => [...(prev ?? []), v];
 
 export function registerGenerate(program: Command): void {
   program
     .command('generate')
     .description('continue one or more prompts with a model (greedy by default)')
     .requiredOption('--model <dir>', 'Hugging Face model folder')
-    .requiredOption('--prompt <text>', 'prompt text (repeat for a batch)', collect, [])
+    .requiredOption('--prompt <text>', 'prompt text (repeat for a batch)', collect)
     .option('--chat', 'render the prompt as a user turn of the model\'s chat template')
     .option('--system <text>', 'system message (with --chat)')
     .option('--max-new-tokens <n>', 'maximum new tokens', intArg('--max-new-tokens', 1), 128)

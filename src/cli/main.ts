@@ -17,7 +17,7 @@ export function buildProgram(): Command {
     .name('leaf')
     .description('LeaF: learning to focus — causal attention distillation for Llama/Qwen2 checkpoints')
     .version('0.1.0')
-    .showHelpAfterError();
+    .showHelpAfterError('(add --help for usage)');
 
   program
     .command('inspect')

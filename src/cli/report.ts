@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { basename } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { LeafError } from '../errors.js';
 import { writeReport } from '../report/build.js';
 import { intArg } from './args.js';
 
@@ -18,6 +20,12 @@ export function registerReport(program: Command): void {
     .option('--limit <n>', 'problems shown', intArg('--limit', 1), 30)
     .requiredOption('--out <file>', 'HTML file to write')
     .action((opts: { mined: string; run: string[]; data?: string; student?: string; limit: number; out: string }) => {
+      // Folders named on the command line must exist (a typo would only show as a note inside the page).
+      for (const [flag, dir] of [['--mined', opts.mined], ...opts.run.map((d) => ['--run', d]), ...(opts.student ? [['--student', opts.student]] : [])] as const) {
+        if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new LeafError(`${flag} ${dir}: no such folder`);
+      }
+      if (opts.student && !existsSync(join(opts.student, 'config.json'))) throw new LeafError(`--student ${opts.student}: not a model folder (no config.json)`);
+      if (opts.data && !existsSync(opts.data)) throw new LeafError(`--data ${opts.data}: no such file`);
       const runs = opts.run.map((dir) => ({ label: basename(dir), group: basename(dir), dir }));
       const data = writeReport({
         out: opts.out, mined: opts.mined, data: opts.data ?? null, runs, limit: opts.limit,

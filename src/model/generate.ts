@@ -75,13 +75,14 @@ export function sampleToken(x: FArray, o: number, n: number, temperature: number
 
 /**
  * Autoregressive decoding of a batch of prompts (token ids), left-padded into one batch, with a KV cache.
- * Rows that finish keep being fed (their outputs are ignored) until every row has finished.
+ * Rows that finish keep being fed (their outputs are ignored) until every row has finished. Decoding stops
+ * at the model's max_position_embeddings (finish 'length').
  */
 export function generate(model: CausalLM, prompts: readonly (readonly number[])[], options: GenerateOptions): GenerateResult {
   const B = prompts.length;
   if (B === 0) return { tokens: [], finish: [] };
-  const maxNew = options.maxNewTokens;
-  if (!Number.isInteger(maxNew) || maxNew < 0) throw new LeafError(`generate: maxNewTokens must be a non-negative integer, got ${maxNew}`);
+  const requested = options.maxNewTokens;
+  if (!Number.isInteger(requested) || requested < 0) throw new LeafError(`generate: maxNewTokens must be a non-negative integer, got ${requested}`);
   const temperature = options.temperature ?? 0;
   const topP = options.topP ?? 1;
   if (!(temperature >= 0)) throw new LeafError(`generate: temperature must be ≥ 0, got ${temperature}`);
@@ -91,6 +92,9 @@ export function generate(model: CausalLM, prompts: readonly (readonly number[])[
   const V = model.config.vocabSize;
   const L = Math.max(...prompts.map((p) => p.length));
   if (L === 0) throw new LeafError('generate: empty prompt');
+  // The sequence stops at the model's context length (max_position_embeddings): rows that reach it finish
+  // with 'length', and the KV cache is never sized beyond it (a huge maxNewTokens costs nothing).
+  const maxNew = Math.min(requested, Math.max(0, model.config.maxPositionEmbeddings - L));
   const tokens: number[][] = prompts.map(() => []);
   const finish: Array<'eos' | 'stop' | 'length'> = prompts.map(() => 'length');
   if (maxNew === 0) return { tokens, finish };

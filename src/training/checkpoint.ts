@@ -20,6 +20,7 @@ import type { FArray } from '../kernels/types.js';
 import type { CausalLM } from '../model/causal-lm.js';
 import { saveModel } from '../model/save.js';
 import type { AdamW } from './adamw.js';
+import { readJsonFile } from '../io/json-file.js';
 
 export const TRAINER_STATE = 'trainer_state.json';
 export const OPTIMIZER_STATE = 'optimizer.safetensors';
@@ -101,7 +102,7 @@ export function latestCheckpoint(root: string): { dir: string; state: TrainerSta
   for (const c of fs.readdirSync(root).filter((e) => /^step-\d+$/.test(e)).sort().reverse()) {
     const file = join(root, c, TRAINER_STATE);
     if (!fs.existsSync(file)) continue;
-    const state = JSON.parse(fs.readFileSync(file, 'utf8')) as TrainerState;
+    const state = readJsonFile<TrainerState>(file);
     if (state.version !== 1) throw new LeafError(`${file}: unsupported trainer state version ${String(state.version)}`);
     return { dir: join(root, c), state };
   }
@@ -110,7 +111,7 @@ export function latestCheckpoint(root: string): { dir: string; state: TrainerSta
 
 /** Loads a checkpoint's weights into `model` and its moments into `optimizer` (in place). */
 export function loadCheckpoint(dir: string, model: CausalLM, optimizer: AdamW): TrainerState {
-  const state = JSON.parse(fs.readFileSync(join(dir, TRAINER_STATE), 'utf8')) as TrainerState;
+  const state = readJsonFile<TrainerState>(join(dir, TRAINER_STATE));
   const into = (reader: SafetensorsReader, name: string, dst: FArray) => {
     const e = reader.entry(name);
     if (e.shape.reduce((a, b) => a * b, 1) !== dst.length) throw new LeafError(`${join(dir)}: tensor ${name} has shape [${e.shape}], the model needs ${dst.length} values`);

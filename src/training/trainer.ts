@@ -46,6 +46,7 @@ import { cosineWithWarmup } from './schedule.js';
 import { modelFingerprint } from '../model/fingerprint.js';
 import { TeacherCache } from './teacher-cache.js';
 import { makeOutDir } from '../io/out-dir.js';
+import { readJsonFile } from '../io/json-file.js';
 
 export type { DistillOptions, DistillProgress, DistillSummary, RecordInput } from './distill-options.js';
 
@@ -169,7 +170,12 @@ export function distill(o: DistillOptions): DistillSummary {
   const { samples, stats } = buildSamples([...train.records, ...(cf?.records ?? [])], studentSide, teacherSide, { maxLength: s.maxLength, cfWeight: s.cfWeight, strict });
   for (const m of stats.issues) warn(`left out ${m}`);
   if (stats.truncated > 0) warn(`${stats.truncated} of ${stats.samples} samples were truncated to --max-length ${s.maxLength} tokens`);
-  if (samples.length === 0) throw new LeafError('no training samples (every record was skipped; see the warnings above)');
+  if (samples.length === 0) {
+    const where = typeof o.data === 'string' ? o.data : '--data';
+    throw new LeafError(train.records.length === 0 && inputIssues.length === 0
+      ? `${where}: no training records (the file is empty)`
+      : `${where}: no training samples (${train.records.length} record(s) read, ${inputIssues.length} line(s) skipped, ${stats.issues.length} sample(s) left out; see the warnings above)`);
+  }
   // Paired counterfactuals (pairing.ts): steps are planned over the originals, each counterfactual joins its original's step.
   const pairing: Pairing | null = s.pairCounterfactuals ? pairSamples(samples) : null;
   if (pairing) {
@@ -209,7 +215,7 @@ export function distill(o: DistillOptions): DistillSummary {
   const runFile = join(out, 'run.json');
   if (fs.existsSync(runFile)) {
     if (!o.resume) throw new LeafError(`${out} already holds a distillation run (run.json); pass --resume to continue it, or choose another --out`);
-    const prev = (JSON.parse(fs.readFileSync(runFile, 'utf8')) as { settings?: Record<string, unknown> }).settings ?? {};
+    const prev = readJsonFile<{ settings?: Record<string, unknown> }>(runFile).settings ?? {};
     for (const k of new Set([...Object.keys(prev), ...Object.keys(settings)])) {
       if (JSON.stringify(prev[k]) !== JSON.stringify(settings[k])) {
         throw new LeafError(`--resume: ${out} was started with ${k} = ${JSON.stringify(prev[k])}, now ${JSON.stringify(settings[k])}; resume with the same settings and data`);

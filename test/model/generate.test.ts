@@ -67,6 +67,16 @@ describe('generation', () => {
     assert.deepEqual(stop.tokens[0], free.slice(0, 3));
     assert.equal(stop.finish[0], 'stop');
   });
+  it('stops at max_position_embeddings: a huge maxNewTokens decodes up to the context length, the same tokens', () => {
+    const ctx = m.config.maxPositionEmbeddings;
+    const prompts = [[3, 5, 7], [1]];
+    const capped = generate(m, prompts, { maxNewTokens: 1e9, eosTokenIds: [] });
+    assert.deepEqual(capped.tokens.map((t) => t.length), [ctx - 3, ctx - 3], 'the batch is left-padded to the longest prompt');
+    assert.deepEqual(capped.finish, ['length', 'length']);
+    const exact = generate(m, prompts, { maxNewTokens: ctx - 3, eosTokenIds: [] });
+    assert.deepEqual(capped.tokens, exact.tokens);
+    assert.deepEqual(generate(m, [Array.from({ length: ctx }, () => 4)], { maxNewTokens: 5, eosTokenIds: [] }).tokens, [[]]);
+  });
   it('sampling is reproducible for a seed and differs across seeds', () => {
     const a = generate(m, [[1, 2], [4]], { maxNewTokens: 12, temperature: 1.5, seed: 1, eosTokenIds: [] });
     const b = generate(m, [[1, 2], [4]], { maxNewTokens: 12, temperature: 1.5, seed: 1, eosTokenIds: [] });

@@ -102,7 +102,17 @@ describe('report data', () => {
     assert.ok(html.includes('"label":"student before"'), 'the mined student drawn as "before"');
     const bad = spawnSync(process.execPath, [cli, 'report', '--mined', join(tmp, 'none'), '--out', out], { encoding: 'utf8' });
     assert.equal(bad.status, 1);
-    assert.match(bad.stderr, /^leaf: .*scores\.jsonl: missing/);
+    assert.match(bad.stderr, /^leaf: --mined .*none: no such folder$/m);
     assert.equal(bad.stderr.trim().split('\n').length, 1);
+    // Folders named on the command line must exist: a typo is an error, not a note inside the page.
+    for (const [flag, dir] of [['--run', join(tmp, 'no-run')], ['--student', join(tmp, 'no-student')]]) {
+      const r = spawnSync(process.execPath, [cli, 'report', '--mined', fx.mined, flag, dir, '--out', join(tmp, 'x.html')], { encoding: 'utf8' });
+      assert.equal(r.status, 1, r.stderr);
+      assert.equal(r.stderr.trim(), `leaf: ${flag} ${dir}: no such folder`);
+      assert.ok(!existsSync(join(tmp, 'x.html')));
+    }
+    const empty = spawnSync(process.execPath, [cli, 'report', '--mined', join(tmp, 'fx3'), '--out', join(tmp, 'x.html')], { encoding: 'utf8' });
+    assert.equal(empty.status, 1);
+    assert.match(empty.stderr, /^leaf: .*scores\.jsonl: missing/);
   });
 });
