@@ -17,3 +17,8 @@ export function numArg(name: string, min = -Infinity, max = Infinity): (v: strin
     return n;
   };
 }
+
+/** One warning line on stderr, in the CLI's format. */
+export function warnLine(message: string): void {
+  process.stderr.write(`leaf: warning: ${message}\n`);
+}

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import type { Resolved } from '../training/distill-options.js';
 import { distill, type DistillProgress } from '../training/trainer.js';
-import { intArg, numArg } from './args.js';
+import { intArg, numArg, warnLine } from './args.js';
 import { progressBar } from './progress.js';
 
 /** What commander hands over: the trainer's resolved settings (flags with defaults) plus the paths. */
@@ -64,7 +64,12 @@ export function registerDistill(program: Command): void {
     .option('--max-bad-steps <n>', 'stop after n consecutive steps with a non-finite loss', intArg('--max-bad-steps', 1), 8)
     .option('--save-dtype <dtype>', 'dtype of the final model/ folder', choice('--save-dtype', ['F32', 'BF16', 'F16'] as const), 'F32')
     .option('--strict', 'stop at the first malformed input line instead of skipping it')
-    .action((f: DistillFlags) => {
+    .action((f: DistillFlags, cmd: Command) => {
+      // Flags given that this run's other choices make meaningless: said, not silently ignored.
+      const given = (name: string) => cmd.getOptionValueSource(name) === 'cli';
+      if (given('topK') && f.teacherLogits !== 'cache') warnLine('--top-k only applies with --teacher-logits cache; ignored');
+      if (given('jsdBeta') && f.loss !== 'jsd') warnLine(`--jsd-beta only applies with --loss jsd (not ${f.loss}); ignored`);
+      if (given('temperature') && f.loss === 'ce') warnLine('--temperature does not apply to --loss ce; ignored');
       let bar: ReturnType<typeof progressBar> | null = null;
       let phase = '';
       const onProgress = (p: DistillProgress) => {

@@ -4,7 +4,7 @@ import { parseFormatName, type FormatName } from '../eval/formats/index.js';
 import { runEval, type ResponseGenerator } from '../eval/runner.js';
 import { loadPretrained, type Pretrained } from '../model/pretrained.js';
 import { generateText } from '../model/text-generation.js';
-import { intArg } from './args.js';
+import { intArg, warnLine } from './args.js';
 import { progressBar } from './progress.js';
 import { modelFingerprint } from '../model/fingerprint.js';
 
@@ -59,7 +59,7 @@ export function registerEval(program: Command): void {
         data: f.data, out: f.out, task: f.task as 'math' | 'code' | undefined, format, limit: f.limit,
         batchSize: f.batchSize, maxNewTokens: f.maxNewTokens, resume: f.resume, strict: f.strict,
         workers: f.workers, allowNetwork: f.unsafeAllowNetwork,
-        onWarning: (m) => process.stderr.write(`leaf: warning: ${m}\n`),
+        onWarning: warnLine,
         onProgress: (done, total, correct) => {
           if (!started) {
             bar.start(total, done, { correct });

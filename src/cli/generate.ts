@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadPretrained } from '../model/pretrained.js';
 import { generateText } from '../model/text-generation.js';
 import { intArg, numArg } from './args.js';
+import { warnLine } from './args.js';
 
 interface GenerateFlags {
   model: string;
@@ -33,6 +34,7 @@ export function registerGenerate(program: Command): void {
     .option('--stop <string>', 'stop string (repeatable)', collect, [])
     .option('--json', 'print one JSON object per prompt')
     .action((f: GenerateFlags) => {
+      if (f.system !== undefined && f.chat !== true) warnLine('--system only applies with --chat; ignored');
       const p = loadPretrained(f.model);
       const started = Date.now();
       const out = generateText(p, f.prompt, {

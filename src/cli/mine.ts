@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { LeafError } from '../errors.js';
 import { mine, type MineOptions } from '../method/mine.js';
 import { MINING_METHODS, type MiningMethod } from '../method/score.js';
-import { intArg, numArg } from './args.js';
+import { intArg, numArg, warnLine } from './args.js';
 import { progressBar } from './progress.js';
 
 interface MineFlags {
@@ -83,7 +83,7 @@ export function registerMine(program: Command): void {
         ...(f.maxNewTokens !== undefined ? { maxNewTokens: f.maxNewTokens } : {}),
         ...(f.workers !== undefined ? { workers: f.workers } : {}),
         ...(f.unsafeAllowNetwork ? { allowNetwork: true } : {}),
-        onWarning: (m) => process.stderr.write(`leaf: warning: ${m}\n`),
+        onWarning: warnLine,
         onProgress: (p) => {
           if (!started) {
             bar.start(p.total, p.done, { selected: p.selected, verified: p.verified });

@@ -255,6 +255,7 @@ export function distill(o: DistillOptions): DistillSummary {
   const lengths = samples.map((x) => x.ids.length);
   const perEpoch = stepsPerEpoch(pairing ? pairing.originals.length : samples.length, s.batchSize);
   const totalSteps = perEpoch * s.epochs;
+  if (s.warmup >= totalSteps) warn(`--warmup ${s.warmup} is not below the run's ${totalSteps} steps: the learning rate never reaches --lr ${s.lr}`);
   const ckptRoot = join(out, 'checkpoints');
 
   // Start or resume.

@@ -28,6 +28,17 @@ describe('leaf distill', () => {
   const common = (out: string) => ['distill', '--student', student, '--teacher', teacher, '--data', data, '--counterfactuals', cfs, '--out', join(dir, out),
     '--batch-size', '2', '--micro-batch-size', '1', '--lr', '5e-3', '--warmup', '2'];
 
+  it('flags that the other choices make meaningless are warned about, not silently ignored', () => {
+    const r = leaf(...common('ignored'), '--epochs', '1', '--top-k', '8', '--jsd-beta', '0.3', '--warmup', '10');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /^leaf: warning: --top-k only applies with --teacher-logits cache; ignored$/m);
+    assert.match(r.err, /^leaf: warning: --jsd-beta only applies with --loss jsd \(not fkl\); ignored$/m);
+    assert.match(r.err, /^leaf: warning: --warmup 10 is not below the run's 4 steps: the learning rate never reaches --lr 0\.005$/m);
+    const quiet = leaf(...common('not-ignored'), '--epochs', '2', '--loss', 'jsd', '--jsd-beta', '0.3');
+    assert.equal(quiet.code, 0, quiet.err);
+    assert.doesNotMatch(quiet.err, /warning: --(top-k|jsd-beta|warmup)/);
+  });
+
   it('trains on originals and verified counterfactuals and writes a model leaf generate runs', () => {
     const r = leaf(...common('run'), '--epochs', '2', '--teacher-logits', 'cache', '--top-k', '16', '--eval-every', '2', '--eval-data', data);
     assert.equal(r.code, 0, r.err);
