@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { LeafError } from '../errors.js';
 import { writeReport } from '../report/build.js';
-import { intArg } from './args.js';
+import { intArg, warnLine } from './args.js';
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
@@ -31,6 +31,7 @@ export function registerReport(program: Command): void {
         out: opts.out, mined: opts.mined, data: opts.data ?? null, runs, limit: opts.limit,
         attentionFrom: { student: opts.student ?? null, runs: opts.run },
       });
+      for (const note of data.notes) if (note.startsWith('skipped ')) warnLine(note); // malformed input lines: on stderr too, not only in the page
       process.stdout.write(`wrote ${opts.out}: ${data.problems.length} problems, ${data.tables.length} tables, ${data.curves.length} charts\n`);
     });
 }

@@ -88,6 +88,8 @@ export interface RawLine {
   terminated: boolean;
   /** Set when the bytes are not valid UTF-8 (`text` is then empty). */
   badUtf8?: boolean;
+  /** Set (to the line's byte length) when the line is too long to decode into one string (`text` is then empty). */
+  tooLong?: number;
 }
 
 const DEFAULT_CHUNK = 4 << 20;
@@ -113,7 +115,9 @@ export function* readLines(file: string, chunkBytes = DEFAULT_CHUNK): Generator<
     let text: string;
     try {
       text = decoder.decode(bytes);
-    } catch {
+    } catch (e) {
+      // A line longer than the longest string V8 can hold (~512 MiB) fails with a RangeError, not a TypeError.
+      if (e instanceof RangeError) return { line, text: '', terminated, tooLong: bytes.length };
       return { line, text: '', terminated, badUtf8: true };
     }
     if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
@@ -203,6 +207,10 @@ export function forEachJsonl<T = JsonObject>(
     summary.lines++;
     if (raw.badUtf8) {
       skip(raw.line, 'invalid UTF-8 (not a text line)');
+      continue;
+    }
+    if (raw.tooLong !== undefined) {
+      skip(raw.line, `line too long (${raw.tooLong} bytes; the limit is about 512 MiB)`);
       continue;
     }
     if (raw.text.trim() === '') {

@@ -35,6 +35,7 @@ function scan(file: string): LineInfo[] {
   let offset = 0;
   for (const raw of readLines(file)) {
     if (raw.badUtf8) throw new LeafError(`${file}:${raw.line}: invalid UTF-8 in a mining output`);
+    if (raw.tooLong !== undefined) throw new LeafError(`${file}:${raw.line}: line too long (${raw.tooLong} bytes) in a mining output`);
     const id = raw.terminated || raw.text.trim() !== '' ? sourceIdOf(raw.text, file, raw.line) : null;
     const complete = raw.terminated && id !== null;
     if (raw.terminated && id === null && raw.text.trim() !== '') {

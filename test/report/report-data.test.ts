@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 import { repoRoot } from '../helpers/paths.js';
 import { LeafTokenizer } from '../../src/tokenizer/index.js';
@@ -111,6 +110,11 @@ describe('report data', () => {
       assert.equal(r.stderr.trim(), `leaf: ${flag} ${dir}: no such folder`);
       assert.ok(!existsSync(join(tmp, 'x.html')));
     }
+    // A malformed line of the mining output is skipped and said on stderr, not only inside the page.
+    appendFileSync(join(fx.mined, 'scores.jsonl'), '{not json\n');
+    const warned = spawnSync(process.execPath, [cli, 'report', '--mined', fx.mined, '--out', join(tmp, 'w.html')], { encoding: 'utf8' });
+    assert.equal(warned.status, 0, warned.stderr);
+    assert.match(warned.stderr, /^leaf: warning: skipped .*scores\.jsonl:\d+: invalid JSON/m);
     const empty = spawnSync(process.execPath, [cli, 'report', '--mined', join(tmp, 'fx3'), '--out', join(tmp, 'x.html')], { encoding: 'utf8' });
     assert.equal(empty.status, 1);
     assert.match(empty.stderr, /^leaf: .*scores\.jsonl: missing/);
