@@ -2,7 +2,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointFiles } from '../io/checkpoint-files.js';
 import { loadConfig } from '../model/config.js';
-import { numel, paramSpecs } from '../model/params.js';
+import { numel } from '../model/params.js';
+import { checkLayout } from '../model/load.js';
 
 export interface InspectReport {
   dir: string;
@@ -38,7 +39,8 @@ export function inspectModel(dir: string): InspectReport {
       const e = files.entry(name);
       dtypes[e.dtype] = (dtypes[e.dtype] ?? 0) + 1;
     }
-    const parameters = paramSpecs(c).reduce((a, s) => a + numel(s.shape), 0);
+    // The same header checks as loading (names, shapes, dtypes): a checkpoint leaf cannot load is an error here too.
+    const parameters = checkLayout(dir, c, files).reduce((a, s) => a + numel(s.shape), 0);
     let chatTemplate = existsSync(join(dir, 'chat_template.jinja'));
     const tc = join(dir, 'tokenizer_config.json');
     if (!chatTemplate && existsSync(tc)) {

@@ -3,8 +3,8 @@ import { CheckpointFiles } from '../io/checkpoint-files.js';
 import { getKernels } from '../kernels/index.js';
 import type { FArray, Kernels } from '../kernels/types.js';
 import { CausalLM, type FloatArrayType } from './causal-lm.js';
-import { loadConfig } from './config.js';
-import { numel, paramSpecs } from './params.js';
+import { loadConfig, type ModelConfig } from './config.js';
+import { numel, paramSpecs, type ParamSpec } from './params.js';
 
 export interface LoadOptions {
   /** Kernels to run on (default: getKernels(), native when built). */
@@ -15,33 +15,46 @@ export interface LoadOptions {
 
 /** Tensors some checkpoints carry that the model does not use. */
 const IGNORABLE = /(^|\.)rotary_emb\.inv_freq$/;
+const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16', 'F64']);
 
 /**
  * Loads a Hugging Face model folder (config.json + model.safetensors or sharded safetensors).
  * Each tensor is converted to float once, straight from the file into its final buffer.
  */
+/**
+ * Checks, from the safetensors headers alone, that the files hold exactly the tensors the config needs
+ * (names, shapes, float dtypes), with a one-line error naming the file and tensor; returns the specs.
+ */
+export function checkLayout(dir: string, config: ModelConfig, files: CheckpointFiles): ParamSpec[] {
+  const specs = paramSpecs(config);
+  const wanted = new Set(specs.map((s) => s.name));
+  for (const name of files.names()) {
+    if (wanted.has(name) || IGNORABLE.test(name)) continue;
+    if (name === 'lm_head.weight' && config.tieWordEmbeddings) continue;
+    throw new LeafError(`${files.entry(name).file}: tensor ${name} is not used by ${config.architecture} with this config.json (unsupported layout?)`);
+  }
+  for (const spec of specs) {
+    if (!files.has(spec.name)) {
+      throw new LeafError(`${dir}: tensor ${spec.name} is missing (required by config.json: ${config.architecture}, ${config.numLayers} layers${config.tieWordEmbeddings ? '' : ', untied lm_head'})`);
+    }
+    const entry = files.entry(spec.name);
+    if (entry.shape.length !== spec.shape.length || entry.shape.some((d, i) => d !== spec.shape[i])) {
+      throw new LeafError(`${entry.file}: tensor ${spec.name} has shape [${entry.shape}], config.json implies [${spec.shape}]`);
+    }
+    if (!FLOAT_DTYPES.has(entry.dtype)) throw new LeafError(`${entry.file}: tensor ${spec.name} has dtype ${entry.dtype}; weights must be F32, F16, BF16 or F64`);
+  }
+  return specs;
+}
+
 export function loadModel(dir: string, options: LoadOptions = {}): CausalLM {
   const config = loadConfig(dir);
   const floatType = options.floatType ?? Float32Array;
   const kernels = options.kernels ?? getKernels();
   const files = CheckpointFiles.open(dir);
   try {
-    const specs = paramSpecs(config);
-    const wanted = new Set(specs.map((s) => s.name));
-    for (const name of files.names()) {
-      if (wanted.has(name) || IGNORABLE.test(name)) continue;
-      if (name === 'lm_head.weight' && config.tieWordEmbeddings) continue;
-      throw new LeafError(`${files.entry(name).file}: tensor ${name} is not used by ${config.architecture} with this config.json (unsupported layout?)`);
-    }
+    const specs = checkLayout(dir, config, files);
     const params = new Map<string, FArray>();
     for (const spec of specs) {
-      if (!files.has(spec.name)) {
-        throw new LeafError(`${dir}: tensor ${spec.name} is missing (required by config.json: ${config.architecture}, ${config.numLayers} layers${config.tieWordEmbeddings ? '' : ', untied lm_head'})`);
-      }
-      const entry = files.entry(spec.name);
-      if (entry.shape.length !== spec.shape.length || entry.shape.some((d, i) => d !== spec.shape[i])) {
-        throw new LeafError(`${entry.file}: tensor ${spec.name} has shape [${entry.shape}], config.json implies [${spec.shape}]`);
-      }
       const f32 = files.readFloat32(spec.name, new Float32Array(numel(spec.shape)));
       params.set(spec.name, floatType === Float32Array ? f32 : Float64Array.from(f32));
     }

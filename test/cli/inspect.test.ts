@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -43,6 +43,22 @@ describe('leaf inspect', () => {
       assert.equal(r.err.trim().split('\n').length, 1, r.err);
       assert.match(r.err, /^leaf: .*model\.safetensors/);
       assert.doesNotMatch(r.err, /\bat .*\.js:\d+/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it('a checkpoint that cannot be loaded (a tensor missing for config.json) is an error, with the loader\'s message', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'leaf-cli-'));
+    try {
+      const cfg = JSON.parse(readFileSync(join(golden('llama-gqa-f32'), 'config.json'), 'utf8')) as { num_hidden_layers: number };
+      writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...cfg, num_hidden_layers: cfg.num_hidden_layers + 1 }));
+      copyFileSync(join(golden('llama-gqa-f32'), 'model.safetensors'), join(dir, 'model.safetensors'));
+      for (const cmd of [['inspect', dir], ['inspect', dir, '--json']]) {
+        const r = leaf(...cmd);
+        assert.equal(r.code, 1, cmd.join(' '));
+        assert.equal(r.out, '');
+        assert.equal(r.err.trim(), `leaf: ${dir}: tensor model.layers.${cfg.num_hidden_layers}.input_layernorm.weight is missing (required by config.json: LlamaForCausalLM, ${cfg.num_hidden_layers + 1} layers, untied lm_head)`);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
