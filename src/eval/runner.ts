@@ -107,6 +107,7 @@ export async function runEval(generator: ResponseGenerator, options: EvalOptions
   for (const r of log.existing) if (known.has(r.id)) records.set(r.id, r);
   const done = doneKeys(log.existing, (r) => r.id);
   const pending = problems.filter((p) => !done.has(p.id));
+  if (options.workers !== undefined && task !== 'code') options.onWarning?.('--workers only applies to code problems (the sandbox workers); ignored');
   const pool = task === 'code' ? new CodePool({ ...(options.workers ? { concurrency: options.workers } : {}), defaults: { allowNetwork: options.allowNetwork ?? false } }) : null;
   // Probed before any decoding: a machine that cannot run the sandbox fails now, not after the generations.
   const sandbox = pool ? await probeIsolation() : null;

@@ -301,6 +301,7 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
     warn(`${files.generations}: cached answers from another model or another rendering of the prompt (weights, chat template or leaf version changed) are not used and are decoded again; summary.json counts them (stale_cached_answers)`);
   };
   const generatedBefore = { student: 0, teacher: 0 };
+  if (options.workers !== undefined && !data.problems.some((p) => p.problem.task === 'code')) warn('--workers only applies to code problems (the sandbox workers); ignored');
   const pool = data.problems.some((p) => p.problem.task === 'code')
     ? new CodePool({ ...(options.workers ? { concurrency: options.workers } : {}), defaults: { allowNetwork: options.allowNetwork ?? false } })
     : null;

@@ -100,8 +100,9 @@ describe('leaf generate and leaf eval on tiny trained models', () => {
       assert.equal(r.err.trim().split('\n').length, 1, r.err);
     }
     assert.equal(readFileSync(join(out, 'results.jsonl'), 'utf8'), results);
-    const ok = leaf('eval', '--model', a, '--data', data, '--out', out, '--resume', '--max-new-tokens', '40');
+    const ok = leaf('eval', '--model', a, '--data', data, '--out', out, '--resume', '--max-new-tokens', '40', '--workers', '2');
     assert.equal(ok.code, 0, ok.err);
+    assert.match(ok.err, /^leaf: warning: --workers only applies to code problems \(the sandbox workers\); ignored$/m);
   });
 
   it('errors are one line: missing tokenizer', () => {
