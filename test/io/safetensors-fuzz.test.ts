@@ -18,6 +18,7 @@ import * as path from 'node:path';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { LeafError } from '../../src/errors.js';
 import { SafetensorsReader, numel } from '../../src/io/safetensors.js';
+import { rng } from '../helpers/random-arrays.js';
 
 const SEED = Number(process.env['LEAF_FUZZ_SEED'] ?? 20240601);
 const ITERATIONS = Number(process.env['LEAF_FUZZ_ITERATIONS'] ?? 20000);
@@ -26,21 +27,10 @@ const HANG_MS = 5000;
 // ---------------------------------------------------------------------------------------------
 // PRNG and base file
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 class Rng {
   private readonly next: () => number;
   constructor(seed: number, i: number) {
-    this.next = mulberry32((Math.imul(seed, 0x9e3779b1) ^ Math.imul(i + 1, 0x85ebca6b)) >>> 0);
+    this.next = rng((Math.imul(seed, 0x9e3779b1) ^ Math.imul(i + 1, 0x85ebca6b)) >>> 0);
   }
   float(): number {
     return this.next();
@@ -64,7 +54,7 @@ interface BaseTensor {
 }
 
 function u8(n: number, seed: number): Uint8Array {
-  const r = mulberry32(seed);
+  const r = rng(seed);
   return Uint8Array.from({ length: n }, () => Math.floor(r() * 256));
 }
 
