@@ -78,3 +78,12 @@ export function writeJsonl(file: string, records: readonly unknown[]): string {
   writeFileSync(file, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
   return file;
 }
+
+/** softmax(x[r, :] / T) of row r of a [rows · V] logits array, in float64 (for reference re-computations). */
+export function softmaxRow(x: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> }, r: number, V: number, T: number): number[] {
+  const row = Array.from(x.subarray(r * V, (r + 1) * V), (a) => a / T);
+  const mx = Math.max(...row);
+  const e = row.map((a) => Math.exp(a - mx));
+  const sum = e.reduce((a, b) => a + b, 0);
+  return e.map((a) => a / sum);
+}

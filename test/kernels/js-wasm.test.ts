@@ -13,8 +13,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { jsKernels } from '../../src/kernels/js/index.js';
 import { wasmLimits, wasmRuntime } from '../../src/kernels/js/wasm/runtime.js';
-import type { AttentionShape } from '../../src/kernels/types.js';
 import { rng, randF32, f64 } from '../helpers/random-arrays.js';
+import { attnInputs, attnShape, type AttnCase } from '../helpers/attention-cases.js';
 
 const available = wasmRuntime() !== null;
 const skip = available ? false : 'WebAssembly SIMD unavailable (or LEAF_WASM=0)';
@@ -88,48 +88,25 @@ test('rmsnorm and rmsnormBackward on WebAssembly (with and without dw, aliasing)
   }
 });
 
-interface AttnCase {
-  name: string;
-  shape: AttentionShape;
-  masked?: (b: number, s: number) => boolean;
-}
-
-function mk(batch: number, queries: number, keys: number, keyCapacity: number, past: number, heads: number, kvHeads: number, headDim: number): AttentionShape {
-  return { batch, queries, keys, keyCapacity, past, heads, kvHeads, headDim, scale: 1 / Math.sqrt(headDim) };
-}
-
 const cases: AttnCase[] = [
-  { name: 'demo-like: 16 rows × 37 tokens, 4 heads / 2 kv heads, headDim 16, left padding', shape: mk(16, 37, 37, 37, 0, 4, 2, 16),
+  { name: 'demo-like: 16 rows × 37 tokens, 4 heads / 2 kv heads, headDim 16, left padding', shape: attnShape(16, 37, 37, 37, 0, 4, 2, 16),
     masked: (b, s) => s < (b * 5) % 11 },
-  { name: 'left padding with fully masked rows', shape: mk(3, 7, 7, 7, 0, 4, 2, 16), masked: (b, s) => (b === 1 && s < 3) || (b === 2 && s < 1) },
-  { name: 'past > 0, keyCapacity > keys, random holes', shape: mk(2, 5, 10, 14, 5, 4, 2, 16), masked: (b, s) => (b * 7 + s * 3) % 5 === 0 && s !== 9 },
-  { name: 'prefill 70 tokens, 6 heads / 3 kv heads, headDim 64', shape: mk(1, 70, 70, 70, 0, 6, 3, 64), masked: (_b, s) => s < 2 },
-  { name: 'odd headDim 6, keyCapacity 23', shape: mk(2, 20, 20, 23, 0, 2, 1, 6) },
-  { name: 'headDim 10, past 4, 3 heads / 1 kv head', shape: mk(1, 13, 17, 17, 4, 3, 1, 10) },
-  { name: 'fewer keys than past + queries', shape: mk(1, 4, 5, 6, 2, 2, 2, 8) },
-  { name: 'keys beyond the last query', shape: mk(1, 4, 9, 9, 2, 2, 1, 8) },
-  { name: 'chunked prefill: 40 queries after 24 cached keys', shape: mk(2, 40, 64, 80, 24, 4, 4, 16), masked: (b, s) => b === 1 && s < 10 },
-  { name: 'no keys at all', shape: mk(2, 5, 0, 2, 0, 2, 1, 4) },
+  { name: 'left padding with fully masked rows', shape: attnShape(3, 7, 7, 7, 0, 4, 2, 16), masked: (b, s) => (b === 1 && s < 3) || (b === 2 && s < 1) },
+  { name: 'past > 0, keyCapacity > keys, random holes', shape: attnShape(2, 5, 10, 14, 5, 4, 2, 16), masked: (b, s) => (b * 7 + s * 3) % 5 === 0 && s !== 9 },
+  { name: 'prefill 70 tokens, 6 heads / 3 kv heads, headDim 64', shape: attnShape(1, 70, 70, 70, 0, 6, 3, 64), masked: (_b, s) => s < 2 },
+  { name: 'odd headDim 6, keyCapacity 23', shape: attnShape(2, 20, 20, 23, 0, 2, 1, 6) },
+  { name: 'headDim 10, past 4, 3 heads / 1 kv head', shape: attnShape(1, 13, 17, 17, 4, 3, 1, 10) },
+  { name: 'fewer keys than past + queries', shape: attnShape(1, 4, 5, 6, 2, 2, 2, 8) },
+  { name: 'keys beyond the last query', shape: attnShape(1, 4, 9, 9, 2, 2, 1, 8) },
+  { name: 'chunked prefill: 40 queries after 24 cached keys', shape: attnShape(2, 40, 64, 80, 24, 4, 4, 16), masked: (b, s) => b === 1 && s < 10 },
+  { name: 'no keys at all', shape: attnShape(2, 5, 0, 2, 0, 2, 1, 4) },
 ];
-
-function inputs(c: AttnCase, seed: number) {
-  const s = c.shape;
-  const r = rng(seed);
-  const qn = s.batch * s.queries * s.heads * s.headDim;
-  const kn = s.batch * s.keyCapacity * s.kvHeads * s.headDim;
-  const q = randF32(qn, r, -2, 2), k = randF32(kn, r, -2, 2), v = randF32(kn, r);
-  const keyMask = new Uint8Array(s.batch * s.keyCapacity);
-  for (let b = 0; b < s.batch; b++) {
-    for (let j = 0; j < s.keyCapacity; j++) keyMask[b * s.keyCapacity + j] = j < s.keys && !(c.masked?.(b, j) ?? false) ? 1 : 0;
-  }
-  return { q, k, v, keyMask, qn, kn, probsLen: s.batch * s.heads * s.queries * s.keys, dOut: randF32(qn, r) };
-}
 
 test('attention forward on WebAssembly: outputs and probabilities (with and without probs)', { skip }, () => {
   let seed = 100;
   for (const c of cases) {
     const s = c.shape;
-    const { q, k, v, keyMask, qn, probsLen } = inputs(c, seed++);
+    const { q, k, v, keyMask, qn, probsLen } = attnInputs(c, seed++);
     const out = new Float32Array(qn).fill(NaN), probs = new Float32Array(probsLen).fill(NaN);
     const outJ = new Float64Array(qn), probsJ = new Float64Array(probsLen);
     jsKernels.attention(q, k, v, keyMask, out, probs, s);
@@ -147,7 +124,7 @@ test('attention backward on WebAssembly: dq, dk, dv (rows beyond keys zeroed)', 
   let seed = 200;
   for (const c of cases) {
     const s = c.shape;
-    const { q, k, v, keyMask, qn, kn, probsLen, dOut } = inputs(c, seed++);
+    const { q, k, v, keyMask, qn, kn, probsLen, dOut } = attnInputs(c, seed++);
     const probsJ = new Float64Array(probsLen);
     jsKernels.attention(f64(q), f64(k), f64(v), keyMask, new Float64Array(qn), probsJ, s);
     const probs = Float32Array.from(probsJ);
@@ -195,7 +172,7 @@ test('WebAssembly kernels cut large calls into chunks (limit lowered for the tes
 
       const c = cases[0];
       const s = c.shape;
-      const { q, k, v, keyMask, qn, kn, probsLen, dOut } = inputs(c, 5);
+      const { q, k, v, keyMask, qn, kn, probsLen, dOut } = attnInputs(c, 5);
       const o = new Float32Array(qn), p = new Float32Array(probsLen), oJ = new Float64Array(qn), pJ = new Float64Array(probsLen);
       jsKernels.attention(q, k, v, keyMask, o, p, s);
       jsKernels.attention(f64(q), f64(k), f64(v), keyMask, oJ, pJ, s);

@@ -13,6 +13,7 @@ import { jsKernels } from '../../src/kernels/js/index.js';
 import { loadNativeKernels, type NativeKernels } from '../../src/kernels/native.js';
 import type { AttentionShape, FArray } from '../../src/kernels/types.js';
 import { rng, randF32, f64 } from '../helpers/random-arrays.js';
+import { attnInputs, attnShape, type AttnCase } from '../helpers/attention-cases.js';
 
 const loaded = loadNativeKernels();
 const native = loaded.kernels;
@@ -255,54 +256,32 @@ nt('swiglu writes only its n elements of a subarray', (nk) => {
 // ---------------------------------------------------------------------------------------------
 // attention
 
-interface AttnCase {
-  name: string;
-  shape: AttentionShape;
-  /** Mask per batch: keys masked out (by index). */
-  masked?: (b: number, s: number) => boolean;
-}
-
 function attnCases(): AttnCase[] {
-  const mk = (batch: number, queries: number, keys: number, keyCapacity: number, past: number, heads: number, kvHeads: number,
-    headDim: number): AttentionShape => ({ batch, queries, keys, keyCapacity, past, heads, kvHeads, headDim, scale: 1 / Math.sqrt(headDim) });
   return [
-    { name: 'small, full mask, 4 heads / 2 kv heads', shape: mk(2, 5, 5, 5, 0, 4, 2, 8) },
+    { name: 'small, full mask, 4 heads / 2 kv heads', shape: attnShape(2, 5, 5, 5, 0, 4, 2, 8) },
     {
       // Batch 1 is left-padded by 3: its first 3 queries see only padding (fully masked rows).
-      name: 'left padding with fully masked rows', shape: mk(3, 7, 7, 7, 0, 4, 2, 16),
+      name: 'left padding with fully masked rows', shape: attnShape(3, 7, 7, 7, 0, 4, 2, 16),
       masked: (b, s) => (b === 1 && s < 3) || (b === 2 && s < 1),
     },
     {
-      name: 'past > 0, keyCapacity > keys, random holes', shape: mk(2, 3, 8, 12, 5, 4, 2, 16),
+      name: 'past > 0, keyCapacity > keys, random holes', shape: attnShape(2, 3, 8, 12, 5, 4, 2, 16),
       masked: (b, s) => (b * 7 + s * 3) % 5 === 0 && s !== 7,
     },
-    { name: 'prefill 70 tokens, 6 heads / 3 kv heads, headDim 64 (packed path, several tiles)', shape: mk(1, 70, 70, 70, 0, 6, 3, 64),
+    { name: 'prefill 70 tokens, 6 heads / 3 kv heads, headDim 64 (packed path, several tiles)', shape: attnShape(1, 70, 70, 70, 0, 6, 3, 64),
       masked: (_b, s) => s < 2 },
-    { name: 'odd headDim 6 (vector tails)', shape: mk(2, 20, 20, 23, 0, 2, 1, 6) },
-    { name: 'headDim 10, past 4, 3 heads / 1 kv head', shape: mk(1, 13, 17, 17, 4, 3, 1, 10) },
-    { name: 'fewer keys than past + queries', shape: mk(1, 4, 5, 6, 2, 2, 2, 8) },
-    { name: 'keys beyond the last query', shape: mk(1, 4, 9, 9, 2, 2, 1, 8) },
-    { name: 'decode: one query, past 30, capacity 40', shape: mk(2, 1, 31, 40, 30, 4, 2, 32),
+    { name: 'odd headDim 6 (vector tails)', shape: attnShape(2, 20, 20, 23, 0, 2, 1, 6) },
+    { name: 'headDim 10, past 4, 3 heads / 1 kv head', shape: attnShape(1, 13, 17, 17, 4, 3, 1, 10) },
+    { name: 'fewer keys than past + queries', shape: attnShape(1, 4, 5, 6, 2, 2, 2, 8) },
+    { name: 'keys beyond the last query', shape: attnShape(1, 4, 9, 9, 2, 2, 1, 8) },
+    { name: 'decode: one query, past 30, capacity 40', shape: attnShape(2, 1, 31, 40, 30, 4, 2, 32),
       masked: (b, s) => b === 0 && s < 4 },
-    { name: 'long rows (300 tokens), 2 heads / 1 kv head', shape: mk(1, 300, 300, 300, 0, 2, 1, 32) },
-    { name: 'chunked prefill: 40 queries after 24 cached keys', shape: mk(2, 40, 64, 80, 24, 4, 4, 16),
+    { name: 'long rows (300 tokens), 2 heads / 1 kv head', shape: attnShape(1, 300, 300, 300, 0, 2, 1, 32) },
+    { name: 'chunked prefill: 40 queries after 24 cached keys', shape: attnShape(2, 40, 64, 80, 24, 4, 4, 16),
       masked: (b, s) => b === 1 && s < 10 },
-    { name: 'no keys at all', shape: mk(2, 3, 0, 2, 0, 2, 1, 4) },
-    { name: 'no queries', shape: mk(1, 0, 5, 6, 5, 2, 1, 4) },
+    { name: 'no keys at all', shape: attnShape(2, 3, 0, 2, 0, 2, 1, 4) },
+    { name: 'no queries', shape: attnShape(1, 0, 5, 6, 5, 2, 1, 4) },
   ];
-}
-
-function attnInputs(c: AttnCase, seed: number) {
-  const s = c.shape;
-  const r = rng(seed);
-  const qn = s.batch * s.queries * s.heads * s.headDim;
-  const kn = s.batch * s.keyCapacity * s.kvHeads * s.headDim;
-  const q = randF32(qn, r, -2, 2), k = randF32(kn, r, -2, 2), v = randF32(kn, r);
-  const keyMask = new Uint8Array(s.batch * s.keyCapacity);
-  for (let b = 0; b < s.batch; b++) {
-    for (let j = 0; j < s.keyCapacity; j++) keyMask[b * s.keyCapacity + j] = j < s.keys && !(c.masked?.(b, j) ?? false) ? 1 : 0;
-  }
-  return { q, k, v, keyMask, qn, kn, probsLen: s.batch * s.heads * s.queries * s.keys };
 }
 
 nt('attention forward: outputs and probabilities', (nk) => {

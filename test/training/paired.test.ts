@@ -17,7 +17,7 @@ import { parseCounterfactualRecord, parseTrainRecord } from '../../src/training/
 import { buildSamples, tokenizerSide, type TrainSample } from '../../src/training/samples.js';
 import { distill, type DistillOptions } from '../../src/training/trainer.js';
 import { Rng } from '../../src/util/rng.js';
-import { CF_RECORDS, loadTiny, TRAIN_RECORDS, writeTinyModel } from '../helpers/tiny-distill.js';
+import { CF_RECORDS, loadTiny, softmaxRow, TRAIN_RECORDS, writeTinyModel } from '../helpers/tiny-distill.js';
 
 let dir = '';
 let teacherDir = '', studentDir = '';
@@ -174,13 +174,7 @@ describe('distill({ pairCounterfactuals: true })', () => {
       const d = new Float64Array(n * V);
       let L = 0;
       for (let r = 0; r < n; r++) {
-        const soft = (x: FArray) => {
-          const row = Array.from(x.subarray(r * V, (r + 1) * V), (a) => a / T);
-          const mx = Math.max(...row);
-          const e = row.map((a) => Math.exp(a - mx));
-          const sum = e.reduce((a, b) => a + b, 0);
-          return e.map((a) => a / sum);
-        };
+        const soft = (x: FArray) => softmaxRow(x, r, V, T);
         const ps = soft(o.logits!), pt = soft(t);
         let kl = 0;
         for (let i = 0; i < V; i++) kl += pt[i] * (Math.log(pt[i]) - Math.log(ps[i]));

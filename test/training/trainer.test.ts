@@ -18,7 +18,7 @@ import { buildSamples, tokenizerSide, type TrainSample } from '../../src/trainin
 import { topKFromLogits, type TopKRows } from '../../src/training/teacher-cache.js';
 import { distill, type DistillOptions } from '../../src/training/trainer.js';
 import { Rng } from '../../src/util/rng.js';
-import { CF_RECORDS, LLAMA_TOKENIZER, loadTiny, TRAIN_RECORDS, writeJsonl, writeTinyModel } from '../helpers/tiny-distill.js';
+import { CF_RECORDS, LLAMA_TOKENIZER, loadTiny, softmaxRow, TRAIN_RECORDS, writeJsonl, writeTinyModel } from '../helpers/tiny-distill.js';
 
 let dir = '';
 let teacherDir = '', studentDir = '';
@@ -180,13 +180,7 @@ describe('distill()', () => {
         const z = o.logits!;
         const d = new Float64Array(n * V);
         for (let r = 0; r < n; r++) {
-          const soft = (x: FArray) => {
-            const row = Array.from(x.subarray(r * V, (r + 1) * V), (a) => a / T);
-            const mx = Math.max(...row);
-            const e = row.map((a) => Math.exp(a - mx));
-            const sum = e.reduce((a, b) => a + b, 0);
-            return e.map((a) => a / sum);
-          };
+          const soft = (x: FArray) => softmaxRow(x, r, V, T);
           const ps = soft(z), pt = soft(t);
           // d/dz of (w/N)·(1/n)·T²·KL(pt ‖ ps) = (w/N)(1/n)·T·(ps − pt)
           for (let i = 0; i < V; i++) d[r * V + i] = (smp.weight / N / n) * T * (ps[i] - pt[i]);
