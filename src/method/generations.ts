@@ -117,9 +117,14 @@ export class GenerationCache {
   /**
    * `models`: the models of this run by role. A cached record is used for a request only when its `asked`
    * digest matches what that model is asked now; the check is made when a request is first looked up, so
-   * records no request of this run needs cost nothing.
+   * records no request of this run needs cost nothing. `fingerprints`: the models' modelFingerprint when the
+   * caller has them already (computed here otherwise, once per role).
    */
-  constructor(private readonly log: RecordLog<GenerationRecord>, readonly maxNewTokens: number, private readonly models: Partial<Record<Role, Pretrained>>) {
+  constructor(
+    private readonly log: RecordLog<GenerationRecord>, readonly maxNewTokens: number, private readonly models: Partial<Record<Role, Pretrained>>,
+    fingerprints: Partial<Record<Role, string>> = {},
+  ) {
+    for (const [role, f] of Object.entries(fingerprints) as [Role, string][]) this.fingerprints.set(role, f);
     for (const r of log.existing) {
       const k = cacheKey(r.model, r.source_id, r.prompt, r.prefix, r.max_new_tokens);
       const list = this.byKey.get(k);

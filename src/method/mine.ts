@@ -255,12 +255,13 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
   const tokenizers = sameTokenizer(student.tokenizer, teacher.tokenizer) ? 'same' : 'different';
 
   // What this output is made of (run.json, written before any record; a resume must match it).
+  const fingerprints = { student: modelFingerprint(student.model), teacher: modelFingerprint(teacher.model) };
   checkRunFile(join(options.out, 'run.json'), {
     ...Object.fromEntries(RESUME_KEYS.map((key) => [key, settings[key]])),
     data: resolve(options.data), data_sha256: fileDigest(options.data),
     teacher_outputs_sha256: options.teacherOutputs !== undefined ? fileDigest(options.teacherOutputs) : null,
-    student: resolve(student.dir), student_weights: modelFingerprint(student.model).slice(0, 16),
-    teacher: resolve(teacher.dir), teacher_weights: modelFingerprint(teacher.model).slice(0, 16),
+    student: resolve(student.dir), student_weights: fingerprints.student.slice(0, 16),
+    teacher: resolve(teacher.dir), teacher_weights: fingerprints.teacher.slice(0, 16),
   }, { resume: options.resume === true, hasRecords: nonEmpty(files.scores) || nonEmpty(files.counterfactuals), legacy: legacySettings });
 
   if (options.resume) {
@@ -293,7 +294,7 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
     appendGen(r);
     options.onRecord?.('generations', r);
   };
-  const cache = new GenerationCache(genLog, maxNewTokens, { student, teacher });
+  const cache = new GenerationCache(genLog, maxNewTokens, { student, teacher }, fingerprints);
   let staleWarned = false;
   const warnStale = () => {
     if (cache.stale === 0 || staleWarned) return;

@@ -136,6 +136,8 @@ export interface TeacherCacheOptions {
   /** Samples per teacher forward while building. */
   batchSize: number;
   onProgress?: (done: number, total: number) => void;
+  /** modelFingerprint(teacher), when the caller has computed it already. */
+  teacherFingerprint?: string;
 }
 
 /** Mean and largest remaining mass exp(logRest) over the rows of a cache file (one sequential read). */
@@ -182,7 +184,7 @@ export class TeacherCache {
     const K = Math.min(o.k, o.vocab);
     if (!(Number.isInteger(o.k) && o.k >= 1)) throw new LeafError(`--top-k must be an integer ≥ 1, got ${o.k}`);
     const key = createHash('sha256')
-      .update(JSON.stringify({ version: VERSION, teacher: modelFingerprint(teacher), samples: samplesFingerprint(samples), k: K, temperature: o.temperature, vocab: o.vocab }))
+      .update(JSON.stringify({ version: VERSION, teacher: o.teacherFingerprint ?? modelFingerprint(teacher), samples: samplesFingerprint(samples), k: K, temperature: o.temperature, vocab: o.vocab }))
       .digest('hex');
     const rowBytes = 8 * K + 4;
     const rowOffset = new Float64Array(samples.length + 1);

@@ -196,12 +196,13 @@ export function distill(o: DistillOptions): DistillSummary {
     throw new LeafError('--eval-every needs --eval-data');
   }
 
+  const teacherFingerprint = teacher ? modelFingerprint(teacher.model) : null;
   // Settings (what must match on --resume).
   const settings: Record<string, unknown> = {
     ...s,
     student: resolve(student.dir),
     teacher: teacher ? resolve(teacher.dir) : null,
-    teacherWeights: teacher ? modelFingerprint(teacher.model).slice(0, 16) : null,
+    teacherWeights: teacherFingerprint?.slice(0, 16) ?? null,
     data: typeof o.data === 'string' ? resolve(o.data) : '<records>',
     counterfactuals: o.counterfactuals ? (typeof o.counterfactuals === 'string' ? resolve(o.counterfactuals) : '<records>') : null,
     samples: hashSamples(samples),
@@ -232,7 +233,7 @@ export function distill(o: DistillOptions): DistillSummary {
   let cache: TeacherCache | null = null;
   if (teacher && s.teacherLogits === 'cache') {
     cache = TeacherCache.openOrBuild(out, teacher.model, samples, {
-      k: s.topK, temperature: s.temperature, vocab: Vs, batchSize: s.microBatchSize,
+      k: s.topK, temperature: s.temperature, vocab: Vs, batchSize: s.microBatchSize, teacherFingerprint: teacherFingerprint!,
       onProgress: (done, total) => o.onProgress?.({ phase: 'teacher-cache', done, total }),
     });
     cacheHow = cache.built;
