@@ -87,6 +87,11 @@ export async function runEval(generator: ResponseGenerator, options: EvalOptions
   const wrongTask = problems.find((p) => p.task !== task);
   if (wrongTask) throw new LeafError(`${options.data}: problem ${wrongTask.id} is a ${wrongTask.task} problem but --task is ${task}`);
 
+  // Probed before anything is written or decoded: a machine that cannot run the sandbox fails now.
+  const sandbox = task === 'code' ? await probeIsolation() : null;
+  const weak = sandbox ? sandboxWarning(sandbox) : null;
+  if (weak) options.onWarning?.(weak);
+
   makeOutDir(options.out);
   const batchSize = options.batchSize ?? 8;
   const maxNewTokens = options.maxNewTokens ?? (task === 'math' ? 1024 : 768);
@@ -109,10 +114,6 @@ export async function runEval(generator: ResponseGenerator, options: EvalOptions
   const pending = problems.filter((p) => !done.has(p.id));
   if (options.workers !== undefined && task !== 'code') options.onWarning?.('--workers only applies to code problems (the sandbox workers); ignored');
   const pool = task === 'code' ? new CodePool({ ...(options.workers ? { concurrency: options.workers } : {}), defaults: { allowNetwork: options.allowNetwork ?? false } }) : null;
-  // Probed before any decoding: a machine that cannot run the sandbox fails now, not after the generations.
-  const sandbox = pool ? await probeIsolation() : null;
-  const weak = sandbox ? sandboxWarning(sandbox) : null;
-  if (weak) options.onWarning?.(weak);
   const countCorrect = () => [...records.values()].filter((r) => r.correct).length;
   options.onProgress?.(records.size, problems.length, countCorrect());
   try {
