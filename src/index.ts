@@ -1,5 +1,5 @@
 /**
- * leaf — library entry point. See README.md for the API tour.
+ * leaf — library entry point. See README.md and docs/library.md for the API tour.
  */
 export { LeafError } from './errors.js';
 export { getKernels, jsKernels, nativeKernelsOrNull } from './kernels/index.js';

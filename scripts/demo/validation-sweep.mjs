@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Exploratory check behind the README's demo notes (not part of `leaf demo`): on a finished demo folder,
+// Exploratory check behind docs/demo.md's notes (not part of `leaf demo`): on a finished demo folder,
 // trains LeaF instr with counterfactual weight λ (λ = 0: plain KD) at the demo's settings, optionally without
 // gradient clipping, and reports accuracy on the VALIDATION split only (the test split is never read).
 //   node scripts/demo/validation-sweep.mjs DEMO_OUT [--lambdas 0,0.25,0.5,1] [--seeds 1,2,3] [--clip 1]

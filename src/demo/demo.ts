@@ -8,7 +8,7 @@
  *     (instruction level), and `gradient` at response level;
  *  4. distillation of the student: plain KD, LeaF at instruction level, LeaF at instruction + response
  *     level — equal optimizer steps, same seeds, the same original batches (the trainer's
- *     pairCounterfactuals: a LeaF step adds the counterfactuals of its originals, issue 4's hybrid loss);
+ *     pairCounterfactuals: a LeaF step adds the counterfactuals of its originals, LeaF's hybrid loss);
  *  5. evaluation of every model on the held-out test split; detection quality against the ground truth;
  *     the threshold sweep; OUT/summary.json and OUT/report.html.
  *
@@ -212,7 +212,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
 
   // 4. Distillation at equal steps, seeds and original batches: every run plans its steps over the same
   // originals (pairCounterfactuals; plain KD has none to pair), and a LeaF step adds the counterfactuals of
-  // its originals, each weighing λ = 1 — issue 4's hybrid loss KD(s) + λ·Σ KD(cf of s), nothing displaced.
+  // its originals, each weighing λ = 1 — LeaF's hybrid loss KD(s) + λ·Σ KD(cf of s), nothing displaced.
   t = Date.now();
   const originals = readRecords(files.train);
   const cfInstr = verifiedCounterfactuals(minedDirs.gradient);

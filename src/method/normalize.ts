@@ -1,6 +1,6 @@
 /**
  * Per-unit normalisation of token scores and the candidate (confounder) rule of LeaF
- * (../shared/research/leaf-reference.md §1.4–1.5).
+ * (the paper's saliency difference and threshold rule, as the authors' reference code applies them).
  *
  *   ĝ_m = minmax(g_m) for m ∈ {student, teacher};  d = ĝ_T − ĝ_S;  D = minmax(d) ∈ [0, 1]
  *

@@ -19,7 +19,7 @@
  * "any other token"), and the gradient below is its exact gradient (the imputed part of the teacher
  * depends on the student, but its contribution to the gradient vanishes: on the tail the log-ratio is
  * constant and the imputed mass is fixed). For the forward KL the coarsened value underestimates the
- * exact one by r · KL(p_T,tail ‖ p_S,tail) ≥ 0, the tails normalised (see the README).
+ * exact one by r · KL(p_T,tail ‖ p_S,tail) ≥ 0, the tails normalised (see docs/distill.md).
  *
  * Both the student and the teacher logit buffers are used as scratch (overwritten).
  */

@@ -1,6 +1,6 @@
 /**
  * Paired counterfactuals (distill's `pairCounterfactuals`, `--pair-counterfactuals`): LeaF's hybrid loss
- * as issue 4 defines it — per original sample s, L_s + λ · Σ_{c ∈ CF(s)} L_c — instead of the reference's
+ * in its paired form — per original sample s, L_s + λ · Σ_{c ∈ CF(s)} L_c — instead of the reference's
  * data mixing, where counterfactual rows are shuffled in with the originals and so displace some of them
  * from a fixed number of optimizer steps.
  *

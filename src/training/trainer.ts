@@ -242,7 +242,7 @@ export function distill(o: DistillOptions): DistillSummary {
     if (cache.meanRest > 0.05) {
       warn(`the teacher keeps on average ${(100 * cache.meanRest).toFixed(1)}% of its probability outside its top ${cache.k} tokens: the cached loss underestimates the exact one by about that share of the tail divergence; raise --top-k or use --teacher-logits online`);
     }
-    if (s.loss === 'rkl') warn('--loss rkl with a teacher cache: reverse KL weighs the tokens the teacher finds unlikely, which the cache lumps into one; the cached loss can be far from the exact one (see the README)');
+    if (s.loss === 'rkl') warn('--loss rkl with a teacher cache: reverse KL weighs the tokens the teacher finds unlikely, which the cache lumps into one; the cached loss can be far from the exact one (see docs/distill.md)');
     teacher = null; // not needed any more: a teacher loaded here can be garbage-collected
   } else if (teacher) {
     source = { kind: 'online', model: teacher.model };
