@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { LeafError } from '../errors.js';
+import { DEFAULT_MAX_LINE_BYTES, maxLineBytes } from '../data/jsonl.js';
+import { intArg } from './args.js';
 import { formatInspect, inspectModel } from './inspect.js';
 import { registerDistill } from './distill.js';
 import { registerEval } from './eval.js';
@@ -17,7 +19,12 @@ export function buildProgram(): Command {
     .name('leaf')
     .description('LeaF: learning to focus — causal attention distillation for Llama/Qwen2 checkpoints')
     .version('0.1.0')
-    .showHelpAfterError('(add --help for usage)');
+    .showHelpAfterError('(add --help for usage)')
+    .option('--max-line-bytes <n>', `longest input JSONL line read, in bytes (default ${DEFAULT_MAX_LINE_BYTES}); a longer line stops with FILE:LINE`, intArg('--max-line-bytes', 1))
+    .hook('preAction', () => {
+      const cap = program.opts<{ maxLineBytes?: number }>().maxLineBytes;
+      maxLineBytes(cap ?? DEFAULT_MAX_LINE_BYTES);
+    });
 
   program
     .command('inspect')

@@ -11,6 +11,10 @@
  * partially written record of a killed run). Always `lines === blank + kept + skipped`.
  *
  * Handles a UTF-8 byte order mark at the start of the file and CRLF line ends.
+ *
+ * Lines are capped (see {@link maxLineBytes}): a line longer than the cap — e.g. `/dev/zero`, an endless
+ * line — stops reading with a LeafError `FILE:LINE: line longer than N bytes` once N bytes have been
+ * buffered, so memory and time stay bounded whatever the input.
  */
 import * as fs from 'node:fs';
 import { LeafError } from '../errors.js';
@@ -58,6 +62,8 @@ export interface JsonlOptions<T> {
   limit?: number;
   /** Read buffer size in bytes (default 4 MiB); exposed for tests. */
   chunkBytes?: number;
+  /** Cap on one line's length in bytes (default: {@link maxLineBytes}); a longer line is a LeafError FILE:LINE. */
+  maxLineBytes?: number;
 }
 
 export interface JsonlSummary {
@@ -94,6 +100,26 @@ export interface RawLine {
 
 const DEFAULT_CHUNK = 4 << 20;
 
+/** The default cap on one line's length in bytes (64 MiB). */
+export const DEFAULT_MAX_LINE_BYTES = 64 << 20;
+let lineCap = DEFAULT_MAX_LINE_BYTES;
+
+/**
+ * The process-wide cap on one line's length in bytes, for every JSONL read (the CLI's `--max-line-bytes`).
+ * With `bytes` it sets the cap (a positive integer) and returns the new value.
+ */
+export function maxLineBytes(bytes?: number): number {
+  if (bytes !== undefined) {
+    if (!Number.isInteger(bytes) || bytes <= 0) throw new LeafError(`the line-length cap must be a positive integer, got ${bytes}`);
+    lineCap = bytes;
+  }
+  return lineCap;
+}
+
+function lineTooLong(file: string, line: number, cap: number): LeafError {
+  return new LeafError(`${file}:${line}: line longer than ${cap} bytes (the cap on one input line; raise it with --max-line-bytes)`);
+}
+
 function isSystemError(err: unknown): err is NodeJS.ErrnoException {
   return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string';
 }
@@ -101,8 +127,9 @@ function isSystemError(err: unknown): err is NodeJS.ErrnoException {
 /**
  * The lines of `file`, read in chunks of `chunkBytes`. A line's bytes are decoded as strict UTF-8
  * (invalid bytes are flagged, not replaced); a leading byte order mark and a trailing `\r` are removed.
+ * A line longer than `maxBytes` (default: {@link maxLineBytes}) is a LeafError naming the file and line.
  */
-export function* readLines(file: string, chunkBytes = DEFAULT_CHUNK): Generator<RawLine> {
+export function* readLines(file: string, chunkBytes = DEFAULT_CHUNK, maxBytes = lineCap): Generator<RawLine> {
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
@@ -144,6 +171,7 @@ export function* readLines(file: string, chunkBytes = DEFAULT_CHUNK): Generator<
         if (nl < 0 || nl >= n) break;
         line++;
         let bytes: Uint8Array = buf.subarray(start, nl);
+        if (carryLen + bytes.length > maxBytes) throw lineTooLong(file, line, maxBytes);
         if (carryLen > 0) {
           bytes = Buffer.concat([...carry, bytes], carryLen + bytes.length);
           carry = [];
@@ -153,6 +181,7 @@ export function* readLines(file: string, chunkBytes = DEFAULT_CHUNK): Generator<
         start = nl + 1;
       }
       if (start < n) {
+        if (carryLen + n - start > maxBytes) throw lineTooLong(file, line + 1, maxBytes);
         carry.push(Buffer.from(buf.subarray(start, n)));
         carryLen += n - start;
       }
@@ -203,7 +232,7 @@ export function forEachJsonl<T = JsonObject>(
     summary.issues.push(issue);
     opts.onIssue?.(issue);
   };
-  for (const raw of readLines(file, opts.chunkBytes)) {
+  for (const raw of readLines(file, opts.chunkBytes, opts.maxLineBytes)) {
     summary.lines++;
     if (raw.badUtf8) {
       skip(raw.line, 'invalid UTF-8 (not a text line)');

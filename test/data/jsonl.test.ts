@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { forEachJsonl, formatSummary, InvalidRecord, jsonlLine, readJsonl, readLines, writeJsonlAtomic } from '../../src/data/jsonl.js';
+import { spawnSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import { DEFAULT_MAX_LINE_BYTES, forEachJsonl, formatSummary, InvalidRecord, jsonlLine, readJsonl, readLines, writeJsonlAtomic } from '../../src/data/jsonl.js';
+import { repoRoot } from '../helpers/paths.js';
 import { LeafError } from '../../src/errors.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'leaf-jsonl-'));
@@ -177,4 +180,31 @@ test('writeJsonlAtomic round-trips; jsonlLine refuses non-objects', () => {
   assert.deepEqual(readJsonl(f).records, recs);
   assert.throws(() => jsonlLine([1]), LeafError);
   assert.throws(() => jsonlLine('x'), LeafError);
+});
+
+test('a line over the cap stops reading with FILE:LINE, wherever the chunk boundaries fall', () => {
+  const long = 'x'.repeat(300);
+  const f = file('long.jsonl', `{"a":1}\n{"a":2}\n{"s":"${long}"}\n{"a":4}\n`);
+  for (const chunkBytes of [7, 64, 1 << 20]) {
+    assert.throws(() => readJsonl(f, { chunkBytes, maxLineBytes: 100 }), (e: unknown) =>
+      e instanceof LeafError && e.message === `${f}:3: line longer than 100 bytes (the cap on one input line; raise it with --max-line-bytes)`);
+    assert.equal(readJsonl(f, { chunkBytes, maxLineBytes: 400 }).kept, 4); // raising the cap reads it
+  }
+  // An unterminated last line over the cap is the same error (it is counted as line 3 too).
+  const g = file('long-last.jsonl', `{"a":1}\n{"a":2}\n{"s":"${long}"}`);
+  assert.throws(() => readJsonl(g, { chunkBytes: 16, maxLineBytes: 100 }), /long-last\.jsonl:3: line longer than 100 bytes/);
+});
+
+test('an endless line (/dev/zero) stops at the default cap in bounded memory', { skip: !fs.existsSync('/dev/zero') }, () => {
+  // A child process, so that its peak RSS is its own: reading /dev/zero must stop at the cap (64 MiB).
+  const mod = pathToFileURL(path.join(repoRoot, 'dist', 'src', 'data', 'jsonl.js')).href;
+  const script = `import { readJsonl } from ${JSON.stringify(mod)};
+    try { readJsonl('/dev/zero'); console.log('no error'); } catch (e) { console.log(e.message); }
+    console.log(process.resourceUsage().maxRSS);`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const [message, maxRssKiB] = r.stdout.trim().split('\n');
+  assert.equal(message, `/dev/zero:1: line longer than ${DEFAULT_MAX_LINE_BYTES} bytes (the cap on one input line; raise it with --max-line-bytes)`);
+  // Node itself is ~50 MB; the cap is 64 MiB plus one 4 MiB read buffer. Unbounded reading grew to 20 GB.
+  assert.ok(Number(maxRssKiB) < 300 * 1024, `peak RSS ${maxRssKiB} KiB`);
 });
