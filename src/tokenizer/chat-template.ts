@@ -10,7 +10,8 @@
  * `add_generation_prompt`, the special-token strings (`bos_token`, `eos_token`, `unk_token`,
  * `pad_token`, … — only those the tokenizer defines, as transformers' special_tokens_map), any
  * extra template keyword arguments, and the globals `raise_exception(msg)` (throws a LeafError)
- * and `strftime_now(fmt)` (local time, Python's strftime in the C locale).
+ * and `strftime_now(fmt)` (local time, Python's strftime in the C locale). A render is bounded in steps,
+ * value sizes and time (template-limits.ts): a template that loops without end is a one-line LeafError.
  *
  * Content spans: the conversation is rendered once more with each content replaced by a unique
  * sentinel; the sentinels are located, the real contents substituted, and the result must equal
@@ -21,10 +22,11 @@
  * render throws a LeafError naming the message.
  */
 
-import { Environment, Interpreter, Template } from '@huggingface/jinja';
+import { Environment, Template } from '@huggingface/jinja';
 import { LeafError } from '../errors.js';
 import type { CharSpan } from './offsets.js';
 import { strftime } from './strftime.js';
+import { BoundedInterpreter, boundedRange, TemplateLimitError } from './template-limits.js';
 
 /** One conversation turn. Extra fields (tool_calls, name, …) are passed to the template as is. */
 export interface ChatMessage {
@@ -82,18 +84,6 @@ export interface RenderedPromptWithPrefix extends RenderedChat {
  * directly. A single message renders as its content, unchanged.
  */
 export const PLAIN_SEPARATOR = '\n\n';
-
-function range(start: number, stop?: number, step = 1): number[] {
-  if (stop === undefined) {
-    stop = start;
-    start = 0;
-  }
-  if (step === 0) throw new LeafError('chat template: range() step must not be zero');
-  const out: number[] = [];
-  if (step > 0) for (let i = start; i < stop; i += step) out.push(i);
-  else for (let i = start; i > stop; i += step) out.push(i);
-  return out;
-}
 
 function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -174,7 +164,7 @@ export class ChatRenderer {
     const now = o.now ?? (() => new Date());
     const vars: Record<string, unknown> = {
       false: false, true: true, none: null, False: false, True: true, None: null,
-      range,
+      range: boundedRange(),
       raise_exception: (msg: unknown): never => {
         throw new LeafError(`${this.source}: chat template raised an exception: ${String(msg)}`);
       },
@@ -189,9 +179,10 @@ export class ChatRenderer {
     const env = new Environment();
     for (const [k, v] of Object.entries(vars)) env.set(k, v);
     try {
-      const out = new Interpreter(env).run(template.parsed) as { value: unknown };
+      const out = new BoundedInterpreter(env).run(template.parsed) as { value: unknown };
       return String(out.value);
     } catch (e) {
+      if (e instanceof TemplateLimitError) throw new LeafError(`${this.source}: chat template "${name}" ${e.message}`);
       if (e instanceof LeafError) throw e;
       throw new LeafError(`${this.source}: chat template "${name}" failed: ${errorMessage(e)}`);
     }
