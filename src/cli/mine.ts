@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { LeafError } from '../errors.js';
 import { mine, type MineOptions } from '../method/mine.js';
+import { MINING_UNITS } from '../method/flagging.js';
 import { MINING_METHODS, type MiningMethod } from '../method/score.js';
+import { VERIFY_MODES } from '../method/verify.js';
 import { intArg, numArg, warnLine } from './args.js';
 import { progressBar } from './progress.js';
 
@@ -17,7 +19,11 @@ interface MineFlags {
   threshold?: number;
   thresholdAbs?: number;
   pruning: string;
-  verify: boolean;
+  verify: boolean | string;
+  unit: string;
+  topUnits?: number;
+  protectLastSentence?: boolean;
+  verifyEquations?: boolean;
   teacherOutputs?: string;
   limit?: number;
   resume?: boolean;
@@ -35,6 +41,8 @@ function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[])
   return v as T;
 }
 
+const pct = (x: number) => (100 * x).toFixed(1);
+
 export function registerMine(program: Command): void {
   program
     .command('mine')
@@ -49,8 +57,13 @@ export function registerMine(program: Command): void {
     .option('--method <m>', `${MINING_METHODS.join(' | ')}`, 'gradient')
     .option('--threshold <q>', 'fraction of each unit\'s tokens to flag: thr = min(q-quantile of D, 0.5), flag D ≤ thr (default 0.10)', numArg('--threshold', 0, 1))
     .option('--threshold-abs <tau>', 'flag D ≤ τ instead of the quantile rule', numArg('--threshold-abs'))
-    .option('--pruning <p>', 'span (one counterfactual per span) or collective (all spans at once)', 'span')
-    .option('--no-verify', 'keep every counterfactual, marked unverified (no regeneration)')
+    .option('--unit <u>', 'token (flag tokens: the reference rule) or sentence (score each sentence by the mean D of its tokens, flag whole sentences)', 'token')
+    .option('--top-units <k>', 'sentence unit: flag the k lowest sentences of each prompt instead of the threshold rule', intArg('--top-units', 1))
+    .option('--protect-last-sentence', 'never score or cut the prompt\'s last sentence (e.g. the question); records may also give protected_spans')
+    .option('--pruning <p>', 'span (one counterfactual per span or flagged sentence) or collective (all at once)', 'span')
+    .option('--verify <who>', `${VERIFY_MODES.join(' | ')}: which models must answer a counterfactual right for it to be kept`, 'both')
+    .option('--no-verify', 'keep every counterfactual, marked unverified (same as --verify none)')
+    .option('--verify-equations', 'a verifying answer must also show the reference response\'s worked equations, not only its final answer')
     .option('--teacher-outputs <file>', 'JSONL {id, response}: teacher answers used in selection instead of generating them')
     .option('--limit <n>', 'first N problems only', intArg('--limit', 1))
     .option('--resume', 'continue an interrupted run in the same --out')
@@ -66,10 +79,15 @@ export function registerMine(program: Command): void {
       const level = oneOf('--level', f.level, ['instruction', 'response'] as const);
       const method: MiningMethod = oneOf('--method', f.method, MINING_METHODS);
       const pruning = oneOf('--pruning', f.pruning, ['span', 'collective'] as const);
+      const unit = oneOf('--unit', f.unit, MINING_UNITS);
+      const verify = f.verify === false ? 'none' : oneOf('--verify', f.verify === true ? 'both' : f.verify, VERIFY_MODES);
       const bar = progressBar('mine', ['selected', 'verified']);
       let started = false;
       const opts: MineOptions = {
-        teacher: f.teacher, student: f.student, data: f.data, out: f.out, level, method, pruning, verify: f.verify,
+        teacher: f.teacher, student: f.student, data: f.data, out: f.out, level, method, pruning, verify, unit,
+        ...(f.topUnits !== undefined ? { topUnits: f.topUnits } : {}),
+        ...(f.protectLastSentence ? { protectLastSentence: true } : {}),
+        ...(f.verifyEquations ? { verifyEquations: true } : {}),
         seed: f.seed, batchSize: f.batchSize,
         ...(task !== undefined ? { task } : {}),
         ...(f.segments !== undefined ? { segments: f.segments } : {}),
@@ -98,10 +116,12 @@ export function registerMine(program: Command): void {
         bar.stop();
       }
       const n = s.counts;
+      const det = s.detection;
+      if (det) process.stdout.write(`detection vs distractor_spans (${det.problems} problems): tokens P ${pct(det.token.precision)} R ${pct(det.token.recall)} F1 ${pct(det.token.f1)}; sentences P ${pct(det.unit.precision)} R ${pct(det.unit.recall)} F1 ${pct(det.unit.f1)} (%)\n`);
       process.stdout.write(
         `${n.problems} problems, ${n.selected} selected (student wrong, teacher right), ${n.scored_units} scored, ${n.candidates} candidate tokens in ${n.spans} spans` +
           `${n.units_without_candidates > 0 ? ` (${n.units_without_candidates} units without candidates, ${n.constant_diff_units} of them with constant D)` : ''}, ` +
-          `${n.counterfactuals} counterfactuals (${s.settings.verify ? `${n.verified} verified, ${n.rejected} rejected` : 'unverified'}) — ` +
+          `${n.counterfactuals} counterfactuals (${s.settings.verify !== 'none' ? `${n.verified} verified, ${n.rejected} rejected` : 'unverified'}) — ` +
           `${s.timings.total_s.toFixed(1)} s; ${f.out}/counterfactuals.jsonl, ${f.out}/summary.json\n`,
       );
     });

@@ -27,7 +27,7 @@ import type { MineSummary } from '../method/mine.js';
 import { loadPretrained } from '../model/pretrained.js';
 import { detectionByMethod, detectionTable, sweepTable, thresholdSweep } from '../report/assemble.js';
 import type { TableView } from '../report/data.js';
-import type { DetectionQuality } from '../report/detection.js';
+import type { DetectionQuality } from '../method/detection.js';
 import { writeReport } from '../report/build.js';
 import { readMined, readTruth } from '../report/mined.js';
 import { generateSplit, type ArithRecord, type SplitName } from './arith/dataset.js';

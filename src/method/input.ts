@@ -8,10 +8,15 @@ import { LeafError } from '../errors.js';
 import { forEachJsonl, InvalidRecord, readJsonl, type JsonlIssue } from '../data/jsonl.js';
 import { parseLeaf } from '../eval/formats/leaf.js';
 import type { Problem, Task } from '../eval/formats/index.js';
+import type { CharSpan } from './sentence-units.js';
 
 export interface MiningProblem {
   problem: Problem;
   line: number;
+  /** `protected_spans`: character ranges of the prompt never scored or cut (sentence-units.ts). */
+  protect: CharSpan[];
+  /** `distractor_spans`: ground-truth distractors, character ranges of the prompt (oracle, detection metrics); null when absent. */
+  truth: CharSpan[] | null;
   /** `answer`, `tests`, `entry_point` as they were in the input (only those present). */
   passthrough: Record<string, unknown>;
 }
@@ -24,6 +29,21 @@ export interface LoadedMiningData {
 }
 
 const PASSTHROUGH = ['answer', 'tests', 'entry_point'] as const;
+
+/**
+ * An optional list of character ranges `[[start, end], …]` — UTF-16 offsets into the record's
+ * `prompt`, end exclusive — as `protected_spans` and `distractor_spans` give them; null when absent.
+ */
+export function spanList(v: unknown, key: string, length: number): CharSpan[] | null {
+  if (v === undefined || v === null) return null;
+  if (!Array.isArray(v)) throw new InvalidRecord(`field '${key}' must be a list of [start, end] character offsets into 'prompt'`);
+  return v.map((x, i) => {
+    if (!Array.isArray(x) || x.length !== 2 || !x.every((n) => Number.isInteger(n))) throw new InvalidRecord(`${key}[${i}] must be [start, end] (two integers)`);
+    const [start, end] = x as [number, number];
+    if (!(0 <= start && start <= end && end <= length)) throw new InvalidRecord(`${key}[${i}] = [${start}, ${end}] is not a range of the prompt (${length} characters)`);
+    return { start, end };
+  });
+}
 
 export function loadMiningData(file: string, opts: { strict?: boolean; limit?: number; task?: Task; onIssue?: (message: string) => void } = {}): LoadedMiningData {
   const problems: MiningProblem[] = [];
@@ -48,7 +68,9 @@ export function loadMiningData(file: string, opts: { strict?: boolean; limit?: n
         firstLine.set(problem.id, line);
         const passthrough: Record<string, unknown> = {};
         for (const k of PASSTHROUGH) if (Object.prototype.hasOwnProperty.call(r, k) && r[k] !== undefined && r[k] !== null) passthrough[k] = r[k];
-        return { problem, line, passthrough };
+        const protect = spanList(r.protected_spans, 'protected_spans', problem.prompt.length) ?? [];
+        const truth = spanList(r.distractor_spans, 'distractor_spans', problem.prompt.length);
+        return { problem, line, protect, truth, passthrough };
       },
     },
     (p) => problems.push(p),

@@ -31,6 +31,10 @@ import { MINING_METHODS, scoreUnit, type MiningMethod, type ScoreSettings, type 
 import { splitResponse } from './segments.js';
 import type { Removal } from './spans.js';
 import type { Unit } from './units.js';
+import { DetectionTally } from './detection.js';
+import { checkUnitOptions, protectOf } from './mine-units.js';
+import type { MiningUnit } from './flagging.js';
+import { passes, verifyMode, type VerifyMode } from './verify.js';
 import { makeOutDir } from '../io/out-dir.js';
 
 export interface MineProgress {
@@ -60,8 +64,16 @@ export interface MineOptions {
   /** Flag D ≤ τ instead of the quantile rule. */
   thresholdAbs?: number;
   pruning?: Pruning;
-  /** Verify counterfactuals (default true). */
-  verify?: boolean;
+  /** Mining unit: token (the reference rule, default) or sentence (flagging.ts). */
+  unit?: MiningUnit;
+  /** Sentence unit: flag the k lowest units instead of the threshold rule. */
+  topUnits?: number;
+  /** Instruction level: the prompt's last sentence (the question) is protected — never scored or cut. */
+  protectLastSentence?: boolean;
+  /** Which models must answer a counterfactual right (verify.ts; default both; true = both, false = none). */
+  verify?: boolean | VerifyMode;
+  /** Verification also requires the reference response's worked equations (verify.ts). */
+  verifyEquations?: boolean;
   /** JSONL `{id, response}` of teacher answers used instead of generating them in selection. */
   teacherOutputs?: string;
   limit?: number;
@@ -117,7 +129,8 @@ export interface MineSummary {
   student: string;
   tokenizers: 'same' | 'different';
   settings: {
-    level: Level; segments: number | null; method: MiningMethod; threshold: ThresholdRule; pruning: Pruning; verify: boolean;
+    level: Level; segments: number | null; method: MiningMethod; threshold: ThresholdRule; pruning: Pruning; verify: VerifyMode;
+    unit: MiningUnit; top_units: number | null; protect_last_sentence: boolean; verify_equations: boolean;
     teacher_outputs: string | null; limit: number | null; seed: number; batch_size: number; max_new_tokens: number; task: Task | null;
     decoding: 'greedy';
   };
@@ -152,6 +165,8 @@ export interface MineSummary {
   generated: { student: number; teacher: number };
   /** Requests whose cached answers all came from another model or input (see generations.ts), decoded anew. */
   stale_cached_answers: number;
+  /** Detection against the records' ground-truth distractor_spans (detection.ts); null when no scored problem has them. */
+  detection: ReturnType<DetectionTally['summary']>;
   timings: { load_s: number; selection_s: number; scoring_s: number; scoring_model_s: number; verification_s: number; total_s: number };
 }
 
@@ -172,10 +187,11 @@ function checkOptions(o: MineOptions): void {
   if (o.batchSize !== undefined && !(Number.isInteger(o.batchSize) && o.batchSize >= 1)) throw new LeafError(`--batch-size must be a positive integer, got ${o.batchSize}`);
   if (o.maxNewTokens !== undefined && !(Number.isInteger(o.maxNewTokens) && o.maxNewTokens >= 1)) throw new LeafError(`--max-new-tokens must be a positive integer, got ${o.maxNewTokens}`);
   if (o.resume && o.overwrite) throw new LeafError('give --resume or --overwrite, not both');
+  checkUnitOptions(o);
 }
 
 /** Settings a resume must keep (--limit and --batch-size may change). */
-const RESUME_KEYS = ['level', 'segments', 'method', 'threshold', 'pruning', 'verify', 'teacher_outputs', 'seed', 'max_new_tokens', 'task'] as const;
+const RESUME_KEYS = ['level', 'segments', 'method', 'threshold', 'pruning', 'verify', 'teacher_outputs', 'seed', 'max_new_tokens', 'task', 'unit', 'top_units', 'protect_last_sentence', 'verify_equations'] as const;
 
 function nonEmpty(file: string): boolean {
   return existsSync(file) && statSync(file).size > 0;
@@ -190,7 +206,8 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
   const method: MiningMethod = options.method ?? 'gradient';
   const rule: ThresholdRule = options.thresholdAbs !== undefined ? { kind: 'absolute', tau: options.thresholdAbs } : { kind: 'quantile', q: options.threshold ?? 0.1 };
   const pruning: Pruning = options.pruning ?? 'span';
-  const verify = options.verify ?? true;
+  const verify = verifyMode(options.verify);
+  const unitKind: MiningUnit = options.unit ?? 'token';
   const seed = options.seed ?? 1234;
   const batchSize = options.batchSize ?? 8;
   const maxNewTokens = options.maxNewTokens ?? 1024;
@@ -198,6 +215,7 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
   const settings: MineSummary['settings'] = {
     level, segments: k, method, threshold: rule, pruning, verify, teacher_outputs: options.teacherOutputs ?? null,
     limit: options.limit ?? null, seed, batch_size: batchSize, max_new_tokens: maxNewTokens, task: options.task ?? null, decoding: 'greedy',
+    unit: unitKind, top_units: options.topUnits ?? null, protect_last_sentence: options.protectLastSentence === true, verify_equations: options.verifyEquations === true,
   };
 
   makeOutDir(options.out);
@@ -276,10 +294,10 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
   const scoresLog = open<ScoreRecord>(files.scores, options.resume === true);
   const cfLog = open<CounterfactualRecord>(files.counterfactuals, options.resume === true);
   // Per problem already done: its scores and counterfactual records' counts (for the summary).
-  const doneCounts = new Map<string, { units: number; candidates: number; spans: number; cfs: CounterfactualRecord[] }>();
+  const doneCounts = new Map<string, { units: number; candidates: number; spans: number; cfs: CounterfactualRecord[]; scores: ScoreRecord[] }>();
   const entry = (sid: string) => {
     let e = doneCounts.get(sid);
-    if (!e) doneCounts.set(sid, (e = { units: 0, candidates: 0, spans: 0, cfs: [] }));
+    if (!e) doneCounts.set(sid, (e = { units: 0, candidates: 0, spans: 0, cfs: [], scores: [] }));
     return e;
   };
   for (const r of scoresLog.existing) {
@@ -287,6 +305,7 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
     e.units++;
     e.candidates += r.candidates.length;
     e.spans += r.spans.length;
+    e.scores.push(r);
   }
   for (const r of cfLog.existing) entry(r.source_id).cfs.push({ verified: r.verified } as CounterfactualRecord);
   const appendGen = genLog.append.bind(genLog);
@@ -330,10 +349,18 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
     no_candidates: [],
     generated: { student: 0, teacher: 0 },
     stale_cached_answers: 0,
+    detection: null,
     timings: { load_s: loadMs / 1000, selection_s: 0, scoring_s: 0, scoring_model_s: 0, verification_s: 0, total_s: 0 },
   };
   summary.counts.unscored_units = summary.unscored.length;
   const c = summary.counts;
+  const detection = new DetectionTally();
+  const truthOf = new Map(data.problems.map((m) => [m.problem.id, m]));
+  /** Adds a scores record to the detection tally when its problem has ground truth (instruction level: the ranges are the prompt's). */
+  const detect = (r: ScoreRecord) => {
+    const m = truthOf.get(r.source_id);
+    if (m?.truth && r.level === 'instruction') detection.add(r.text, r.tokens, r.candidates, m.truth, protectOf(m, options.protectLastSentence === true));
+  };
   const timing = { gen: 0, score: 0, model: 0, verify: 0 };
   let lastSnapshot = 0;
   /** The lists a resume reads back (per done problem), as last written. */
@@ -353,6 +380,7 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
       verification_s: timing.verify / 1000, total_s: (performance.now() - t0) / 1000,
     };
     summary.generated = { student: generatedBefore.student, teacher: generatedBefore.teacher };
+    summary.detection = detection.summary();
     writeFileAtomicSync(files.summary, JSON.stringify(summary, null, 2) + '\n');
   };
   const noCandidate = (u: MineSummary['no_candidates'][number]) => {
@@ -367,6 +395,7 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
     c.scored_units += e.units;
     c.candidates += e.candidates;
     c.spans += e.spans;
+    for (const r of e.scores) detect(r);
     for (const r of e.cfs) countCf(r);
   };
   const countCf = (r: CounterfactualRecord) => {
@@ -444,14 +473,15 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
       }
       for (let j = 2; j <= k!; j++) units.push({ unit: { level: 'response', segStart: b[j - 1], segEnd: b[j], last: j === k }, segment: j, segStart: b[j - 1] });
     }
-    const settings: ScoreSettings = { method, rule, seed, batchSize };
+    const settings: ScoreSettings = { method, rule, seed, batchSize, unit: unitKind, topUnits: options.topUnits ?? null };
+    const ctx = level === 'instruction' ? { protect: protectOf(m, options.protectLastSentence === true), truth: m.truth } : {};
     const drafts: CounterfactualDraft[] = [];
     for (const u of units) {
       const key = `${p.id}/${level}${u.segment !== null ? `/segment-${u.segment}` : ''}`;
       const ts = performance.now();
       let sc: UnitScore;
       try {
-        sc = scoreUnit(student, teacher, p.prompt, response, u.unit, settings, key);
+        sc = scoreUnit(student, teacher, p.prompt, response, u.unit, settings, key, ctx);
       } catch (e) {
         timing.score += performance.now() - ts;
         if (e instanceof LeafError) {
@@ -465,9 +495,10 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
       const rec: ScoreRecord = {
         id: `${p.id}/${level}/${method}${u.segment !== null ? `/segment-${u.segment}` : ''}`,
         source_id: p.id, level, segment: u.segment, method, text: sc.text, tokens: sc.tokens, student: sc.student, teacher: sc.teacher,
-        diff: sc.diff, threshold: sc.threshold, candidates: sc.candidates, spans: sc.spans, loss: sc.loss,
+        diff: sc.diff, threshold: sc.threshold, candidates: sc.candidates, spans: sc.spans, units: sc.units, protected: sc.protected, loss: sc.loss,
       };
       scoresLog.append(rec);
+      detect(rec);
       options.onRecord?.('scores', rec);
       c.scored_units++;
       c.candidates += sc.candidates.length;
@@ -484,14 +515,15 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
       c.empty_after_pruning += built.empty;
       drafts.push(...built.drafts);
     }
-    if (verify && drafts.length > 0) {
+    if (verify !== 'none' && drafts.length > 0) {
       const reqs = drafts.map((d): GenerationRequest => ({ problem: p, stage: 'verify', prompt: d.ask.prompt, prefix: d.ask.prefix }));
-      await ensure('student', student, reqs, 'verify');
+      if (verify === 'both') await ensure('student', student, reqs, 'verify');
       await ensure('teacher', teacher, reqs, 'verify');
+      const reference = options.verifyEquations ? response : null;
       for (const d of drafts) {
-        d.record.student = cache.answer('student', p, d.ask.prompt, d.ask.prefix);
+        d.record.student = verify === 'both' ? cache.answer('student', p, d.ask.prompt, d.ask.prefix) : null;
         d.record.teacher = cache.answer('teacher', p, d.ask.prompt, d.ask.prefix);
-        d.record.verified = d.record.student.correct && d.record.teacher.correct;
+        d.record.verified = passes(d.record.teacher, reference) && (d.record.student === null || passes(d.record.student, reference));
       }
     }
     for (const d of drafts) {

@@ -9,18 +9,24 @@
  *  - occlusion: forward only — each model's score of a token is the rise of its mean response
  *    cross-entropy (the drop in log-likelihood per response token) when the token's word (maximal
  *    run of non-whitespace characters) is cut from the text as pruning would cut it; then as
- *    gradient (D, threshold rule). Works with a teacher that can only be run forward.
+ *    gradient (D, threshold rule). Works with a teacher that can only be run forward;
+ *  - oracle: no model — exactly the ground-truth distractor ranges of the prompt (ScoreContext.truth),
+ *    one span each: the upper bound of detection.
+ * The unit (token or sentence), protected text and the rules are flagging.ts's.
  */
+import { LeafError } from '../errors.js';
 import type { Pretrained } from '../model/pretrained.js';
 import { Rng } from '../util/rng.js';
-import { flagCandidates, isConstant, isProtectedToken, lowestK, minMax, normalisedDiff, type ThresholdRule } from './normalize.js';
+import { Flagger, type Flagged, type MiningUnit, type UnitRecord } from './flagging.js';
+import { isProtectedToken, minMax, type ThresholdRule } from './normalize.js';
+import { protectedTokens, type CharSpan } from './sentence-units.js';
 import { inputSaliency, sequenceLosses } from './saliency.js';
-import { candidateSpans, cutSpans, type ScoredToken, type Span } from './spans.js';
+import { cutSpans, type ScoredToken, type Span } from './spans.js';
 import { sameSpans, transferScores } from './transfer.js';
 import { encodeUnit, type Unit, type UnitEncoding } from './units.js';
 
-export type MiningMethod = 'gradient' | 'random' | 'ppl' | 'occlusion';
-export const MINING_METHODS: readonly MiningMethod[] = ['gradient', 'random', 'ppl', 'occlusion'];
+export type MiningMethod = 'gradient' | 'random' | 'ppl' | 'occlusion' | 'oracle';
+export const MINING_METHODS: readonly MiningMethod[] = ['gradient', 'random', 'ppl', 'occlusion', 'oracle'];
 
 export interface ScoreSettings {
   method: MiningMethod;
@@ -29,6 +35,10 @@ export interface ScoreSettings {
   seed: number;
   /** Forward batch size of the occlusion passes. */
   batchSize: number;
+  /** Mining unit (default token: the reference rule). */
+  unit?: MiningUnit;
+  /** Sentence unit: flag the k lowest units instead of the threshold rule. */
+  topUnits?: number | null;
 }
 
 export interface UnitScore {
@@ -40,7 +50,12 @@ export interface UnitScore {
   threshold: number;
   candidates: number[];
   spans: Span[];
-  loss: { student: number; teacher: number };
+  /** Sentence unit: every unit with its score and verdict; null at token level. */
+  units: UnitRecord[] | null;
+  /** Tokens in protected text (never scored or cut), ascending. */
+  protected: number[];
+  /** Mean response cross-entropy of each model (null for the oracle, which runs no model). */
+  loss: { student: number; teacher: number } | null;
   /**
    * Whether the D that sets the budget (gradient's, or occlusion's own) is constant over the unit
    * — a single token, or equal scores: there is no ranking, and no token is flagged (normalize.ts).
@@ -85,14 +100,30 @@ function occlusionDrops(p: Pretrained, prompt: string, response: string, unit: U
   return { drops: losses.slice(1).map((l) => l - losses[0]), base: losses[0] };
 }
 
+/** Per-problem inputs of the scoring beyond the texts (instruction level): protected text and ground truth, character ranges of the prompt. */
+export interface ScoreContext {
+  protect?: readonly CharSpan[];
+  truth?: readonly CharSpan[] | null;
+}
+
 /** Scores one unit; see the module comment. `unitKey` seeds the random baseline. */
-export function scoreUnit(student: Pretrained, teacher: Pretrained, prompt: string, response: string, unit: Unit, settings: ScoreSettings, unitKey: string): UnitScore {
+export function scoreUnit(student: Pretrained, teacher: Pretrained, prompt: string, response: string, unit: Unit, settings: ScoreSettings, unitKey: string, ctx: ScoreContext = {}): UnitScore {
   const sEnc = encodeUnit(student, prompt, response, unit);
   const text = sEnc.text;
   const tokens = sEnc.tokens;
-  const protectedMask = tokens.map((t) => isProtectedToken(t.text));
-  const finish = (r: Omit<UnitScore, 'spans' | 'text' | 'tokens'>): UnitScore => ({ text, tokens, ...r, spans: candidateSpans(text, tokens, r.candidates) });
+  const protect = ctx.protect ?? [];
+  const shielded = protectedTokens(tokens, protect);
+  const fl = new Flagger(text, tokens, shielded, tokens.map((t) => isProtectedToken(t.text)), settings.unit ?? 'token', protect, settings.topUnits ?? null);
+  const finish = (r: Omit<UnitScore, 'spans' | 'text' | 'tokens' | 'candidates' | 'threshold' | 'units' | 'protected'>, f: Flagged): UnitScore => ({
+    text, tokens, ...r, threshold: f.threshold, candidates: f.candidates, spans: f.spans, units: f.units, protected: fl.keep.length === tokens.length ? [] : tokens.map((_, i) => i).filter((i) => shielded[i]),
+  });
 
+  if (settings.method === 'oracle') {
+    if (!ctx.truth) throw new LeafError('no ground-truth distractor_spans for the oracle');
+    const f = fl.oracle(ctx.truth);
+    const inTruth = new Set(f.candidates);
+    return finish({ student: null, teacher: null, diff: tokens.map((_, i) => (inTruth.has(i) ? 0 : 1)), loss: null, constantDiff: false, computeMs: 0, backwardMs: 0 }, f);
+  }
   if (settings.method === 'occlusion') {
     const t0 = performance.now();
     const words: Array<{ start: number; end: number }> = [];
@@ -101,9 +132,8 @@ export function scoreUnit(student: Pretrained, teacher: Pretrained, prompt: stri
     const t = occlusionDrops(teacher, prompt, response, unit, words, text, settings.batchSize);
     const computeMs = performance.now() - t0;
     const onTokens = (d: number[]) => (words.length === 0 ? tokens.map(() => 0) : transferScores(words, d, tokens, text.length));
-    const n = normalisedDiff(onTokens(s.drops), onTokens(t.drops));
-    const f = flagCandidates(n.diff, protectedMask, settings.rule);
-    return finish({ student: n.student, teacher: n.teacher, diff: n.diff, ...f, loss: { student: s.base, teacher: t.base }, constantDiff: isConstant(n.diff), computeMs, backwardMs: 0 });
+    const n = fl.normalise(onTokens(s.drops), onTokens(t.drops));
+    return finish({ student: n.student, teacher: n.teacher, diff: n.diff, loss: { student: s.base, teacher: t.base }, constantDiff: fl.constant(n.diff), computeMs, backwardMs: 0 }, fl.byRule(n.diff, settings.rule));
   }
 
   const tEnc = encodeUnit(teacher, prompt, response, unit);
@@ -112,16 +142,19 @@ export function scoreUnit(student: Pretrained, teacher: Pretrained, prompt: stri
   const computeMs = sRes.computeMs + tRes.computeMs;
   const backwardMs = sRes.backwardMs + tRes.backwardMs;
   const loss = { student: sRes.loss, teacher: tRes.loss };
-  const n = normalisedDiff(sRes.norms, carry(sEnc, tEnc, tRes.norms));
-  const grad = flagCandidates(n.diff, protectedMask, settings.rule);
-  const constantDiff = isConstant(n.diff);
+  const n = fl.normalise(sRes.norms, carry(sEnc, tEnc, tRes.norms));
+  const grad = fl.byRule(n.diff, settings.rule);
+  const constantDiff = fl.constant(n.diff);
+  const budget = Flagger.count(grad);
+  const common = { loss, constantDiff, computeMs, backwardMs };
   switch (settings.method) {
     case 'gradient':
-      return finish({ student: n.student, teacher: n.teacher, diff: n.diff, ...grad, loss, constantDiff, computeMs, backwardMs });
+      return finish({ student: n.student, teacher: n.teacher, diff: n.diff, ...common }, grad);
     case 'random': {
       const rng = new Rng(hashString(`${settings.seed}\u0000${unitKey}`));
       const values = tokens.map(() => rng.next());
-      return finish({ student: null, teacher: null, diff: values, ...lowestK(values, protectedMask, grad.candidates.length), loss, constantDiff, computeMs, backwardMs });
+      const perUnit = fl.units?.map(() => rng.next());
+      return finish({ student: null, teacher: null, diff: values, ...common }, fl.byCount(values, budget, perUnit));
     }
     case 'ppl': {
       const raw = sRes.surprisal!;
@@ -129,7 +162,7 @@ export function scoreUnit(student: Pretrained, teacher: Pretrained, prompt: stri
       const floor = finite.length > 0 ? Math.min(...finite) : 0;
       const surprise = minMax(raw.map((x) => (Number.isFinite(x) ? x : floor)));
       const diff = surprise.map((x) => 1 - x);
-      return finish({ student: surprise, teacher: null, diff, ...lowestK(diff, protectedMask, grad.candidates.length), loss, constantDiff, computeMs, backwardMs });
+      return finish({ student: surprise, teacher: null, diff, ...common }, fl.byCount(diff, budget));
     }
   }
 }

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { readJsonl } from '../data/jsonl.js';
 import type { CurveSeries, CurveView, ProblemView, TableView } from './data.js';
 import { flagCandidates, isProtectedToken } from '../method/normalize.js';
-import { addDetection, emptyCounts, quality, type DetectionQuality } from './detection.js';
+import { addDetection, emptyCounts, quality, type DetectionQuality } from '../method/detection.js';
 import type { MinedOutput, TruthRecord } from './mined.js';
 
 const METHOD_ORDER = ['gradient', 'occlusion', 'ppl', 'random'];

@@ -279,6 +279,26 @@ describe('leaf mine end to end on tiny trained models', () => {
     assert.deepEqual(readJsonl(join(dir, 'random2', 'scores.jsonl')).map((s) => s.diff), readJsonl(join(dir, 'random', 'scores.jsonl')).map((s) => s.diff));
   });
 
+  it('--verify teacher keeps what the teacher answers right (the student is not asked); --verify none and --no-verify agree', () => {
+    const r = leaf(...base('verify-teacher', '--verify', 'teacher'));
+    assert.equal(r.code, 0, r.err);
+    const both = readJsonl(join(dir, 'instr', 'counterfactuals.jsonl'));
+    const cfs = readJsonl(join(dir, 'verify-teacher', 'counterfactuals.jsonl'));
+    assert.deepEqual(cfs.map((c) => c.prompt), both.map((c) => c.prompt));
+    // The teacher answers 7 to every prompt: every counterfactual is kept, p2's included (the student fails them all).
+    assert.ok(cfs.length > 0 && cfs.every((c) => c.verified === true && c.student === null && c.teacher.correct === true));
+    assert.ok(both.some((c) => c.source_id === 'p2' && c.verified === false));
+    const sum = JSON.parse(readFileSync(join(dir, 'verify-teacher', 'summary.json'), 'utf8'));
+    assert.equal(sum.settings.verify, 'teacher');
+    assert.equal(sum.generated.student, 5, 'selection only: the student is never asked to verify');
+    const none = leaf(...base('verify-none', '--verify', 'none'));
+    assert.equal(none.code, 0, none.err);
+    assert.ok(readJsonl(join(dir, 'verify-none', 'counterfactuals.jsonl')).every((c) => c.verified === null));
+    const bad = leaf(...base('verify-bad', '--verify', 'student'));
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /--verify must be one of both, teacher, none, got student/);
+  });
+
   it('--teacher-outputs replaces the teacher in selection', () => {
     const given = join(dir, 'teacher-outputs.jsonl');
     // The teacher "says" 3 on p2: p2 is no longer selected.

@@ -7,7 +7,7 @@ import { after, describe, test } from 'node:test';
 import { repoRoot } from '../helpers/paths.js';
 import { LeafTokenizer } from '../../src/tokenizer/index.js';
 import { buildReportData, writeReport } from '../../src/report/build.js';
-import { addDetection, emptyCounts, groundTruthTokens, quality } from '../../src/report/detection.js';
+import { addDetection, emptyCounts, groundTruthTokens, quality } from '../../src/method/detection.js';
 import { inlineJson, renderReportHtml } from '../../src/report/html.js';
 import { readMined } from '../../src/report/mined.js';
 import { writeReportFixture } from '../helpers/report-fixture.js';

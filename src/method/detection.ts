@@ -4,10 +4,10 @@
  * predicted when the miner flagged it (its `candidates`). Counts are summed over problems (micro average).
  */
 
-export interface CharSpan {
-  start: number;
-  end: number;
-}
+import { protectedTokens, sentenceUnits, type CharSpan } from './sentence-units.js';
+import type { ScoredToken } from './spans.js';
+
+export type { CharSpan };
 
 export interface DetectionCounts {
   tp: number;
@@ -56,4 +56,32 @@ export function quality(c: DetectionCounts): DetectionQuality {
   const recall = c.tp + c.fn > 0 ? c.tp / (c.tp + c.fn) : 0;
   const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
   return { ...c, precision, recall, f1 };
+}
+
+/**
+ * Detection of one mining run against ground truth (summary.json `detection`), at two levels:
+ *  - token: the scored tokens outside protected text; positive = overlaps a ground-truth range,
+ *    predicted = a candidate (addDetection);
+ *  - unit: the sentence units of the scored text (sentence-units.ts, protected ones left out);
+ *    positive = overlaps a ground-truth range, predicted = holds a candidate token.
+ * Whatever the mining unit: a token-level miner that flags one word of a sentence has flagged that
+ * sentence at unit level.
+ */
+export class DetectionTally {
+  readonly token = emptyCounts();
+  readonly unit = emptyCounts();
+
+  add(text: string, tokens: readonly ScoredToken[], candidates: readonly number[], truth: readonly CharSpan[], protect: readonly CharSpan[]): void {
+    const shielded = protectedTokens(tokens, protect);
+    const keep = tokens.map((_, i) => i).filter((i) => !shielded[i]);
+    const index = new Map(keep.map((i, j) => [i, j]));
+    addDetection(this.token, keep.map((i) => tokens[i]), candidates.filter((i) => index.has(i)).map((i) => index.get(i)!), truth);
+    const units = sentenceUnits(text, tokens, protect);
+    const flagged = new Set(candidates);
+    addDetection(this.unit, units, units.map((u, k) => (u.tokens.some((i) => flagged.has(i)) ? k : -1)).filter((k) => k >= 0), truth);
+  }
+
+  summary(): { problems: number; token: DetectionQuality; unit: DetectionQuality } | null {
+    return this.token.problems === 0 ? null : { problems: this.token.problems, token: quality(this.token), unit: quality(this.unit) };
+  }
 }
