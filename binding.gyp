@@ -15,6 +15,7 @@
         "native/src/pool.cc",
         "native/src/cpu.cc",
         "native/src/gemm.cc",
+        "native/src/gemm_bf16.cc",
         "native/src/norm.cc",
         "native/src/rope.cc",
         "native/src/swiglu.cc",

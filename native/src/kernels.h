@@ -9,6 +9,12 @@ namespace leaf {
 /** Row-major C = alpha·op(A)·op(B) + beta·C through BLAS. */
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
           const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+/**
+ * As gemm with B given as bfloat16 bit patterns (widened exactly to float32), float32 accumulation
+ * (native/src/gemm_bf16.cc).
+ */
+void gemm_bf16(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+               const uint16_t* b, int64_t ldb, float beta, float* c, int64_t ldc);
 /** Which BLAS the addon links and how its threads are set (for diagnostics). */
 const char* blas_info();
 void set_blas_threads(int n);

@@ -103,9 +103,11 @@ int64_t matrix_extent(const Ctx& cx, int64_t rows, int64_t cols, int64_t ld, con
   return cx.mul(rows - 1, ld) + cols;
 }
 
-// gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-Napi::Value Gemm(const Napi::CallbackInfo& info) {
-  Ctx cx{info, "gemm"};
+// gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); gemmBf16: the same with b a
+// Uint16Array of bfloat16 bit patterns.
+template <bool kBf16>
+Napi::Value GemmAny(const Napi::CallbackInfo& info) {
+  Ctx cx{info, kBf16 ? "gemmBf16" : "gemm"};
   cx.need_args(13);
   const bool ta = cx.boolean(0, "transA"), tb = cx.boolean(1, "transB");
   const int64_t m = cx.dim(2, "m"), n = cx.dim(3, "n"), k = cx.dim(4, "k");
@@ -118,9 +120,14 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   const int64_t need_b = use_ab ? matrix_extent(cx, tb ? n : k, tb ? k : n, ldb, "ldb") : 0;
   const int64_t need_c = matrix_extent(cx, m, n, ldc, "ldc");
   const float* a = cx.f32(6, "a", need_a);
-  const float* b = cx.f32(8, "b", need_b);
   float* c = cx.f32(11, "c", need_c);
-  leaf::gemm(ta, tb, m, n, k, float(alpha), a, lda, b, ldb, float(beta), c, ldc);
+  if constexpr (kBf16) {
+    const uint16_t* b = cx.typed<uint16_t>(8, "b", napi_uint16_array, "Uint16Array (bfloat16 bits)", need_b);
+    leaf::gemm_bf16(ta, tb, m, n, k, float(alpha), a, lda, b, ldb, float(beta), c, ldc);
+  } else {
+    const float* b = cx.f32(8, "b", need_b);
+    leaf::gemm(ta, tb, m, n, k, float(alpha), a, lda, b, ldb, float(beta), c, ldc);
+  }
   return info.Env().Undefined();
 }
 
@@ -319,7 +326,8 @@ Napi::Value SetIsa(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("gemm", Napi::Function::New<Gemm>(env, "gemm"));
+  exports.Set("gemm", Napi::Function::New<GemmAny<false>>(env, "gemm"));
+  exports.Set("gemmBf16", Napi::Function::New<GemmAny<true>>(env, "gemmBf16"));
   exports.Set("rmsnorm", Napi::Function::New<RmsNorm>(env, "rmsnorm"));
   exports.Set("rmsnormBackward", Napi::Function::New<RmsNormBackward>(env, "rmsnormBackward"));
   exports.Set("rope", Napi::Function::New<Rope>(env, "rope"));

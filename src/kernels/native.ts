@@ -11,6 +11,11 @@ interface NativeAddon {
     alpha: number, a: Float32Array, lda: number, b: Float32Array, ldb: number,
     beta: number, c: Float32Array, ldc: number,
   ): void;
+  gemmBf16(
+    transA: boolean, transB: boolean, m: number, n: number, k: number,
+    alpha: number, a: Float32Array, lda: number, b: Uint16Array, ldb: number,
+    beta: number, c: Float32Array, ldc: number,
+  ): void;
   rmsnorm(x: Float32Array, w: Float32Array, out: Float32Array, rstd: Float32Array, rows: number, dim: number, eps: number): void;
   rmsnormBackward(
     dy: Float32Array, x: Float32Array, w: Float32Array, rstd: Float32Array, dx: Float32Array, dw: Float32Array | null,
@@ -102,6 +107,11 @@ function wrap(addon: NativeAddon): NativeKernels {
     gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
       addon.gemm(transA, transB, m, n, k, alpha, f32(a, 'gemm', 'a'), lda, f32(b, 'gemm', 'b'), ldb, beta, f32(c, 'gemm', 'c'), ldc);
     },
+    gemmBf16(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
+      const fn = 'gemmBf16';
+      if (!(b instanceof Uint16Array)) throw new TypeError('native gemmBf16: b must be a Uint16Array of bfloat16 bits');
+      addon.gemmBf16(transA, transB, m, n, k, alpha, f32(a, fn, 'a'), lda, b, ldb, beta, f32(c, fn, 'c'), ldc);
+    },
     rmsnorm(x, w, out, rstd, rows, dim, eps) {
       const fn = 'rmsnorm';
       addon.rmsnorm(f32(x, fn, 'x'), f32(w, fn, 'w'), f32(out, fn, 'out'), f32(rstd, fn, 'rstd'), rows, dim, eps);
@@ -168,7 +178,7 @@ export function loadNativeKernels(): { kernels: NativeKernels | null; reason: st
   if (!existsSync(file)) return (cached = { kernels: null, reason: `addon not built (${file} is missing)` });
   try {
     const addon = createRequire(import.meta.url)(file) as NativeAddon;
-    if (typeof addon?.gemm !== 'function' || typeof addon.attentionBackward !== 'function') {
+    if (typeof addon?.gemm !== 'function' || typeof addon.gemmBf16 !== 'function' || typeof addon.attentionBackward !== 'function') {
       return (cached = { kernels: null, reason: `${file} does not export the leaf kernels (stale build? run npm run build:native)` });
     }
     return (cached = { kernels: wrap(addon), reason: 'loaded' });

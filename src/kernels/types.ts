@@ -1,7 +1,7 @@
 /**
  * The kernel interface: every numeric hot loop of leaf goes through one of these functions.
  *
- * Two implementations exist: the native addon (C++ + BLAS, float32 only) and the TypeScript fallback
+ * Two implementations exist: the native addon (C++ + BLAS, float32 only, plus bfloat16 weight operands) and the TypeScript fallback
  * (float32 or float64, used for finite-difference checks; its float32 GEMM, attention, SwiGLU and
  * RMSNorm run on WebAssembly SIMD assembled from TypeScript at load time, see js/wasm/). Both work in
  * place on buffers owned by the caller; nothing is allocated per call except scratch space (the
@@ -46,6 +46,17 @@ export interface Kernels {
   gemm(
     transA: boolean, transB: boolean, m: number, n: number, k: number,
     alpha: number, a: FArray, lda: number, b: FArray, ldb: number,
+    beta: number, c: FArray, ldc: number,
+  ): void;
+
+  /**
+   * As gemm, with B given as bfloat16 bit patterns (a model's bf16 weights): op(B)'s values are B's, widened
+   * exactly to float32; products accumulate in float32 (float64 where A and C are Float64Array, TypeScript
+   * kernels only). A and C stay float.
+   */
+  gemmBf16(
+    transA: boolean, transB: boolean, m: number, n: number, k: number,
+    alpha: number, a: FArray, lda: number, b: Uint16Array, ldb: number,
     beta: number, c: FArray, ldc: number,
   ): void;
 

@@ -1,6 +1,7 @@
 import type { Kernels } from '../types.js';
 import { attention, attentionBackward } from './attention.js';
 import { gemm } from './gemm.js';
+import { gemmBf16 } from './gemm-bf16.js';
 import { crossEntropy, logSoftmax } from './loss.js';
 import { rmsnorm, rmsnormBackward } from './norm.js';
 import { rope } from './rope.js';
@@ -14,5 +15,5 @@ import { swiglu, swigluBackward } from './swiglu.js';
 export const jsKernels: Kernels = {
   name: 'js',
   supportsFloat64: true,
-  gemm, rmsnorm, rmsnormBackward, rope, swiglu, swigluBackward, attention, attentionBackward, crossEntropy, logSoftmax,
+  gemm, gemmBf16, rmsnorm, rmsnormBackward, rope, swiglu, swigluBackward, attention, attentionBackward, crossEntropy, logSoftmax,
 };
