@@ -2,7 +2,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointFiles } from '../io/checkpoint-files.js';
 import { loadConfig } from '../model/config.js';
-import { numel } from '../model/params.js';
+import { numel, type ParamSpec } from '../model/params.js';
+import { checkConfigFits, nonFinite } from '../model/config-checks.js';
 import { checkLayout } from '../model/load.js';
 
 export interface InspectReport {
@@ -27,10 +28,24 @@ export interface InspectReport {
   files: string[];
   tokenizer: boolean;
   chatTemplate: boolean;
+  /** Tensors holding NaN or ±Inf values (with how many); null when the weights were not read (headers only). */
+  nonFinite: Array<{ tensor: string; count: number }> | null;
 }
 
-/** Reads a model folder's config and safetensors headers (no weights) and describes it. */
-export function inspectModel(dir: string): InspectReport {
+/** Reads every tensor once (one at a time, through one buffer) and lists those with non-finite values. */
+function scanNonFinite(files: CheckpointFiles, specs: readonly ParamSpec[]): Array<{ tensor: string; count: number }> {
+  const buf = new Float32Array(Math.max(0, ...specs.map((s) => numel(s.shape))));
+  const out: Array<{ tensor: string; count: number }> = [];
+  for (const s of specs) {
+    const view = files.readFloat32(s.name, buf.subarray(0, numel(s.shape)));
+    const { count } = nonFinite(view);
+    if (count > 0) out.push({ tensor: s.name, count });
+  }
+  return out;
+}
+
+/** Describes a model folder from its config and safetensors headers, and (unless `headersOnly`) scans the weights for NaN/Inf. */
+export function inspectModel(dir: string, options: { headersOnly?: boolean } = {}): InspectReport {
   const c = loadConfig(dir);
   const files = CheckpointFiles.open(dir);
   try {
@@ -40,7 +55,9 @@ export function inspectModel(dir: string): InspectReport {
       dtypes[e.dtype] = (dtypes[e.dtype] ?? 0) + 1;
     }
     // The same header checks as loading (names, shapes, dtypes): a checkpoint leaf cannot load is an error here too.
-    const parameters = checkLayout(dir, c, files).reduce((a, s) => a + numel(s.shape), 0);
+    checkConfigFits(dir, c, files, 4, Infinity);
+    const specs = checkLayout(dir, c, files);
+    const parameters = specs.reduce((a, s) => a + numel(s.shape), 0);
     let chatTemplate = existsSync(join(dir, 'chat_template.jinja'));
     const tc = join(dir, 'tokenizer_config.json');
     if (!chatTemplate && existsSync(tc)) {
@@ -70,6 +87,7 @@ export function inspectModel(dir: string): InspectReport {
       files: [...files.files],
       tokenizer: existsSync(join(dir, 'tokenizer.json')),
       chatTemplate,
+      nonFinite: options.headersOnly ? null : scanNonFinite(files, specs),
     };
   } finally {
     files.close();
@@ -104,6 +122,7 @@ export function formatInspect(r: InspectReport): string {
     ['files', r.files.map((f) => f.slice(r.dir.length).replace(/^\//, '')).join(', ')],
     ['tokenizer', r.tokenizer ? 'tokenizer.json' : 'missing'],
     ['chat template', r.chatTemplate ? 'yes' : 'no'],
+    ['non-finite weights', r.nonFinite === null ? 'not checked (--headers-only)' : r.nonFinite.length === 0 ? 'none' : r.nonFinite.map((t) => `${t.tensor} (${t.count} NaN/Inf)`).join(', ')],
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');

@@ -31,9 +31,11 @@ export function buildProgram(): Command {
     .description('describe a Hugging Face model folder: architecture, parameters, dtypes, memory')
     .argument('<dir>', 'model folder (config.json + *.safetensors)')
     .option('--json', 'print JSON')
-    .action((dir: string, opts: { json?: boolean }) => {
-      const r = inspectModel(dir);
+    .option('--headers-only', 'do not read the weights (skips the NaN/Inf scan)')
+    .action((dir: string, opts: { json?: boolean; headersOnly?: boolean }) => {
+      const r = inspectModel(dir, { headersOnly: opts.headersOnly === true });
       process.stdout.write((opts.json ? JSON.stringify(r, null, 2) : formatInspect(r)) + '\n');
+      if (r.nonFinite && r.nonFinite.length > 0) throw new LeafError(`${dir}: ${r.nonFinite.length} tensors hold NaN or ±Inf values (first: ${r.nonFinite[0].tensor}); loading refuses this checkpoint`);
     });
 
   registerGenerate(program);

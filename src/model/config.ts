@@ -72,13 +72,14 @@ class Fields {
     return v;
   }
 
-  num(field: string, fallback?: number): number {
+  /** A finite number > 0 (every float field leaf reads: rms_norm_eps, rope_theta). */
+  positive(field: string, fallback?: number): number {
     const v = this.raw[field];
     if (v === undefined || v === null) {
       if (fallback !== undefined) return fallback;
       this.fail(field, 'is missing');
     }
-    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(field, `must be a finite number, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) this.fail(field, `must be a finite number > 0, got ${JSON.stringify(v)}`);
     return v;
   }
 
@@ -193,8 +194,8 @@ export function parseConfig(raw: unknown, file = 'config.json'): ModelConfig {
     numHeads,
     numKvHeads,
     headDim,
-    rmsNormEps: f.num('rms_norm_eps', 1e-6),
-    ropeTheta: f.num('rope_theta', 10000),
+    rmsNormEps: f.positive('rms_norm_eps', 1e-6),
+    ropeTheta: f.positive('rope_theta', 10000),
     ropeScaling: parseRopeScaling(f, json, maxPositionEmbeddings),
     maxPositionEmbeddings,
     tieWordEmbeddings: f.bool('tie_word_embeddings', false),

@@ -2,6 +2,7 @@ import { LeafError } from '../errors.js';
 import type { FArray } from '../kernels/types.js';
 import { Rng } from '../util/rng.js';
 import type { CausalLM } from './causal-lm.js';
+import { nonFinite } from './config-checks.js';
 
 export interface GenerateOptions {
   maxNewTokens: number;
@@ -73,6 +74,14 @@ export function sampleToken(x: FArray, o: number, n: number, temperature: number
   return candidates[candidates.length - 1];
 }
 
+/** Decoding never ends silently empty: non-finite logits (NaN/Inf weights or an overflowing forward pass) are an error. */
+function checkLogits(logits: FArray, row: number, V: number, step: number): void {
+  const bad = nonFinite(logits.subarray(row * V, (row + 1) * V));
+  if (bad.count > 0) {
+    throw new LeafError(`generate: the logits for new token ${step + 1} of prompt ${row + 1} are not finite (${bad.count} of ${V} are NaN or ±Inf): the weights or config.json (e.g. rms_norm_eps) make the model overflow`);
+  }
+}
+
 /**
  * Autoregressive decoding of a batch of prompts (token ids), left-padded into one batch, with a KV cache.
  * Rows that finish keep being fed (their outputs are ignored) until every row has finished. Decoding stops
@@ -120,6 +129,7 @@ export function generate(model: CausalLM, prompts: readonly (readonly number[])[
         step[b] = 0;
         continue;
       }
+      checkLogits(logits, b, V, s);
       const tok = temperature === 0 ? argmax(logits, b * V, V) : sampleToken(logits, b * V, V, temperature, topP, rng);
       tokens[b].push(tok);
       step[b] = tok;

@@ -4,6 +4,7 @@ import { getKernels } from '../kernels/index.js';
 import type { FArray, Kernels } from '../kernels/types.js';
 import { CausalLM, type FloatArrayType } from './causal-lm.js';
 import { loadConfig, type ModelConfig } from './config.js';
+import { checkConfigFits, checkFinite } from './config-checks.js';
 import { numel, paramSpecs, type ParamSpec } from './params.js';
 
 export interface LoadOptions {
@@ -52,10 +53,12 @@ export function loadModel(dir: string, options: LoadOptions = {}): CausalLM {
   const kernels = options.kernels ?? getKernels();
   const files = CheckpointFiles.open(dir);
   try {
+    checkConfigFits(dir, config, files, floatType.BYTES_PER_ELEMENT);
     const specs = checkLayout(dir, config, files);
     const params = new Map<string, FArray>();
     for (const spec of specs) {
       const f32 = files.readFloat32(spec.name, new Float32Array(numel(spec.shape)));
+      checkFinite(files.entry(spec.name).file, spec.name, f32);
       params.set(spec.name, floatType === Float32Array ? f32 : Float64Array.from(f32));
     }
     return new CausalLM(config, params, kernels, floatType);

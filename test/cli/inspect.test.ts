@@ -57,7 +57,7 @@ describe('leaf inspect', () => {
         const r = leaf(...cmd);
         assert.equal(r.code, 1, cmd.join(' '));
         assert.equal(r.out, '');
-        assert.equal(r.err.trim(), `leaf: ${dir}: tensor model.layers.${cfg.num_hidden_layers}.input_layernorm.weight is missing (required by config.json: LlamaForCausalLM, ${cfg.num_hidden_layers + 1} layers, untied lm_head)`);
+        assert.equal(r.err.trim(), `leaf: ${dir}/config.json: field "num_hidden_layers" is ${cfg.num_hidden_layers + 1} but the safetensors hold ${cfg.num_hidden_layers} layers`);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

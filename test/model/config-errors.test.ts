@@ -55,9 +55,13 @@ describe('checkpoint / config agreement', () => {
   const tensor = (name: string, shape: number[]) => ({ name, dtype: 'F32' as const, shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) });
 
   it('names a missing tensor', () => withModel((dir) => {
-    const cfg = { ...base(), num_hidden_layers: 3 };
-    writeFileSync(join(dir, 'config.json'), JSON.stringify(cfg));
-    assert.throws(() => loadModel(dir, { kernels: jsKernels }), (e: unknown) => e instanceof LeafError && /model\.layers\.2\.input_layernorm\.weight is missing/.test(e.message));
+    const m = randomModel(TINY['llama-gqa-untied-bias'](), jsKernels);
+    writeSafetensors(join(dir, 'model.safetensors'), m.specs.filter((s) => s.name !== 'model.layers.1.input_layernorm.weight').map((s) => tensor(s.name, s.shape)));
+    assert.throws(() => loadModel(dir, { kernels: jsKernels }), (e: unknown) => e instanceof LeafError && /model\.layers\.1\.input_layernorm\.weight is missing/.test(e.message));
+  }));
+  it('names num_hidden_layers when the config claims more layers than stored', () => withModel((dir) => {
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...base(), num_hidden_layers: 3 }));
+    assert.throws(() => loadModel(dir, { kernels: jsKernels }), (e: unknown) => e instanceof LeafError && /field "num_hidden_layers" is 3 but the safetensors hold 2 layers/.test(e.message));
   }));
   it('names a tensor whose shape disagrees with the config', () => withModel((dir) => {
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...base(), intermediate_size: 25 }));
