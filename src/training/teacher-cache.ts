@@ -11,9 +11,10 @@
  * - `teacher-cache.json`: what the rows were computed from (a fingerprint of the teacher's weights and
  *   config, of the teacher inputs, K, the temperature, the vocabulary) and whether the file is complete.
  *
- * Building is resumable: rows are appended batch by batch; a killed build keeps every complete sample,
- * and a rerun with the same key truncates a partial sample and continues. Another key (other teacher,
- * data, K or temperature) starts over.
+ * Building is resumable: rows are appended batch by batch; a killed build keeps every complete batch,
+ * and a rerun with the same key truncates to the start of the first incomplete batch and continues with
+ * the batch size the build began with, so the teacher sees exactly the batches of an uninterrupted
+ * build and the file ends byte-identical. Another key (other teacher, data, K or temperature) starts over.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -42,6 +43,9 @@ interface CacheMeta {
   rowBytes: number;
   samples: number;
   rows: number;
+  /** Samples per teacher forward: batches always start at multiples of it, so a resumed build forms
+   * the same batches (the same padding and GEMM shapes, hence the same bytes) as an uninterrupted one. */
+  batchSize?: number;
   complete: boolean;
   /** Mean and largest teacher probability mass outside the top K, over all rows (when complete). */
   meanRest?: number;
@@ -214,9 +218,13 @@ export class TeacherCache {
     // Continue a partial build with the same key, else start over.
     let done = 0;
     let how: 'built' | 'resumed' = 'built';
-    if (old && old.key === key && fs.existsSync(dataFile)) {
+    const resumable = old !== null && old.key === key && fs.existsSync(dataFile) && Number.isInteger(old.batchSize) && old.batchSize! >= 1;
+    const batchSize = resumable ? old!.batchSize! : o.batchSize;
+    meta.batchSize = batchSize;
+    if (resumable) {
       const size = fs.statSync(dataFile).size;
       while (done < samples.length && rowOffset[done + 1] * rowBytes <= size) done++;
+      done -= done % batchSize; // back to the start of the batch that was being written
       fs.truncateSync(dataFile, rowOffset[done] * rowBytes);
       how = 'resumed';
     } else {
@@ -228,8 +236,8 @@ export class TeacherCache {
     try {
       const V = teacher.config.vocabSize;
       o.onProgress?.(done, samples.length);
-      for (let start = done; start < samples.length; start += o.batchSize) {
-        const batch = samples.slice(start, Math.min(samples.length, start + o.batchSize));
+      for (let start = done; start < samples.length; start += batchSize) {
+        const batch = samples.slice(start, Math.min(samples.length, start + batchSize));
         const packed = packBatch(batch.map((s) => ({ ids: s.teacherIds ?? s.ids, responseStart: s.teacherResponseStart ?? s.responseStart, weight: 1 })));
         const out = teacher.forward({ batch: packed.batch, seqLen: packed.seqLen, inputIds: packed.inputIds, attentionMask: packed.attentionMask, logitRows: packed.logitRows });
         const top = topKFromLogits(teacher.kernels, out.logits!, packed.tokens, V, o.vocab, o.temperature, K);

@@ -95,15 +95,19 @@ describe('teacher cache file', () => {
     TeacherCache.openOrBuild(full, teacher.model, samples, opts(6)).close();
     const bytes = readFileSync(join(full, CACHE_DATA));
     // A build killed in the middle of a sample: the meta says incomplete, the data stops mid-row.
-    TeacherCache.openOrBuild(part, teacher.model, samples, opts(6)).close();
-    const meta = JSON.parse(readFileSync(join(part, CACHE_META), 'utf8'));
-    writeFileSync(join(part, CACHE_META), JSON.stringify({ ...meta, complete: false }));
-    truncateSync(join(part, CACHE_DATA), Math.floor(bytes.length * 0.6) + 3);
-    const resumed = TeacherCache.openOrBuild(part, teacher.model, samples, opts(6));
-    assert.equal(resumed.built, 'resumed');
-    resumed.close();
-    assert.ok(readFileSync(join(part, CACHE_DATA)).equals(bytes));
-    assert.equal(statSync(join(part, CACHE_DATA)).size, bytes.length);
+    // Killed at several points (inside the first batch, mid-way, in the last batch), and resumed with
+    // another --batch-size: the resumed build forms the batches of the uninterrupted one.
+    for (const [cut, resumeBatch] of [[0.1, 4], [0.6, 4], [0.6, 3], [0.97, 1]] as const) {
+      TeacherCache.openOrBuild(part, teacher.model, samples, opts(6)).close();
+      const meta = JSON.parse(readFileSync(join(part, CACHE_META), 'utf8'));
+      writeFileSync(join(part, CACHE_META), JSON.stringify({ ...meta, complete: false }));
+      truncateSync(join(part, CACHE_DATA), Math.floor(bytes.length * cut) + 3);
+      const resumed = TeacherCache.openOrBuild(part, teacher.model, samples, { ...opts(6), batchSize: resumeBatch });
+      assert.equal(resumed.built, 'resumed');
+      resumed.close();
+      assert.ok(readFileSync(join(part, CACHE_DATA)).equals(bytes), `killed at ${cut}, resumed with batch size ${resumeBatch}`);
+      assert.equal(statSync(join(part, CACHE_DATA)).size, bytes.length);
+    }
   });
 
   it('another teacher invalidates the cache', () => {
