@@ -32,9 +32,10 @@ lm_head gradient.
 Usage (needs only torch; Debian's python3-torch works):
   /usr/bin/python3 scripts/golden/make_golden.py               # (re)write every set
   /usr/bin/python3 scripts/golden/make_golden.py NAME...       # only those sets
-  /usr/bin/python3 scripts/golden/make_golden.py --self-check  # re-compute the shared sets
-      (../shared/fixtures/hf-golden or --shared DIR) from their weights and inputs and compare
-      with their golden.json; exits 1 when any figure exceeds --tol (default 1e-10).
+  /usr/bin/python3 scripts/golden/make_golden.py --self-check  # re-compute the external
+      reference sets (the folders of test/fixtures/golden not made by this script, or those of
+      --check DIR) from their weights and inputs and compare with their golden.json; exits 1
+      when any figure exceeds --tol (default 1e-10).
 """
 
 import argparse
@@ -473,17 +474,17 @@ def make_set(name, out_root):
 
 
 # --------------------------------------------------------------------------------------------
-# self-check against the shared sets
+# self-check against the external reference sets
 
 def rel(a, b):
     return ((a - b).norm() / b.norm()).item()
 
 
-def self_check(shared_root, tol):
-    folders = sorted(d for d in os.listdir(shared_root) if os.path.isdir(os.path.join(shared_root, d)))
+def self_check(root, tol, skip=()):
+    folders = sorted(d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d)) and d not in skip)
     worst = 0.0
     for d in folders:
-        folder = os.path.join(shared_root, d)
+        folder = os.path.join(root, d)
         with open(os.path.join(folder, "config.json")) as f:
             cfg = Cfg(json.load(f))
         with open(os.path.join(folder, "golden.json")) as f:
@@ -525,12 +526,14 @@ def main():
     ap.add_argument("names", nargs="*", help=f"sets to write (default: all of {', '.join(SETS)})")
     ap.add_argument("--out", default=os.path.join(repo, "test", "fixtures", "golden"))
     ap.add_argument("--self-check", action="store_true")
-    ap.add_argument("--shared", default=os.path.join(os.path.dirname(repo), "shared", "fixtures", "hf-golden"))
+    ap.add_argument("--check", default=None, metavar="DIR",
+                    help="self-check every set in DIR (default: the external sets in --out)")
     ap.add_argument("--tol", type=float, default=1e-10)
     a = ap.parse_args()
     torch.set_num_threads(1)  # deterministic reductions
     if a.self_check:
-        sys.exit(0 if self_check(a.shared, a.tol) else 1)
+        ok = self_check(a.check, a.tol) if a.check else self_check(a.out, a.tol, skip=set(SETS))
+        sys.exit(0 if ok else 1)
     for n in a.names or list(SETS):
         if n not in SETS:
             ap.error(f"unknown set {n}")

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildInstruction, loadProblems } from '../../src/eval/formats/index.js';
-import { repoRoot } from '../helpers/paths.js';
+import { goldenDir, repoRoot } from '../helpers/paths.js';
 import { makeConstantResponder } from '../helpers/tiny-pretrained.js';
 
 const cli = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
@@ -106,7 +106,7 @@ describe('leaf generate and leaf eval on tiny trained models', () => {
   });
 
   it('errors are one line: missing tokenizer', () => {
-    const r = leaf('generate', '--model', join(repoRoot, '..', 'shared', 'fixtures', 'hf-golden', 'llama-gqa-f32'), '--prompt', 'hi');
+    const r = leaf('generate', '--model', join(goldenDir, 'llama-gqa-f32'), '--prompt', 'hi');
     assert.equal(r.code, 1);
     assert.match(r.err, /^leaf: .*tokenizer\.json: missing/);
     assert.equal(r.err.trim().split('\n').length, 1);

@@ -4,10 +4,10 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { repoRoot, sharedDir } from '../helpers/paths.js';
+import { goldenDir, repoRoot } from '../helpers/paths.js';
 
 const cli = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
-const golden = (name: string) => join(sharedDir, 'fixtures', 'hf-golden', name);
+const golden = (name: string) => join(goldenDir, name);
 
 function leaf(...args: string[]) {
   const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, LEAF_KERNELS: 'js' } });

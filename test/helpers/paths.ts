@@ -1,7 +1,8 @@
 /**
  * Locations for tests, valid both from test/ sources and from compiled dist/test/ files:
  * `repoRoot` is the nearest folder above this file whose package.json has name "leaf";
- * `sharedDir` is the `shared/` folder next to the repository (fixtures live there).
+ * `goldenDir` holds the golden reference sets (test/fixtures/golden, see its README). Tests read
+ * nothing outside the repository.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -23,5 +24,4 @@ function findRepoRoot(start: string): string {
 }
 
 export const repoRoot: string = findRepoRoot(path.dirname(fileURLToPath(import.meta.url)));
-export const sharedDir: string = path.resolve(repoRoot, '..', 'shared');
-export const fixturesDir: string = path.join(sharedDir, 'fixtures');
+export const goldenDir: string = path.join(repoRoot, 'test', 'fixtures', 'golden');

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { LeafError } from '../../src/errors.js';
 import { CheckpointFiles } from '../../src/io/checkpoint-files.js';
 import { writeSafetensors, type TensorToWrite } from '../../src/io/safetensors-write.js';
-import { sharedDir } from '../helpers/paths.js';
+import { goldenDir } from '../helpers/paths.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'leaf-ckpt-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -64,7 +64,7 @@ test('sharded folder: names, entries, reads', () => {
 });
 
 test('single-file folder, a direct file path, and single file winning over an index', () => {
-  const fixture = path.join(sharedDir, 'fixtures', 'hf-golden', 'llama-gqa-f32');
+  const fixture = path.join(goldenDir, 'llama-gqa-f32');
   const ck = CheckpointFiles.open(fixture);
   assert.equal(ck.indexPath, undefined);
   assert.equal(ck.names().length, 21);

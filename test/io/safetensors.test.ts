@@ -7,7 +7,7 @@ import { LeafError } from '../../src/errors.js';
 import { SafetensorsReader, MAX_HEADER_BYTES, numel } from '../../src/io/safetensors.js';
 import { safetensorsLayout, writeSafetensors } from '../../src/io/safetensors-write.js';
 import { f32Bits, roundToBf16, roundToF16 } from '../../src/io/dtype.js';
-import { sharedDir } from '../helpers/paths.js';
+import { goldenDir } from '../helpers/paths.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'leaf-st-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -375,7 +375,7 @@ describe('safetensors writer', () => {
       ['llama3-rope-tied-f16', 'F16'],
       ['qwen2-tied-bias-bf16', 'BF16'],
     ] as const) {
-      const src = path.join(sharedDir, 'fixtures', 'hf-golden', name, 'model.safetensors');
+      const src = path.join(goldenDir, name, 'model.safetensors');
       const r = SafetensorsReader.open(src);
       const tensors = [...r.tensors.values()].map((e) => ({ name: e.name, dtype, shape: e.shape, data: r.readFloat32(e.name) }));
       const out = path.join(tmp, `${name}.safetensors`);
@@ -418,7 +418,7 @@ describe('safetensors writer', () => {
   });
 });
 
-describe('real fixtures (shared/fixtures/hf-golden)', () => {
+describe('real fixtures (test/fixtures/golden)', () => {
   // float64 sums of every element, computed with numpy from the files
   const expected: Record<string, { dtype: string; tensors: number; elements: number; sum: number }> = {
     'llama-gqa-f32': { dtype: 'F32', tensors: 21, elements: 24800, sum: 170.35781117618444 },
@@ -427,7 +427,7 @@ describe('real fixtures (shared/fixtures/hf-golden)', () => {
   };
   for (const [name, exp] of Object.entries(expected)) {
     test(name, () => {
-      const file = path.join(sharedDir, 'fixtures', 'hf-golden', name, 'model.safetensors');
+      const file = path.join(goldenDir, name, 'model.safetensors');
       const config = JSON.parse(fs.readFileSync(path.join(path.dirname(file), 'config.json'), 'utf8'));
       const r = SafetensorsReader.open(file);
       assert.equal(r.tensors.size, exp.tensors);

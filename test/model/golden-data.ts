@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** A golden reference set (see shared/fixtures/hf-golden/README.md). */
+/** A golden reference set (see test/fixtures/golden/README.md). */
 export interface Golden {
   dir: string;
   inputIds: Int32Array;

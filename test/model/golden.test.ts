@@ -9,7 +9,7 @@ import type { FloatArrayType } from '../../src/model/causal-lm.js';
 import { generate } from '../../src/model/generate.js';
 import { loadModel } from '../../src/model/load.js';
 import { meanCrossEntropy, shiftedTargets } from '../../src/model/loss.js';
-import { repoRoot, sharedDir } from '../helpers/paths.js';
+import { goldenDir } from '../helpers/paths.js';
 import { readGolden, relError } from './golden-data.js';
 
 // Tolerances (stated by the engine issue): logits ≤ 1e-4 relative, gradients ≤ 1e-3 relative, greedy tokens identical.
@@ -17,12 +17,22 @@ import { readGolden, relError } from './golden-data.js';
 const F32 = { logits: 1e-4, loss: 1e-5, grad: 1e-3 };
 const F64 = { logits: 1e-9, loss: 1e-9, grad: 1e-9 };
 
-// The shared reference sets, plus the project's own (test/fixtures/golden, made by scripts/golden/).
-const roots = [join(sharedDir, 'fixtures', 'hf-golden'), join(repoRoot, 'test', 'fixtures', 'golden')];
-const folders = roots.flatMap((root) => {
-  if (!existsSync(root)) return [];
-  return readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => join(root, d.name)).sort();
-});
+// Every set the suite expects (test/fixtures/golden/README.md says where each comes from): three
+// external reference sets and the project's own four (scripts/golden/make_golden.py). A missing or
+// an unlisted folder fails the suite instead of silently testing fewer sets.
+const EXPECTED_SETS = [
+  'llama-gqa-f32',
+  'llama3-rope-tied-f16',
+  'qwen2-tied-bias-bf16',
+  'mistral-gqa-f32',
+  'llama-attnbias-bf16',
+  'qwen2-long-f16',
+  'llama-sharded-f32',
+] as const;
+const present = existsSync(goldenDir)
+  ? readdirSync(goldenDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()
+  : [];
+const folders = EXPECTED_SETS.filter((n) => existsSync(join(goldenDir, n, 'golden.json'))).map((n) => join(goldenDir, n));
 
 const native = nativeKernelsOrNull();
 const paths: Array<{ label: string; kernels: Kernels | null; floatType: FloatArrayType; tol: typeof F32 }> = [
@@ -31,8 +41,13 @@ const paths: Array<{ label: string; kernels: Kernels | null; floatType: FloatArr
   { label: 'native/float32', kernels: native, floatType: Float32Array, tol: F32 },
 ];
 
-describe('golden outputs of transformers (shared/fixtures/hf-golden)', () => {
-  it('has fixture folders', () => assert.ok(folders.length >= 3, `found ${folders}`));
+describe('golden outputs of transformers (test/fixtures/golden)', () => {
+  it('has every expected fixture set, and no unlisted one', () => {
+    const missing = EXPECTED_SETS.filter((n) => !existsSync(join(goldenDir, n, 'golden.json')));
+    assert.deepEqual(missing, [], `missing golden sets in ${goldenDir}`);
+    const unlisted = present.filter((n) => !(EXPECTED_SETS as readonly string[]).includes(n));
+    assert.deepEqual(unlisted, [], 'golden sets not in EXPECTED_SETS');
+  });
   for (const folder of folders) {
     for (const path of paths) {
       describe(`${basename(folder)} on ${path.label}`, { skip: path.kernels ? false : 'native addon not built' }, () => {
