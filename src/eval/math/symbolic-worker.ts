@@ -27,12 +27,25 @@ interface Expr {
   readonly im: number;
   isSame(other: Expr): boolean;
   isEqual(other: Expr): boolean | undefined;
-  isIdenticallyEqual(other: Expr): boolean | undefined;
+  subs(values: Record<string, Expr>): Expr;
   N(): Expr;
 }
 interface Engine {
   parse(latex: string): Expr;
+  number(value: number): Expr;
+  latexDictionary: ReadonlyArray<unknown>;
 }
+interface LatexParser {
+  parseGroup(): unknown;
+}
+
+/**
+ * Values given to free variables when comparing expressions numerically: irrational-looking,
+ * away from 0 and ±1 (where factors such as x² − 1 vanish), both signs.
+ */
+const SAMPLES = [0.3719, 1.6183, 2.7071, -0.8312, 3.3137, 0.5907, -1.4142, 1.2346];
+/** Sample points at which both sides must evaluate (and agree) before they count as identical. */
+const MIN_AGREEING_SAMPLES = 4;
 
 const { flag, port } = workerData as WorkerData;
 
@@ -66,9 +79,43 @@ function compare(ce: Engine, a: string, b: string): boolean | null {
     }
     return A.isEqual(B) ?? null;
   }
-  // Free variables: the engine's identity test (random sampling, then expand + simplify).
-  // A sampled disagreement comes back as `undefined`, which counts as "not equal".
-  return A.isIdenticallyEqual(B) === true;
+  return sampledEqual(ce, A, B);
+}
+
+/**
+ * Free variables: both sides evaluated at fixed sample points (variable j at point k takes
+ * SAMPLES[(k + 3j) mod n]); any finite disagreement means "not equal", and equality needs at least
+ * MIN_AGREEING_SAMPLES points where both sides have finite values that agree.
+ */
+function sampledEqual(ce: Engine, A: Expr, B: Expr): boolean {
+  const vars = [...new Set([...A.unknowns, ...B.unknowns])];
+  let agreed = 0;
+  for (let k = 0; k < SAMPLES.length; k++) {
+    const values: Record<string, Expr> = {};
+    vars.forEach((v, j) => {
+      values[v] = ce.number(SAMPLES[(k + 3 * j) % SAMPLES.length]!);
+    });
+    const x = A.subs(values).N();
+    const y = B.subs(values).N();
+    if (!x.isNumberLiteral || !y.isNumberLiteral) continue;
+    if (![x.re, x.im, y.re, y.im].every(Number.isFinite)) continue;
+    if (!valuesClose(x, y)) return false;
+    agreed++;
+  }
+  return agreed >= MIN_AGREEING_SAMPLES;
+}
+
+/** \binom{n}{k} (and \dbinom, \tbinom) as the engine's Choose, which it evaluates. */
+function addBinomial(ce: Engine): void {
+  const parse = (p: LatexParser): unknown => {
+    const n = p.parseGroup();
+    const k = n === null ? null : p.parseGroup();
+    return k === null ? null : ['Choose', n, k];
+  };
+  ce.latexDictionary = [
+    ...ce.latexDictionary,
+    ...['\\binom', '\\dbinom', '\\tbinom'].map((t) => ({ latexTrigger: [t], kind: 'expression', parse })),
+  ];
 }
 
 async function main(): Promise<void> {
@@ -76,6 +123,7 @@ async function main(): Promise<void> {
   try {
     const mod = (await import('@cortex-js/compute-engine')) as unknown as { ComputeEngine: new () => Engine };
     ce = new mod.ComputeEngine();
+    addBinomial(ce);
     ce.parse('x+1').isSame(ce.parse('1+x')); // warm the parser and canonical forms up
   } catch (err) {
     post({ ready: false, error: String(err) });
