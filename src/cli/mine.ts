@@ -49,7 +49,7 @@ export function registerMine(program: Command): void {
     .description('confounder mining (LeaF stage 1): select student-wrong/teacher-right problems, score prompt tokens, prune, verify; writes scores.jsonl, counterfactuals.jsonl, generations.jsonl, summary.json')
     .requiredOption('--teacher <dir>', 'teacher model folder')
     .requiredOption('--student <dir>', 'student model folder')
-    .requiredOption('--data <file>', 'mining input JSONL (id, prompt, response?, answer | tests [+ entry_point])')
+    .requiredOption('--data <file>', 'mining input, JSONL or a JSON array (id, prompt, response?, answer | tests [+ entry_point]; or a math benchmark: gsm8k, gsm-ic, math, olympiadbench)')
     .requiredOption('--out <dir>', 'output folder')
     .option('--task <task>', 'math or code: mine only problems of this task (default: all, each judged by its own task)')
     .option('--level <level>', 'instruction or response', 'instruction')

@@ -201,6 +201,17 @@ function describe(v: unknown): string {
   return `a ${typeof v}`;
 }
 
+/** Records one skipped line in `summary` (and tells `onIssue`), or in strict mode throws `FILE:LINE: reason`. */
+export function lineSkipper(summary: JsonlSummary, opts: Pick<JsonlOptions<unknown>, 'strict' | 'onIssue'>): (line: number, reason: string) => void {
+  return (line, reason) => {
+    if (opts.strict) throw new LeafError(`${summary.file}:${line}: ${reason}`);
+    const issue = { file: summary.file, line, reason };
+    summary.skipped++;
+    summary.issues.push(issue);
+    opts.onIssue?.(issue);
+  };
+}
+
 /**
  * Streams the records of `file` to `onRecord` without collecting them (for inputs too large to
  * hold). Returns the summary; see the module comment for the rules.
@@ -225,13 +236,7 @@ export function forEachJsonl<T = JsonObject>(
     summary.stoppedAtLimit = true;
     return summary;
   }
-  const skip = (line: number, reason: string): void => {
-    if (opts.strict) throw new LeafError(`${file}:${line}: ${reason}`);
-    const issue = { file, line, reason };
-    summary.skipped++;
-    summary.issues.push(issue);
-    opts.onIssue?.(issue);
-  };
+  const skip = lineSkipper(summary, opts);
   for (const raw of readLines(file, opts.chunkBytes, opts.maxLineBytes)) {
     summary.lines++;
     if (raw.badUtf8) {

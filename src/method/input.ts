@@ -1,13 +1,16 @@
 /**
- * Mining input: leaf's own format (eval/formats/leaf.ts), one problem a line. Every malformed line
+ * Mining input: leaf's own format (eval/formats/leaf.ts), one problem a line, or a math benchmark
+ * file (GSM8K, GSM-IC, MATH, OlympiadBench; detected from the first record), as JSONL or as one JSON
+ * array (data/json-array.ts). Every malformed line
  * (and a repeated id) is reported with its line number and skipped, or with `strict` stops the run.
  * The raw judging fields (`answer`, `tests`, `entry_point`) are kept to be passed through into the
  * counterfactual records, so the distillation and evaluation stages can judge them again.
  */
 import { LeafError } from '../errors.js';
-import { forEachJsonl, InvalidRecord, readJsonl, type JsonlIssue } from '../data/jsonl.js';
+import { InvalidRecord, readJsonl, type JsonlIssue, type JsonObject } from '../data/jsonl.js';
+import { forEachRecord } from '../data/json-array.js';
 import { parseLeaf } from '../eval/formats/leaf.js';
-import type { Problem, Task } from '../eval/formats/index.js';
+import { detectFileFormat, formatSpec, type FormatName, type Problem, type RecordContext, type Task } from '../eval/formats/index.js';
 import type { CharSpan } from './sentence-units.js';
 
 export interface MiningProblem {
@@ -17,7 +20,7 @@ export interface MiningProblem {
   protect: CharSpan[];
   /** `distractor_spans`: ground-truth distractors, character ranges of the prompt (oracle, detection metrics); null when absent. */
   truth: CharSpan[] | null;
-  /** `answer`, `tests`, `entry_point` as they were in the input (only those present). */
+  /** `answer`, `tests`, `entry_point` as they were in leaf's format (only those present); a benchmark's `answer`. */
   passthrough: Record<string, unknown>;
 }
 
@@ -45,6 +48,32 @@ export function spanList(v: unknown, key: string, length: number): CharSpan[] | 
   });
 }
 
+/** The record parser for `file`: leaf's format, or a math benchmark's (whose answer is passed through). */
+function miningParser(file: string): (r: JsonObject, ctx: RecordContext) => { problem: Problem; passthrough: Record<string, unknown>; truth: CharSpan[] | null } {
+  let format: FormatName;
+  try {
+    format = detectFileFormat(file);
+  } catch (e) {
+    if (!(e instanceof LeafError)) throw e;
+    format = 'leaf'; // no recognisable first record: leaf's format, each bad line reported as it is read
+  }
+  if (format === 'leaf') {
+    return (r) => {
+      const passthrough: Record<string, unknown> = {};
+      for (const k of PASSTHROUGH) if (Object.prototype.hasOwnProperty.call(r, k) && r[k] !== undefined && r[k] !== null) passthrough[k] = r[k];
+      const problem = parseLeaf(r);
+      return { problem, passthrough, truth: spanList(r.distractor_spans, 'distractor_spans', problem.prompt.length) };
+    };
+  }
+  const spec = formatSpec(format);
+  if (spec.task !== 'math') throw new LeafError(`${file}: a ${format} file; leaf mine reads leaf's format or a math benchmark (gsm8k, gsm-ic, math, olympiadbench) — convert code problems to leaf's format`);
+  return (r, ctx) => {
+    const problem = spec.parse(r, ctx);
+    const truth = problem.distractorSpans?.map(([start, end]) => ({ start, end })) ?? null;
+    return { problem, passthrough: { answer: problem.answer }, truth };
+  };
+}
+
 export function loadMiningData(file: string, opts: { strict?: boolean; limit?: number; task?: Task; onIssue?: (message: string) => void } = {}): LoadedMiningData {
   const problems: MiningProblem[] = [];
   const skipped: string[] = [];
@@ -54,22 +83,20 @@ export function loadMiningData(file: string, opts: { strict?: boolean; limit?: n
     skipped.push(m);
     opts.onIssue?.(m);
   };
-  const summary = forEachJsonl<MiningProblem>(
+  const parse = miningParser(file);
+  const summary = forEachRecord<MiningProblem>(
     file,
     {
       ...(opts.strict !== undefined ? { strict: opts.strict } : {}),
       ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
       onIssue: note,
-      validate: (r, { line }) => {
-        const problem = parseLeaf(r);
+      validate: (r, { line, index }) => {
+        const { problem, passthrough, truth } = parse(r, { line, index });
         if (opts.task !== undefined && problem.task !== opts.task) throw new InvalidRecord(`a ${problem.task} problem, but --task is ${opts.task}`);
         const seen = firstLine.get(problem.id);
         if (seen !== undefined) throw new InvalidRecord(`duplicate id '${problem.id}' (first on line ${seen})`);
         firstLine.set(problem.id, line);
-        const passthrough: Record<string, unknown> = {};
-        for (const k of PASSTHROUGH) if (Object.prototype.hasOwnProperty.call(r, k) && r[k] !== undefined && r[k] !== null) passthrough[k] = r[k];
         const protect = spanList(r.protected_spans, 'protected_spans', problem.prompt.length) ?? [];
-        const truth = spanList(r.distractor_spans, 'distractor_spans', problem.prompt.length);
         return { problem, line, protect, truth, passthrough };
       },
     },

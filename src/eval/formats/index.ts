@@ -1,11 +1,14 @@
 /**
- * Benchmark loaders: public record formats (GSM8K, MATH / MATH-500, OlympiadBench, HumanEval(+),
+ * Benchmark loaders: public record formats (GSM8K, GSM-IC, MATH / MATH-500, OlympiadBench, HumanEval(+),
  * MBPP(+), LiveCodeBench, simple stdio) and leaf's own mining format, read from JSONL into one
- * {@link Problem} type, with every malformed line reported by file and line (data/jsonl.ts).
+ * {@link Problem} type, with every malformed line reported by file and line (data/jsonl.ts). A file
+ * may also hold one JSON array of records (data/json-array.ts), as GSM-IC's release files do.
  */
 import { LeafError } from '../../errors.js';
-import { forEachJsonl, InvalidRecord, readLines, type JsonlIssue, type JsonlSummary, type JsonObject } from '../../data/jsonl.js';
+import { InvalidRecord, type JsonlIssue, type JsonlSummary, type JsonObject } from '../../data/jsonl.js';
+import { firstObject, forEachRecord } from '../../data/json-array.js';
 import { gsm8k } from './gsm8k.js';
+import { gsmIc } from './gsm-ic.js';
 import { math } from './math.js';
 import { olympiadbench } from './olympiadbench.js';
 import { humaneval } from './humaneval.js';
@@ -20,12 +23,15 @@ export { gsm8kFinalAnswer } from './gsm8k.js';
 export { unpickleString } from './livecodebench.js';
 
 /** The formats in detection order (the first whose `detect` accepts the first record wins). */
-export const FORMATS: readonly FormatSpec[] = [livecodebench, humaneval, mbpp, olympiadbench, gsm8k, math, stdio, leaf];
+export const FORMATS: readonly FormatSpec[] = [livecodebench, humaneval, mbpp, olympiadbench, gsmIc, gsm8k, math, stdio, leaf];
 
 export const FORMAT_NAMES: readonly FormatName[] = FORMATS.map((f) => f.name);
 
 const ALIASES: Record<string, FormatName> = {
   gsm8k: 'gsm8k',
+  'gsm-ic': 'gsm-ic',
+  gsmic: 'gsm-ic',
+  gsm_ic: 'gsm-ic',
   math: 'math',
   math500: 'math',
   'math-500': 'math',
@@ -63,26 +69,17 @@ export function detectFormat(record: JsonObject): FormatName | null {
   return null;
 }
 
-/** Detects the format of `file` from its first record (first non-blank line that is a JSON object). */
+/** Detects the format of `file` from its first record (the first line or array element that is a JSON object). */
 export function detectFileFormat(file: string): FormatName {
-  for (const raw of readLines(file)) {
-    if (raw.badUtf8 || raw.text.trim() === '') continue;
-    let v: unknown;
-    try {
-      v = JSON.parse(raw.text);
-    } catch {
-      continue;
-    }
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) continue;
-    const name = detectFormat(v as JsonObject);
-    if (name !== null) return name;
-    const keys = Object.keys(v).slice(0, 20).join(', ') || 'none';
-    throw new LeafError(
-      `${file}:${raw.line}: cannot tell the record format from the first record's keys (${keys}); ` +
-        `known formats: ${FORMATS.map((f) => f.describe).join('; ')}. Name the format explicitly`,
-    );
-  }
-  throw new LeafError(`${file}: no JSON object record found; cannot detect the format (known formats: ${FORMAT_NAMES.join(', ')})`);
+  const first = firstObject(file);
+  if (first === null) throw new LeafError(`${file}: no JSON object record found; cannot detect the format (known formats: ${FORMAT_NAMES.join(', ')})`);
+  const name = detectFormat(first.value);
+  if (name !== null) return name;
+  const keys = Object.keys(first.value).slice(0, 20).join(', ') || 'none';
+  throw new LeafError(
+    `${file}:${first.line}: cannot tell the record format from the first record's keys (${keys}); ` +
+      `known formats: ${FORMATS.map((f) => f.describe).join('; ')}. Name the format explicitly`,
+  );
 }
 
 export interface LoadOptions {
@@ -102,7 +99,7 @@ export interface LoadResult extends JsonlSummary {
 }
 
 /**
- * Loads the problems of a JSONL benchmark file. Each line is validated by its format's loader;
+ * Loads the problems of a benchmark file (JSONL or one JSON array). Each line is validated by its format's loader;
  * a bad line (and a repeated id) is skipped with a warning naming file and line, or with
  * `strict` throws. The result counts every line (see data/jsonl.ts).
  */
@@ -111,7 +108,7 @@ export function loadProblems(file: string, opts: LoadOptions = {}): LoadResult {
   const spec = formatSpec(format);
   const firstLine = new Map<string, number>();
   const problems: Problem[] = [];
-  const summary = forEachJsonl<Problem>(
+  const summary = forEachRecord<Problem>(
     file,
     {
       ...(opts.strict !== undefined ? { strict: opts.strict } : {}),

@@ -7,6 +7,7 @@
  *   - a list of `{ input, output }` (stdin/stdout).
  * `prompt` is the problem itself (buildInstruction adds the task's instruction); `response`, when
  * given, is a model answer to it (what confounder mining scores); `metadata` (an object) is kept.
+ * (Mining also reads `protected_spans` and `distractor_spans`: method/input.ts.)
  */
 import { InvalidRecord, type JsonObject } from '../../data/jsonl.js';
 import { reqIdentifier } from './humaneval.js';

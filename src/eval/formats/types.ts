@@ -4,7 +4,7 @@
  */
 import { InvalidRecord, type JsonObject } from '../../data/jsonl.js';
 
-export type FormatName = 'gsm8k' | 'math' | 'olympiadbench' | 'humaneval' | 'mbpp' | 'livecodebench' | 'stdio' | 'leaf';
+export type FormatName = 'gsm8k' | 'gsm-ic' | 'math' | 'olympiadbench' | 'humaneval' | 'mbpp' | 'livecodebench' | 'stdio' | 'leaf';
 
 export type Task = 'math' | 'code';
 
@@ -48,6 +48,11 @@ export interface Problem {
   tests?: ProblemTests;
   /** leaf's mining format: a given response to the prompt. */
   response?: string;
+  /**
+   * Ground-truth distractors: character spans [start, end) of `prompt` known to be irrelevant (GSM-IC's
+   * inserted sentence), for the oracle and detection metrics (mining's `distractor_spans`).
+   */
+  distractorSpans?: Array<[number, number]>;
   /** Dataset fields kept for reports (level, subject, unit, …), under the names documented per format. */
   metadata?: Record<string, unknown>;
 }

@@ -286,7 +286,7 @@ test('per-line validation: bad records skipped with FILE:LINE reasons, strict th
   assert.equal(r.kept, 2);
   assert.equal(r.skipped, 5);
   assert.deepEqual(warned, [
-    `${f}:3: field 'answer' has no final '#### <answer>' line`,
+    `${f}:3: field 'answer' has no final '#### <answer>' line and is not a bare number`,
     `${f}:4: ${r.issues[1]!.reason}`,
     `${f}:5: field 'question' must be a string, got a number`,
     `${f}:6: missing field 'question'`,
@@ -295,7 +295,7 @@ test('per-line validation: bad records skipped with FILE:LINE reasons, strict th
   assert.match(r.issues[1]!.reason, /^invalid JSON/);
   assert.throws(
     () => loadProblems(f, { format: 'gsm8k', strict: true }),
-    (e: unknown) => e instanceof LeafError && e.message === `${f}:3: field 'answer' has no final '#### <answer>' line`,
+    (e: unknown) => e instanceof LeafError && e.message === `${f}:3: field 'answer' has no final '#### <answer>' line and is not a bare number`,
   );
 });
 
