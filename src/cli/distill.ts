@@ -14,6 +14,7 @@ interface DistillFlags extends Omit<Resolved, 'pairCounterfactuals' | 'evalEvery
   out: string;
   pairCounterfactuals?: boolean;
   resume?: boolean;
+  overwrite?: boolean;
   evalEvery?: number;
   microBatchSize?: number;
   evalData?: string;
@@ -51,6 +52,7 @@ export function registerDistill(program: Command): void {
     .option('--max-length <L>', 'truncate samples to L tokens (counted and reported)', intArg('--max-length', 2), 4096)
     .option('--seed <S>', 'seed of the data order', intArg('--seed', 0), 1234)
     .option('--resume', 'continue the run in --out from its last checkpoint')
+    .option('--overwrite', 'start over in an --out that holds a run (a teacher cache there is kept and checked)')
     .option('--eval-every <N>', 'student cross-entropy on --eval-data every N steps (default: at the end of every epoch; always at the last step)', intArg('--eval-every', 1))
     .option('--eval-data <file>', 'validation records (train.jsonl format)')
     .option('--weight-decay <wd>', 'AdamW decoupled weight decay', numArg('--weight-decay', 0), 0)
@@ -88,7 +90,7 @@ export function registerDistill(program: Command): void {
           student: f.student, teacher: f.teacher ?? null, data: f.data, counterfactuals: f.counterfactuals ?? null, out: f.out,
           loss: f.loss, temperature: f.temperature, jsdBeta: f.jsdBeta, cfWeight: f.cfWeight, pairCounterfactuals: f.pairCounterfactuals === true, teacherLogits: f.teacherLogits, topK: f.topK,
           epochs: f.epochs, lr: f.lr, batchSize: f.batchSize, microBatchSize: f.microBatchSize, warmup: f.warmup, maxLength: f.maxLength,
-          seed: f.seed, resume: f.resume === true, evalEvery: f.evalEvery, evalData: f.evalData ?? null, weightDecay: f.weightDecay,
+          seed: f.seed, resume: f.resume === true, overwrite: f.overwrite === true, evalEvery: f.evalEvery, evalData: f.evalData ?? null, weightDecay: f.weightDecay,
           adamBeta1: f.adamBeta1, adamBeta2: f.adamBeta2, adamEps: f.adamEps,
           maxGradNorm: f.maxGradNorm, saveEvery: f.saveEvery, checkpointInterval: f.checkpointInterval, keepCheckpoints: f.keepCheckpoints, maxBadSteps: f.maxBadSteps,
           saveDtype: f.saveDtype, strict: f.strict === true, onProgress,

@@ -18,6 +18,7 @@ interface EvalFlags {
   maxNewTokens?: number;
   out: string;
   resume?: boolean;
+  overwrite?: boolean;
   strict?: boolean;
   workers?: number;
   unsafeAllowNetwork?: boolean;
@@ -46,6 +47,7 @@ export function registerEval(program: Command): void {
     .option('--batch-size <b>', 'prompts decoded together', intArg('--batch-size', 1), 8)
     .option('--max-new-tokens <n>', 'maximum new tokens per response (default 1024 math, 768 code)', intArg('--max-new-tokens', 1))
     .option('--resume', 'continue an interrupted run in the same --out')
+    .option('--overwrite', 'start results.jsonl over instead of refusing an --out that holds records')
     .option('--strict', 'stop at the first malformed input line instead of skipping it')
     .option('--workers <n>', 'code sandbox workers (default: number of cores)', intArg('--workers', 1))
     .option('--unsafe-allow-network', 'run generated code even where no network namespace can be made')
@@ -57,7 +59,7 @@ export function registerEval(program: Command): void {
       let started = false;
       const summary = await runEval(modelResponder(p), {
         data: f.data, out: f.out, task: f.task as 'math' | 'code' | undefined, format, limit: f.limit,
-        batchSize: f.batchSize, maxNewTokens: f.maxNewTokens, resume: f.resume, strict: f.strict,
+        batchSize: f.batchSize, maxNewTokens: f.maxNewTokens, resume: f.resume, overwrite: f.overwrite, strict: f.strict,
         workers: f.workers, allowNetwork: f.unsafeAllowNetwork,
         onWarning: warnLine,
         onProgress: (done, total, correct) => {

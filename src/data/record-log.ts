@@ -12,7 +12,7 @@
  * Without `resume`, a non-empty file is refused unless `overwrite: true` (then it is emptied).
  *
  * A complete line that does not parse is not silently dropped: resuming fails with
- * `FILE:LINE: reason`. One writer per file: two processes appending to the same log are not guarded.
+ * `FILE:LINE: reason`. One writer per file: a log is not locked itself; data/run-folder.ts locks the folder.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -29,6 +29,8 @@ export interface RecordLogOptions<T> {
   fsync?: boolean;
   /** Checks/converts each existing record when resuming; an InvalidRecord fails the resume with FILE:LINE. */
   validate?: RecordValidator<T>;
+  /** Called after each record is written (e.g. to count, or to interrupt a run in tests). */
+  onAppend?: (record: T) => void;
 }
 
 /** What resuming removed: the unterminated last line of a killed run. */
@@ -86,6 +88,7 @@ export class RecordLog<T = JsonObject> {
     existing: T[],
     droppedTail: DroppedTail | null,
     private readonly sync: boolean,
+    private readonly onAppend: ((record: T) => void) | undefined,
   ) {
     this.fd = fd;
     this.existing = existing;
@@ -121,7 +124,7 @@ export class RecordLog<T = JsonObject> {
       throw sysError(file, 'open output', err);
     }
     if (size < 0) fsyncDir(path.dirname(path.resolve(file)));
-    return new RecordLog<T>(file, fd, existing, droppedTail, sync);
+    return new RecordLog<T>(file, fd, existing, droppedTail, sync, opts.onAppend);
   }
 
   /** Truncates a partial last line, then reads the complete records strictly. */
@@ -165,6 +168,7 @@ export class RecordLog<T = JsonObject> {
       throw sysError(this.file, 'append record', err);
     }
     this.written++;
+    this.onAppend?.(record);
   }
 
   close(): void {

@@ -39,6 +39,7 @@ import { runJobs } from './pool.js';
 import { DEMO_RECIPE, type DemoRecipe } from './recipes.js';
 import { writeArithTokenizer } from './tiny-models.js';
 import { makeOutDir } from '../io/out-dir.js';
+import { inRunFolder, type RunFolder } from '../data/run-folder.js';
 
 export interface DemoOptions {
   out: string;
@@ -48,7 +49,14 @@ export interface DemoOptions {
   concurrency?: number;
   /** One line per stage on stderr (default: none). */
   log?: (line: string) => void;
+  /** Reuse what the folder holds and is still valid (also the default: see run-reuse.ts and models.ts). */
+  resume?: boolean;
+  /** Start over: remove what an earlier demo wrote to the folder (models, mined runs, distillation runs, results). */
+  overwrite?: boolean;
 }
+
+/** What a demo writes to its folder (removed by --overwrite). */
+const DEMO_OUTPUTS = ['data', 'models', 'mined', 'runs', 'distill-data', 'jobs', 'summary.json', 'report.html'];
 
 export const DISTILL_RUNS = [
   { key: 'kd', label: 'KD (no masking)' },
@@ -107,11 +115,18 @@ function verifiedCounterfactuals(dir: string): Record<string, unknown>[] {
   return readFileSync(f, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.verified !== false);
 }
 
+/** Runs the demo in its locked output folder (one demo per folder; see DemoOptions for resume / overwrite). */
 export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
-  const t0 = Date.now();
-  const recipe = options.recipe ?? DEMO_RECIPE;
   const nSeeds = options.seeds ?? 3;
   if (!(Number.isInteger(nSeeds) && nSeeds >= 1 && nSeeds <= 20)) throw new LeafError(`--seeds must be an integer in 1..20, got ${nSeeds}`);
+  return inRunFolder(resolve(options.out), {
+    command: 'demo', resume: options.resume === true, overwrite: options.overwrite === true, otherwise: 'resume', records: [], outputs: DEMO_OUTPUTS,
+  }, (folder) => demoIn(folder, options, nSeeds));
+}
+
+async function demoIn(folder: RunFolder, options: DemoOptions, nSeeds: number): Promise<DemoSummary> {
+  const t0 = Date.now();
+  const recipe = options.recipe ?? DEMO_RECIPE;
   const seeds = Array.from({ length: nSeeds }, (_, i) => i + 1);
   const concurrency = options.concurrency ?? (availableParallelism() >= 2 ? 2 : 1);
   const log = options.log ?? (() => {});
@@ -120,7 +135,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     data: join(out, 'data'), models: join(out, 'models'), mined: join(out, 'mined'), runs: join(out, 'runs'),
     distillData: join(out, 'distill-data'), jobs: join(out, 'jobs'),
   };
-  makeOutDir(out);
+  folder.start();
   for (const d of Object.values(dirs)) makeOutDir(d, 'output folder');
   const timings: Record<string, number> = {};
   const lap = (name: string, since: number) => (timings[name] = (Date.now() - since) / 1000);

@@ -1,13 +1,11 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { LeafError } from '../errors.js';
-import { writeFileAtomicSync } from '../io/atomic.js';
-import { RecordLog, doneKeys } from '../data/record-log.js';
+import { doneKeys } from '../data/record-log.js';
+import { fileDigest, inRunFolder, type RunFolder } from '../data/run-folder.js';
 import { CodePool, probeIsolation, sandboxWarning } from './code/index.js';
 import { buildInstruction, loadProblems, type FormatName, type Problem, type Task } from './formats/index.js';
 import { judgeResponse } from './judge-problem.js';
 import { accuracy, type Accuracy } from './stats.js';
-import { makeOutDir } from '../io/out-dir.js';
-import { checkRunFile, fileDigest } from '../data/run-file.js';
 
 /** Turns user-turn instructions into model responses (greedy decoding under the model's chat template). */
 export interface ResponseGenerator {
@@ -26,6 +24,8 @@ export interface EvalOptions {
   batchSize?: number;
   maxNewTokens?: number;
   resume?: boolean;
+  /** Start results.jsonl over instead of refusing an output that holds records. */
+  overwrite?: boolean;
   strict?: boolean;
   /** Sandbox workers for code (default: number of cores). */
   workers?: number;
@@ -69,6 +69,7 @@ export interface EvalSummary {
  * writes OUT/summary.json atomically with the accuracy and its 95% Wilson interval.
  */
 export async function runEval(generator: ResponseGenerator, options: EvalOptions): Promise<EvalSummary> {
+  if (options.resume && options.overwrite) throw new LeafError('give --resume or --overwrite, not both');
   const started = Date.now();
   const skippedLines: string[] = [];
   const loaded = loadProblems(options.data, {
@@ -92,21 +93,32 @@ export async function runEval(generator: ResponseGenerator, options: EvalOptions
   const weak = sandbox ? sandboxWarning(sandbox) : null;
   if (weak) options.onWarning?.(weak);
 
-  makeOutDir(options.out);
+  return inRunFolder(options.out, {
+    command: 'eval', resume: options.resume === true, overwrite: options.overwrite === true, records: ['results.jsonl'], outputs: ['summary.json'],
+  }, (folder) => evaluateIn(folder, generator, options, { started, loaded, skippedLines, task, sandbox, weak }));
+}
+
+/** The problems loaded and the sandbox probed, before the output folder is touched. */
+interface EvalInputs {
+  started: number;
+  loaded: ReturnType<typeof loadProblems>;
+  skippedLines: string[];
+  task: Task;
+  sandbox: Awaited<ReturnType<typeof probeIsolation>> | null;
+  weak: string | null;
+}
+
+async function evaluateIn(folder: RunFolder, generator: ResponseGenerator, options: EvalOptions, input: EvalInputs): Promise<EvalSummary> {
+  const { started, loaded, skippedLines, task, sandbox, weak } = input;
+  const problems = loaded.problems;
   const batchSize = options.batchSize ?? 8;
   const maxNewTokens = options.maxNewTokens ?? (task === 'math' ? 1024 : 768);
-  const resultsFile = join(options.out, 'results.jsonl');
-  const log = RecordLog.open<EvalRecord>(resultsFile, { resume: options.resume ?? false }); // refuses existing records without --resume
-  try {
-    // What the records are answers of: a resume with another model, data or decoding length is refused.
-    checkRunFile(join(options.out, 'run.json'), {
-      model: generator.description, model_identity: generator.identity ?? null,
-      data: resolve(options.data), data_sha256: fileDigest(options.data), format: loaded.format, task, maxNewTokens,
-    }, { resume: options.resume === true, hasRecords: log.existing.length > 0 });
-  } catch (e) {
-    log.close();
-    throw e;
-  }
+  // What the records are answers of: a resume with another model, data or decoding length is refused.
+  folder.identity({
+    model: generator.description, model_identity: generator.identity ?? null,
+    data: resolve(options.data), data_sha256: fileDigest(options.data), format: loaded.format, task, maxNewTokens,
+  }, { hasRecords: folder.resume && folder.nonEmpty('results.jsonl') });
+  const log = folder.openLog<EvalRecord>('results.jsonl');
   const records = new Map<string, EvalRecord>();
   const known = new Set(problems.map((p) => p.id));
   for (const r of log.existing) if (known.has(r.id)) records.set(r.id, r);
@@ -144,7 +156,7 @@ export async function runEval(generator: ResponseGenerator, options: EvalOptions
     sandbox: sandbox ? { tier: sandbox.tier, network: sandbox.network, pidNamespace: sandbox.pidNamespace, mountNamespace: sandbox.mountNamespace, readOnlyRoot: sandbox.readOnlyRoot, uidDrop: sandbox.uidDrop, memoryCgroup: sandbox.memoryCgroup, warning: weak } : null,
     seconds: (Date.now() - started) / 1000,
   };
-  writeFileAtomicSync(join(options.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  folder.summary().write(() => summary, true);
   return summary;
 }
 

@@ -15,9 +15,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LeafError } from '../errors.js';
-import { RecordLog } from '../data/record-log.js';
-import { checkRunFile, fileDigest } from '../data/run-file.js';
-import { writeFileAtomicSync } from '../io/atomic.js';
+import { fileDigest, inRunFolder, type RunFolder } from '../data/run-folder.js';
 import { CodePool, probeIsolation, sandboxWarning } from '../eval/code/index.js';
 import type { Task } from '../eval/formats/index.js';
 import { modelFingerprint } from '../model/fingerprint.js';
@@ -35,7 +33,6 @@ import { DetectionTally } from './detection.js';
 import { checkUnitOptions, protectOf } from './mine-units.js';
 import type { MiningUnit } from './flagging.js';
 import { passes, verifyMode, type VerifyMode } from './verify.js';
-import { makeOutDir } from '../io/out-dir.js';
 
 export interface MineProgress {
   done: number;
@@ -186,7 +183,6 @@ function checkOptions(o: MineOptions): void {
   if (o.segments !== undefined && o.level !== 'response') throw new LeafError('--segments needs --level response');
   if (o.batchSize !== undefined && !(Number.isInteger(o.batchSize) && o.batchSize >= 1)) throw new LeafError(`--batch-size must be a positive integer, got ${o.batchSize}`);
   if (o.maxNewTokens !== undefined && !(Number.isInteger(o.maxNewTokens) && o.maxNewTokens >= 1)) throw new LeafError(`--max-new-tokens must be a positive integer, got ${o.maxNewTokens}`);
-  if (o.resume && o.overwrite) throw new LeafError('give --resume or --overwrite, not both');
   checkUnitOptions(o);
 }
 
@@ -197,10 +193,17 @@ function nonEmpty(file: string): boolean {
   return existsSync(file) && statSync(file).size > 0;
 }
 
-/** Runs the mining pipeline; see the module comment. Returns (and writes) the summary. */
+/** Runs the mining pipeline in its locked output folder; see the module comment. Returns (and writes) the summary. */
 export async function mine(options: MineOptions): Promise<MineSummary> {
-  const t0 = performance.now();
   checkOptions(options);
+  return inRunFolder(options.out, {
+    command: 'mine', resume: options.resume === true, overwrite: options.overwrite === true,
+    records: ['scores.jsonl', 'counterfactuals.jsonl'], outputs: ['summary.json'], note: 'cached generations are kept',
+  }, (folder) => mineIn(folder, options));
+}
+
+async function mineIn(folder: RunFolder, options: MineOptions): Promise<MineSummary> {
+  const t0 = performance.now();
   const level: Level = options.level ?? 'instruction';
   const k = level === 'response' ? options.segments ?? 2 : null;
   const method: MiningMethod = options.method ?? 'gradient';
@@ -218,7 +221,6 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
     unit: unitKind, top_units: options.topUnits ?? null, protect_last_sentence: options.protectLastSentence === true, verify_equations: options.verifyEquations === true,
   };
 
-  makeOutDir(options.out);
   const files = {
     scores: join(options.out, 'scores.jsonl'),
     counterfactuals: join(options.out, 'counterfactuals.jsonl'),
@@ -248,10 +250,6 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
     }
     previousUnscored = prev?.unscored ?? [];
     previousNoCandidates = prev?.no_candidates ?? [];
-  } else if (!options.overwrite) {
-    for (const f of [files.scores, files.counterfactuals]) {
-      if (nonEmpty(f)) throw new LeafError(`${f}: output file already exists and is not empty; pass --resume to continue or --overwrite to start over (cached generations are kept)`);
-    }
   }
 
   const data = loadMiningData(options.data, {
@@ -274,13 +272,13 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
 
   // What this output is made of (run.json, written before any record; a resume must match it).
   const fingerprints = { student: modelFingerprint(student.model), teacher: modelFingerprint(teacher.model) };
-  checkRunFile(join(options.out, 'run.json'), {
+  folder.identity({
     ...Object.fromEntries(RESUME_KEYS.map((key) => [key, settings[key]])),
     data: resolve(options.data), data_sha256: fileDigest(options.data),
     teacher_outputs_sha256: options.teacherOutputs !== undefined ? fileDigest(options.teacherOutputs) : null,
     student: resolve(student.dir), student_weights: fingerprints.student.slice(0, 16),
     teacher: resolve(teacher.dir), teacher_weights: fingerprints.teacher.slice(0, 16),
-  }, { resume: options.resume === true, hasRecords: nonEmpty(files.scores) || nonEmpty(files.counterfactuals), legacy: legacySettings });
+  }, { hasRecords: nonEmpty(files.scores) || nonEmpty(files.counterfactuals), legacy: legacySettings });
 
   if (options.resume) {
     // Only now that the input and the models are known good: cut the in-flight problem's records.
@@ -289,10 +287,9 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
     previousNoCandidates = previousNoCandidates.filter((u) => done.has(u.source_id));
   }
   const fsync = options.fsync ?? true;
-  const open = <T>(f: string, resume: boolean) => RecordLog.open<T>(f, resume ? { resume: true, fsync } : { overwrite: true, fsync });
-  const genLog = open<GenerationRecord>(files.generations, true);
-  const scoresLog = open<ScoreRecord>(files.scores, options.resume === true);
-  const cfLog = open<CounterfactualRecord>(files.counterfactuals, options.resume === true);
+  const genLog = folder.openLog<GenerationRecord>(files.generations, { resume: true, fsync, onAppend: (r) => options.onRecord?.('generations', r) });
+  const scoresLog = folder.openLog<ScoreRecord>(files.scores, { fsync });
+  const cfLog = folder.openLog<CounterfactualRecord>(files.counterfactuals, { fsync });
   // Per problem already done: its scores and counterfactual records' counts (for the summary).
   const doneCounts = new Map<string, { units: number; candidates: number; spans: number; cfs: CounterfactualRecord[]; scores: ScoreRecord[] }>();
   const entry = (sid: string) => {
@@ -308,11 +305,6 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
     e.scores.push(r);
   }
   for (const r of cfLog.existing) entry(r.source_id).cfs.push({ verified: r.verified } as CounterfactualRecord);
-  const appendGen = genLog.append.bind(genLog);
-  genLog.append = (r: GenerationRecord) => {
-    appendGen(r);
-    options.onRecord?.('generations', r);
-  };
   const cache = new GenerationCache(genLog, maxNewTokens, { student, teacher }, fingerprints);
   let staleWarned = false;
   const warnStale = () => {
@@ -362,26 +354,23 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
     if (m?.truth && r.level === 'instruction') detection.add(r.text, r.tokens, r.candidates, m.truth, protectOf(m, options.protectLastSentence === true));
   };
   const timing = { gen: 0, score: 0, model: 0, verify: 0 };
-  let lastSnapshot = 0;
+  const summaryFile = folder.summary();
   /** The lists a resume reads back (per done problem), as last written. */
   const listed = () => summary.unscored.length + summary.no_candidates.length;
   let listedWritten = listed();
   /** summary.json as it stands: at the end, and as a snapshot at most once a second (and whenever a unit could not be scored or has no candidate, which a resume reads back). */
   const snapshot = () => {
-    const now = performance.now();
-    if (now - lastSnapshot < 1000 && listed() === listedWritten) return;
-    lastSnapshot = now;
-    listedWritten = listed();
-    writeSummary();
+    const n = listed();
+    if (summaryFile.write(currentSummary, n !== listedWritten)) listedWritten = n;
   };
-  const writeSummary = () => {
+  const currentSummary = () => {
     summary.timings = {
       load_s: loadMs / 1000, selection_s: timing.gen / 1000, scoring_s: timing.score / 1000, scoring_model_s: timing.model / 1000,
       verification_s: timing.verify / 1000, total_s: (performance.now() - t0) / 1000,
     };
     summary.generated = { student: generatedBefore.student, teacher: generatedBefore.teacher };
     summary.detection = detection.summary();
-    writeFileAtomicSync(files.summary, JSON.stringify(summary, null, 2) + '\n');
+    return summary;
   };
   const noCandidate = (u: MineSummary['no_candidates'][number]) => {
     summary.no_candidates.push(u);
@@ -450,7 +439,7 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
   orderGenerationCache(files.generations, new Map(data.problems.map((m, i) => [m.problem.id, i])));
   summary.complete = true;
   summary.stale_cached_answers = cache.stale;
-  writeSummary();
+  summaryFile.write(currentSummary, true);
   return summary;
 
   async function mineProblem(m: MiningProblem, teacherAnswer: Answer): Promise<void> {

@@ -50,6 +50,8 @@ export interface DistillOptions {
   maxLength?: number;
   seed?: number;
   resume?: boolean;
+  /** Start over in an --out that holds a run (its run.json, metrics, checkpoints, model/ and best/ are removed; a teacher cache is kept and checked). */
+  overwrite?: boolean;
   /** Evaluate the student's cross-entropy on evalData every N steps; 0 (default): at the end of every epoch. Always at the last step. */
   evalEvery?: number;
   evalData?: RecordInput | null;

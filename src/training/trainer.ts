@@ -6,6 +6,7 @@
  * deterministic kernels): a run killed and resumed ends with the same weights as an uninterrupted one.
  *
  * Output folder:
+ *   leaf.lock           while a run is using the folder (data/run-folder.ts: one run per folder)
  *   run.json            the settings and the data the run was started with (checked on --resume)
  *   metrics.jsonl       one line per optimizer step (metrics.ts)
  *   checkpoints/        step-N/ checkpoints + latest.json (checkpoint.ts)
@@ -45,8 +46,7 @@ import { buildSamples, tokenizerSide, type SampleStats, type TrainSample } from 
 import { cosineWithWarmup } from './schedule.js';
 import { modelFingerprint } from '../model/fingerprint.js';
 import { TeacherCache } from './teacher-cache.js';
-import { makeOutDir } from '../io/out-dir.js';
-import { readJsonFile } from '../io/json-file.js';
+import { RunFolder, type RunFolderOptions } from '../data/run-folder.js';
 
 export type { DistillOptions, DistillProgress, DistillSummary, RecordInput } from './distill-options.js';
 
@@ -135,7 +135,23 @@ function stopMessage(out: string, bad: number, firstBad: number, step: number, l
     (last ? `the last good checkpoint is ${last}` : `no checkpoint had been written yet in ${out}`);
 }
 
+/** The output folder's policy: run.json marks a run; --overwrite removes it and its outputs (the teacher cache checks itself). */
+const folderOptions = (o: DistillOptions): RunFolderOptions => ({
+  command: 'distill', resume: o.resume === true, overwrite: o.overwrite === true, records: ['run.json'],
+  outputs: ['metrics.jsonl', 'checkpoints', 'model', 'best', 'summary.json'], note: 'the folder already holds a distillation run',
+});
+
+/** Trains in a locked output folder (released whatever happens); see the module comment. */
 export function distill(o: DistillOptions): DistillSummary {
+  const held: { folder: RunFolder | null } = { folder: null };
+  try {
+    return distillIn(o, (dir) => (held.folder = RunFolder.open(dir, folderOptions(o))));
+  } finally {
+    held.folder?.close();
+  }
+}
+
+function distillIn(o: DistillOptions, openFolder: (dir: string) => RunFolder): DistillSummary {
   const started = performance.now();
   const warn = o.onWarning ?? ((m: string) => process.stderr.write(`leaf: warning: ${m}\n`));
   const s = resolveOptions(o);
@@ -212,19 +228,10 @@ export function distill(o: DistillOptions): DistillSummary {
   if (pairing) settings.pairing = createHash('sha256').update(JSON.stringify(pairing.counterfactualsOf)).digest('hex').slice(0, 16);
   else delete settings.pairCounterfactuals; // the default: run.json as before the option existed
   const settingsKey = createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
-  makeOutDir(out);
-  const runFile = join(out, 'run.json');
-  if (fs.existsSync(runFile)) {
-    if (!o.resume) throw new LeafError(`${out} already holds a distillation run (run.json); pass --resume to continue it, or choose another --out`);
-    const prev = readJsonFile<{ settings?: Record<string, unknown> }>(runFile).settings ?? {};
-    for (const k of new Set([...Object.keys(prev), ...Object.keys(settings)])) {
-      if (JSON.stringify(prev[k]) !== JSON.stringify(settings[k])) {
-        throw new LeafError(`--resume: ${out} was started with ${k} = ${JSON.stringify(prev[k])}, now ${JSON.stringify(settings[k])}; resume with the same settings and data`);
-      }
-    }
-  } else {
-    writeFileAtomicSync(runFile, JSON.stringify({ settings, samples: stats, eval: evalStats }, null, 2) + '\n');
-  }
+  openFolder(out).identity(settings, {
+    field: 'settings', extra: { samples: stats, eval: evalStats },
+    mismatch: (k, was, now) => `--resume: ${out} was started with ${k} = ${was}, now ${now}; resume with the same settings and data`,
+  });
 
   // Teacher rows.
   let source: TeacherSource = { kind: 'none' };
