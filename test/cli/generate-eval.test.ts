@@ -60,6 +60,27 @@ describe('leaf generate and leaf eval on tiny trained models', () => {
     assert.match(e.out, /^pass@1 /);
   });
 
+  // A model whose wrong solution ends the process before the harness runs the checks: without the
+  // harness's completion token every problem would count as passed (exit status 0).
+  for (const c of [
+    { file: 'humaneval.jsonl', response: '```python\ndef add_pair(a, b):\n    return 0\nimport sys\nsys.exit(0)\n```' },
+    { file: 'mbpp.jsonl', response: '```python\ndef rev(xs):\n    return xs\nimport os\nos._exit(0)\n```' },
+  ]) {
+    it(`code: ${c.file}: a wrong solution that exits early passes nothing (eval --task code)`, () => {
+      const data = fixture(c.file);
+      const problems = loadProblems(data).problems;
+      const model = join(dir, `exit-${c.file}`);
+      makeConstantResponder(model, problems.map(buildInstruction), c.response, 4);
+      const out = join(dir, `exit-${c.file}-eval`);
+      const e = leaf('eval', '--model', model, '--data', data, '--out', out, '--task', 'code', '--max-new-tokens', '60', '--workers', '2');
+      assert.equal(e.code, 0, e.err);
+      const rows = readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      assert.equal(rows.length, problems.length);
+      assert.deepEqual(rows.map((r) => r.correct), problems.map(() => false), JSON.stringify(rows.map((r) => r.reason)));
+      assert.match(e.out, /^pass@1 0\.0% /);
+    });
+  }
+
   // One tiny model per format, trained to give one fixed response to every problem of the file; the verdicts
   // are checked by hand against each fixture (which problem that response solves).
   const perFormat: Array<{ file: string; response: string; expected: boolean[]; why: string }> = [

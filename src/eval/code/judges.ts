@@ -6,7 +6,14 @@
  *  - stdin/stdout (LiveCodeBench / Codeforces style): the program runs once per case and its
  *    stdout must equal the expected output after normalising line ends and trailing whitespace.
  * Pass the code as the model wrote it after extractCode (extract.ts) for chat-style responses.
+ *
+ * A HumanEval or MBPP program passes only when the harness itself reaches the end of every check:
+ * after the last assertion it writes a random per-run token on stderr, and exit status 0 without
+ * that token (the solution called exit(), sys.exit(0) or os._exit(0) before the checks ran) is
+ * 'failed'. The token is in the program text, so a solution that reads its own source could still
+ * print it; the guard is against programs that end early, not against a forger.
  */
+import { randomBytes } from 'node:crypto';
 import { LeafError } from '../../errors.js';
 import { runPython, type RunOptions, type RunResult, type RunStatus } from './sandbox.js';
 
@@ -57,21 +64,49 @@ function fromRun(r: RunResult): JudgeResult {
   return { status: r.status, reason: r.reason, errorTail: r.errorTail, durationMs: r.durationMs };
 }
 
+/** A fresh token the harness prints once every check has run. */
+function completionToken(): string {
+  return `leaf-checks-completed-${randomBytes(16).toString('hex')}`;
+}
+
+/** The harness's last statement: the token on stderr (os.write: no buffering, no print override). */
+function completionLine(token: string): string {
+  return `\n__import__('os').write(2, b'\\n${token}\\n')\n`;
+}
+
+/**
+ * The verdict of a HumanEval/MBPP run with the completion token: exit status 0 counts only when the
+ * token was written (the harness ran to its end); the token line is removed from the error tail.
+ */
+function requireCompletion(r: RunResult, token: string): JudgeResult {
+  const seen = r.errorTail.includes(token);
+  const errorTail = r.errorTail.split(`\n${token}\n`).join('\n').split(token).join('');
+  const out = { ...fromRun(r), errorTail };
+  if (r.status !== 'passed' || seen) return out;
+  return {
+    ...out,
+    status: 'failed',
+    reason: 'the program exited before the tests finished (exit(), sys.exit() or os._exit() before the last check)',
+  };
+}
+
 /**
  * The HumanEval program: a completion that defines the entry point at the top level is a full
  * solution and goes after the prompt (so the prompt's imports and helpers stay available and the
  * solution's definition wins); anything else continues the prompt verbatim.
  */
-export function humanEvalProgram(problem: HumanEvalProblem, completion: string): string {
+export function humanEvalProgram(problem: HumanEvalProblem, completion: string, token?: string): string {
   if (!/^[A-Za-z_]\w*$/.test(problem.entry_point)) {
     throw new LeafError(`code judge: HumanEval problem ${problem.task_id ?? ''} has an invalid entry_point '${problem.entry_point}'`);
   }
   const full = new RegExp(`^(async\\s+)?def\\s+${escapeRegExp(problem.entry_point)}\\s*\\(`, 'm').test(completion);
   const solution = full ? `${problem.prompt}\n\n${completion}` : problem.prompt + completion;
-  return `${solution}\n\n${problem.test}\n\ncheck(${problem.entry_point})\n`;
+  const end = token !== undefined ? completionLine(token) : '';
+  return `${solution}\n\n${problem.test}\n\ncheck(${problem.entry_point})\n${end}`;
 }
 
-export function mbppProgram(problem: MbppProblem, code: string): string {
+/** The MBPP program (with `token`, the harness's completion line after the last assert). */
+export function mbppProgram(problem: MbppProblem, code: string, token?: string): string {
   if (!Array.isArray(problem.test_list) || problem.test_list.length === 0) {
     throw new LeafError(`code judge: MBPP problem ${problem.task_id ?? ''} has no test_list`);
   }
@@ -82,15 +117,18 @@ export function mbppProgram(problem: MbppProblem, code: string): string {
     '',
     ...problem.test_list,
   ];
-  return `${parts.join('\n')}\n`;
+  const end = token !== undefined ? completionLine(token) : '';
+  return `${parts.join('\n')}\n${end}`;
 }
 
 export async function judgeHumanEval(problem: HumanEvalProblem, completion: string, opts: RunOptions = {}): Promise<JudgeResult> {
-  return fromRun(await runPython(humanEvalProgram(problem, completion), opts));
+  const token = completionToken();
+  return requireCompletion(await runPython(humanEvalProgram(problem, completion, token), opts), token);
 }
 
 export async function judgeMbpp(problem: MbppProblem, code: string, opts: RunOptions = {}): Promise<JudgeResult> {
-  return fromRun(await runPython(mbppProgram(problem, code), opts));
+  const token = completionToken();
+  return requireCompletion(await runPython(mbppProgram(problem, code, token), opts), token);
 }
 
 /** Line ends to \n, trailing whitespace of every line removed, trailing blank lines removed. */

@@ -152,6 +152,34 @@ test('MBPP: a wrong solution fails and the reason names the failing assert line'
   assert.match(missing.reason, /NameError: name 'similar_elements' is not defined/);
 });
 
+// A wrong solution that ends the process before the checks run: exit status 0, no assertion ever fails.
+const EXITS: Array<[string, string]> = [
+  ['exit()', 'exit()'],
+  ['quit()', 'quit()'],
+  ['sys.exit(0)', 'import sys\nsys.exit(0)'],
+  ['raise SystemExit', 'raise SystemExit'],
+  ['os._exit(0)', 'import os\nos._exit(0)'],
+  ['if __name__ == "__main__": sys.exit(0)', 'import sys\nif __name__ == "__main__":\n    sys.exit(0)'],
+];
+
+for (const [name, exit] of EXITS) {
+  test(`a wrong solution followed by ${name} fails (HumanEval and MBPP)`, async () => {
+    const he = await judgeHumanEval(HE, `def has_close_elements(numbers, threshold):\n    return False\n\n${exit}\n`, opts);
+    assert.equal(he.status, 'failed', `HumanEval: ${he.reason}`);
+    assert.match(he.reason, /exited before the tests finished/);
+    const mbpp = await judgeMbpp(MBPP, `def similar_elements(a, b):\n    return ()\n\n${exit}\n`, opts);
+    assert.equal(mbpp.status, 'failed', `MBPP: ${mbpp.reason}`);
+    assert.match(mbpp.reason, /exited before the tests finished/);
+  });
+}
+
+test('a right solution that defines but never calls sys.exit passes, and the completion token is not in errorTail', async () => {
+  const code = 'import sys\ndef similar_elements(a, b):\n    if a is None:\n        sys.exit(0)\n    return tuple(sorted(set(a) & set(b)))\n';
+  const r = await judgeMbpp(MBPP, code, opts);
+  assert.equal(r.status, 'passed', r.reason + r.errorTail);
+  assert.doesNotMatch(r.errorTail, /leaf-checks-completed/);
+});
+
 test('normalizeOutput: trailing whitespace per line, CRLF and trailing blank lines', () => {
   assert.equal(normalizeOutput('1 2  \r\n3\t\n\n\n'), '1 2\n3');
   assert.equal(normalizeOutput('  a\n b '), '  a\n b');
