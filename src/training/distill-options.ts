@@ -1,8 +1,8 @@
 /**
- * The options of distill(), their defaults (the reference's hyper-parameters), their validation, and the
- * summary it returns.
+ * The options of distill() — the tunable ones declared once in DISTILL_SPEC (flag, help, default, rule) —
+ * and the summary it returns.
  */
-import { LeafError } from '../errors.js';
+import { above, atLeast, inRange, intAtLeast, option, resolveSpec, type ResolvedOf } from '../util/option-spec.js';
 import type { JsonObject } from '../data/jsonl.js';
 import type { WritableDtype } from '../io/safetensors-write.js';
 import type { Kernels } from '../kernels/types.js';
@@ -15,7 +15,67 @@ import type { SampleStats } from './samples.js';
 /** Records given directly (library use): objects in the train.jsonl / counterfactuals.jsonl formats. */
 export type RecordInput = string | readonly JsonObject[];
 
-export interface DistillOptions {
+/**
+ * distill()'s tunable options, each declared once (util/option-spec.ts): `leaf distill`'s flags and help, the
+ * library's defaults (the reference's hyper-parameters) and checks all come from here.
+ */
+export const DISTILL_SPEC = {
+  loss: option<KdLossKind>({ flag: '--loss <kind>', help: 'fkl (forward KL, the reference) | rkl | jsd | ce (SFT on the reference response)', kind: 'choice', choices: ['fkl', 'rkl', 'jsd', 'ce'], default: 'fkl' }),
+  temperature: option<number>({ flag: '--temperature <T>', help: 'softmax temperature of the KD losses (loss × T²)', kind: 'number', default: 1, rule: above(0) }),
+  jsdBeta: option<number>({
+    flag: '--jsd-beta <b>', help: 'β of JSD(β)', kind: 'number', default: 0.5,
+    when: (r) => r.loss === 'jsd', rule: { ok: (v) => v > 0 && v < 1, what: 'in (0, 1) (0 and 1 make the JSD vanish)' },
+  }),
+  cfWeight: option<number>({ flag: '--cf-weight <λ>', help: 'weight λ of each counterfactual sample (1 = the reference data mixing, 0 = plain KD)', kind: 'number', default: 1, rule: atLeast(0) }),
+  /**
+   * Pair each counterfactual with its original (source_id = id) instead of mixing it in as one more row
+   * (default false, the reference's data mixing). Steps are planned over the originals only — the same
+   * original batches as a plain-KD run with the same seed — each counterfactual joins its original's step,
+   * and a step over originals O minimises (1/|O|)·Σ_{s∈O} [L_s + λ·Σ_{c∈CF(s)} L_c]. Counterfactuals with
+   * no original to join are counted and reported, not trained on. See pairing.ts.
+   */
+  pairCounterfactuals: option<boolean>({
+    flag: '--pair-counterfactuals', kind: 'boolean', default: false,
+    help: 'each counterfactual joins the step of its original (source_id = id): steps over the originals only, as plain KD with the same seed; a step minimises (1/|originals|)·Σ [L_s + λ·Σ_cf L_cf] (default: the reference data mixing)',
+  }),
+  teacherLogits: option<'online' | 'cache'>({ flag: '--teacher-logits <how>', help: 'online (teacher forward each step) | cache (top-K computed once)', kind: 'choice', choices: ['online', 'cache'], default: 'online' }),
+  topK: option<number>({ flag: '--top-k <K>', help: 'teacher cache: log-probabilities kept per token', kind: 'int', default: 64, rule: intAtLeast(1) }),
+  epochs: option<number>({ flag: '--epochs <E>', help: 'epochs', kind: 'int', default: 3, rule: intAtLeast(1) }),
+  lr: option<number>({ flag: '--lr <lr>', help: 'peak learning rate', kind: 'number', default: 1e-5, rule: atLeast(0) }),
+  batchSize: option<number>({ flag: '--batch-size <B>', help: 'samples per optimizer step', kind: 'int', default: 32, rule: intAtLeast(1) }),
+  microBatchSize: option<number>({
+    flag: '--micro-batch-size <b>', help: 'samples per forward/backward, gradients accumulated over B/b', kind: 'int',
+    default: (r) => Math.min(2, r.batchSize as number), defaultHelp: '2, at most B',
+    rule: { ok: (v, r) => Number.isInteger(v) && v >= 1 && v <= (r.batchSize as number), what: (r) => `an integer in [1, --batch-size ${String(r.batchSize)}]` },
+  }),
+  warmup: option<number>({ flag: '--warmup <W>', help: 'linear warm-up steps before the cosine decay', kind: 'int', default: 5, rule: intAtLeast(0) }),
+  maxLength: option<number>({ flag: '--max-length <L>', help: 'truncate samples to L tokens (counted and reported)', kind: 'int', default: 4096, rule: intAtLeast(2) }),
+  seed: option<number>({ flag: '--seed <S>', help: 'seed of the data order', kind: 'int', default: 1234 }),
+  evalEvery: option<number>({
+    flag: '--eval-every <N>', kind: 'int', default: 0, defaultHelp: '0: at the end of every epoch', rule: intAtLeast(0),
+    help: 'student cross-entropy on --eval-data every N steps (always at the last step)',
+  }),
+  weightDecay: option<number>({ flag: '--weight-decay <wd>', help: 'AdamW decoupled weight decay', kind: 'number', default: 0, rule: atLeast(0) }),
+  adamBeta1: option<number>({ flag: '--adam-beta1 <b1>', help: 'AdamW β1', kind: 'number', default: 0.9, rule: inRange(0, 1) }),
+  adamBeta2: option<number>({ flag: '--adam-beta2 <b2>', help: 'AdamW β2', kind: 'number', default: 0.999, rule: inRange(0, 1) }),
+  adamEps: option<number>({ flag: '--adam-eps <eps>', help: 'AdamW ε', kind: 'number', default: 1e-8, rule: above(0) }),
+  maxGradNorm: option<number>({ flag: '--max-grad-norm <n>', help: 'clip the global gradient norm to n (0 = off, the reference)', kind: 'number', default: 0, rule: atLeast(0) }),
+  saveEvery: option<number>({ flag: '--save-every <N>', help: 'checkpoint every N steps (0 = at the end of epochs, at most one per --checkpoint-interval)', kind: 'int', default: 0, rule: intAtLeast(0) }),
+  /**
+   * With saveEvery 0: an end-of-epoch checkpoint is skipped when the last one is younger than this many
+   * seconds (0 = every epoch), so tiny models with many short epochs do not spend their time writing
+   * checkpoints. The final checkpoint is always written.
+   */
+  checkpointInterval: option<number>({ flag: '--checkpoint-interval <s>', help: 'with --save-every 0: seconds between end-of-epoch checkpoints (0 = every epoch)', kind: 'number', default: 60, rule: atLeast(0) }),
+  keepCheckpoints: option<number>({ flag: '--keep-checkpoints <n>', help: 'checkpoints kept', kind: 'int', default: 2, rule: intAtLeast(1) }),
+  maxBadSteps: option<number>({ flag: '--max-bad-steps <n>', help: 'stop after n consecutive steps with a non-finite loss or gradient', kind: 'int', default: 8, rule: intAtLeast(1) }),
+  saveDtype: option<WritableDtype>({ flag: '--save-dtype <dtype>', help: 'dtype of the final model/ and best/ folders (checkpoints are always F32)', kind: 'choice', choices: ['F32', 'BF16', 'F16'], default: 'F32' }),
+};
+
+/** The tunable options with their defaults applied. */
+export type Resolved = ResolvedOf<typeof DISTILL_SPEC>;
+
+export interface DistillOptions extends Partial<Resolved> {
   /** Student model folder, or a loaded model (trained in place; its `dir` provides the tokenizer files saved with checkpoints). */
   student: string | Pretrained;
   /** Teacher model folder or loaded model; not needed (and not loaded) for loss 'ce'. */
@@ -25,56 +85,11 @@ export interface DistillOptions {
   /** counterfactuals.jsonl from `leaf mine` (or its records); records with verified === false are left out. */
   counterfactuals?: RecordInput | null;
   out: string;
-  loss?: KdLossKind;
-  temperature?: number;
-  /** β of JSD(β) (default 0.5). */
-  jsdBeta?: number;
-  /** λ: the weight of each counterfactual sample (default 1, the reference's data mixing; 0 leaves them out). */
-  cfWeight?: number;
-  /**
-   * Pair each counterfactual with its original (source_id = id) instead of mixing it in as one more row
-   * (default false, the reference's data mixing). Steps are planned over the originals only — the same
-   * original batches as a plain-KD run with the same seed — each counterfactual joins its original's step,
-   * and a step over originals O minimises (1/|O|)·Σ_{s∈O} [L_s + λ·Σ_{c∈CF(s)} L_c]. Counterfactuals with
-   * no original to join are counted and reported, not trained on. See pairing.ts.
-   */
-  pairCounterfactuals?: boolean;
-  teacherLogits?: 'online' | 'cache';
-  /** K of the teacher cache (default 64). */
-  topK?: number;
-  epochs?: number;
-  lr?: number;
-  batchSize?: number;
-  microBatchSize?: number;
-  warmup?: number;
-  maxLength?: number;
-  seed?: number;
   resume?: boolean;
   /** Start over in an --out that holds a run (its run.json, metrics, checkpoints, model/ and best/ are removed; a teacher cache is kept and checked). */
   overwrite?: boolean;
-  /** Evaluate the student's cross-entropy on evalData every N steps; 0 (default): at the end of every epoch. Always at the last step. */
-  evalEvery?: number;
+  /** Validation records (train.jsonl format) for the student's cross-entropy (see evalEvery). */
   evalData?: RecordInput | null;
-  weightDecay?: number;
-  adamBeta1?: number;
-  adamBeta2?: number;
-  adamEps?: number;
-  /** Clip the global gradient norm to this (default 0: off, as the reference; > 0 clips). */
-  maxGradNorm?: number;
-  /** Checkpoint every N steps (default 0: at the end of epochs, see checkpointInterval). */
-  saveEvery?: number;
-  /**
-   * With saveEvery 0: an end-of-epoch checkpoint is skipped when the last one is younger than this many
-   * seconds (default 60; 0 = every epoch), so tiny models with many short epochs do not spend their time
-   * writing checkpoints. The final checkpoint is always written.
-   */
-  checkpointInterval?: number;
-  /** Checkpoints kept (default 2). */
-  keepCheckpoints?: number;
-  /** Consecutive steps with a non-finite loss or gradient before the run stops (default 8). */
-  maxBadSteps?: number;
-  /** Dtype of the final model/ and best/ folders (default F32; checkpoints are always F32). */
-  saveDtype?: WritableDtype;
   /** Stop at the first malformed input line or unusable record. */
   strict?: boolean;
   /** Kernels for models loaded from folders. */
@@ -126,90 +141,17 @@ export interface DistillSummary {
   settings: Record<string, unknown>;
 }
 
-export interface Resolved {
-  loss: KdLossKind;
-  temperature: number;
-  jsdBeta: number;
-  cfWeight: number;
-  pairCounterfactuals: boolean;
-  teacherLogits: 'online' | 'cache';
-  topK: number;
-  epochs: number;
-  lr: number;
-  batchSize: number;
-  microBatchSize: number;
-  warmup: number;
-  maxLength: number;
-  seed: number;
-  evalEvery: number;
-  weightDecay: number;
-  adamBeta1: number;
-  adamBeta2: number;
-  adamEps: number;
-  maxGradNorm: number;
-  saveEvery: number;
-  checkpointInterval: number;
-  keepCheckpoints: number;
-  maxBadSteps: number;
-  saveDtype: WritableDtype;
-}
-
-function check(cond: boolean, message: string): void {
-  if (!cond) throw new LeafError(message);
-}
-
+/** The options with their defaults, checked (one-line LeafError naming the flag). */
 export function resolveOptions(o: DistillOptions): Resolved {
-  const r: Resolved = {
-    loss: o.loss ?? 'fkl',
-    temperature: o.temperature ?? 1,
-    jsdBeta: o.jsdBeta ?? 0.5,
-    cfWeight: o.cfWeight ?? 1,
-    pairCounterfactuals: o.pairCounterfactuals ?? false,
-    teacherLogits: o.teacherLogits ?? 'online',
-    topK: o.topK ?? 64,
-    epochs: o.epochs ?? 3,
-    lr: o.lr ?? 1e-5,
-    batchSize: o.batchSize ?? 32,
-    microBatchSize: o.microBatchSize ?? Math.min(2, o.batchSize ?? 32),
-    warmup: o.warmup ?? 5,
-    maxLength: o.maxLength ?? 4096,
-    seed: o.seed ?? 1234,
-    evalEvery: o.evalEvery ?? 0,
-    weightDecay: o.weightDecay ?? 0,
-    adamBeta1: o.adamBeta1 ?? 0.9,
-    adamBeta2: o.adamBeta2 ?? 0.999,
-    adamEps: o.adamEps ?? 1e-8,
-    maxGradNorm: o.maxGradNorm ?? 0,
-    saveEvery: o.saveEvery ?? 0,
-    checkpointInterval: o.checkpointInterval ?? 60,
-    keepCheckpoints: o.keepCheckpoints ?? 2,
-    maxBadSteps: o.maxBadSteps ?? 8,
-    saveDtype: o.saveDtype ?? 'F32',
-  };
-  check(typeof r.pairCounterfactuals === 'boolean', `pairCounterfactuals must be true or false, got ${String(r.pairCounterfactuals)}`);
-  check(['fkl', 'rkl', 'jsd', 'ce'].includes(r.loss), `--loss must be fkl, rkl, jsd or ce, got ${String(r.loss)}`);
-  check(r.teacherLogits === 'online' || r.teacherLogits === 'cache', `--teacher-logits must be online or cache, got ${String(r.teacherLogits)}`);
-  check(r.temperature > 0 && Number.isFinite(r.temperature), `--temperature must be > 0, got ${r.temperature}`);
-  check(r.cfWeight >= 0 && Number.isFinite(r.cfWeight), `--cf-weight must be ≥ 0, got ${r.cfWeight}`);
-  check(Number.isInteger(r.topK) && r.topK >= 1, `--top-k must be an integer ≥ 1, got ${r.topK}`);
-  check(Number.isInteger(r.epochs) && r.epochs >= 1, `--epochs must be an integer ≥ 1, got ${r.epochs}`);
-  check(r.lr >= 0 && Number.isFinite(r.lr), `--lr must be ≥ 0, got ${r.lr}`);
-  check(Number.isInteger(r.batchSize) && r.batchSize >= 1, `--batch-size must be an integer ≥ 1, got ${r.batchSize}`);
-  check(Number.isInteger(r.microBatchSize) && r.microBatchSize >= 1 && r.microBatchSize <= r.batchSize,
-    `--micro-batch-size must be an integer in [1, --batch-size ${r.batchSize}], got ${r.microBatchSize}`);
-  check(Number.isInteger(r.warmup) && r.warmup >= 0, `--warmup must be an integer ≥ 0, got ${r.warmup}`);
-  check(Number.isInteger(r.maxLength) && r.maxLength >= 2, `--max-length must be an integer ≥ 2, got ${r.maxLength}`);
-  check(Number.isInteger(r.seed), `--seed must be an integer, got ${r.seed}`);
-  check(Number.isInteger(r.evalEvery) && r.evalEvery >= 0, `--eval-every must be an integer ≥ 0, got ${r.evalEvery}`);
-  check(r.loss !== 'jsd' || (r.jsdBeta > 0 && r.jsdBeta < 1), `--jsd-beta must be in (0, 1) (0 and 1 make the JSD vanish), got ${r.jsdBeta}`);
-  check(r.maxGradNorm >= 0, `--max-grad-norm must be ≥ 0, got ${r.maxGradNorm}`);
-  check(r.weightDecay >= 0 && Number.isFinite(r.weightDecay), `--weight-decay must be ≥ 0, got ${r.weightDecay}`);
-  check(r.adamBeta1 >= 0 && r.adamBeta1 < 1, `--adam-beta1 must be in [0, 1), got ${r.adamBeta1}`);
-  check(r.adamBeta2 >= 0 && r.adamBeta2 < 1, `--adam-beta2 must be in [0, 1), got ${r.adamBeta2}`);
-  check(r.adamEps > 0 && Number.isFinite(r.adamEps), `--adam-eps must be > 0, got ${r.adamEps}`);
-  check(Number.isInteger(r.maxBadSteps) && r.maxBadSteps >= 1, `max bad steps must be an integer ≥ 1, got ${r.maxBadSteps}`);
-  check(Number.isInteger(r.saveEvery) && r.saveEvery >= 0, `--save-every must be an integer ≥ 0, got ${r.saveEvery}`);
-  check(r.checkpointInterval >= 0, `checkpoint interval must be ≥ 0 seconds, got ${r.checkpointInterval}`);
-  return r;
+  return resolveSpec(DISTILL_SPEC, o);
+}
+
+/** Options given that the run's other choices make meaningless: said, not silently ignored. */
+export function ignoredOptions(o: DistillOptions, s: Resolved): string[] {
+  const out: string[] = [];
+  if (o.topK !== undefined && s.teacherLogits !== 'cache') out.push('--top-k only applies with --teacher-logits cache; ignored');
+  if (o.jsdBeta !== undefined && s.loss !== 'jsd') out.push(`--jsd-beta only applies with --loss jsd (not ${s.loss}); ignored`);
+  if (o.temperature !== undefined && s.loss === 'ce') out.push('--temperature does not apply to --loss ce; ignored');
+  return out;
 }
 

@@ -31,7 +31,7 @@ import { saveModel } from '../model/save.js';
 import { Rng } from '../util/rng.js';
 import { clipScale } from './adamw.js';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint, type TrainerState } from './checkpoint.js';
-import { resolveOptions, type DistillOptions, type DistillSummary, type RecordInput } from './distill-options.js';
+import { ignoredOptions, resolveOptions, type DistillOptions, type DistillSummary, type RecordInput } from './distill-options.js';
 import { BatchKdLoss } from './kd-batch.js';
 import { MetricsLog, type StepMetrics } from './metrics.js';
 import { microStep, type TeacherSource } from './micro-step.js';
@@ -155,6 +155,7 @@ function distillIn(o: DistillOptions, openFolder: (dir: string) => RunFolder): D
   const started = performance.now();
   const warn = o.onWarning ?? ((m: string) => process.stderr.write(`leaf: warning: ${m}\n`));
   const s = resolveOptions(o);
+  for (const m of ignoredOptions(o, s)) warn(m);
   const strict = o.strict === true;
   const out = resolve(o.out);
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { resolveOptions, type DistillOptions } from '../../src/training/distill-options.js';
+import { ignoredOptions, resolveOptions, type DistillOptions } from '../../src/training/distill-options.js';
 
 const base: DistillOptions = { student: 's', teacher: 't', data: [], out: 'o' };
 
@@ -15,4 +15,14 @@ test('resolveOptions: the defaults and one-line errors for values the losses can
   assert.equal(resolveOptions({ ...base, loss: 'fkl', jsdBeta: 0 }).jsdBeta, 0, 'beta only matters for jsd');
   for (const t of [0, -1, Infinity]) assert.throws(() => resolveOptions({ ...base, temperature: t }), /--temperature must be > 0/);
   assert.throws(() => resolveOptions({ ...base, batchSize: 4, microBatchSize: 8 }), /--micro-batch-size must be an integer in \[1, --batch-size 4\], got 8/);
+});
+
+test('options that the run\'s other choices make meaningless are named (library and CLI alike)', () => {
+  const said = (o: Partial<DistillOptions>) => ignoredOptions({ ...base, ...o }, resolveOptions({ ...base, ...o }));
+  assert.deepEqual(said({}), []);
+  assert.deepEqual(said({ topK: 8, jsdBeta: 0.3, loss: 'ce', temperature: 2 }), [
+    '--top-k only applies with --teacher-logits cache; ignored', '--jsd-beta only applies with --loss jsd (not ce); ignored', '--temperature does not apply to --loss ce; ignored',
+  ]);
+  assert.deepEqual(said({ topK: 8, teacherLogits: 'cache', loss: 'jsd', jsdBeta: 0.3 }), []);
+  assert.throws(() => resolveOptions({ ...base, saveDtype: 'F64' as 'F32' }), /^LeafError: --save-dtype must be one of F32, BF16, F16, got F64$/);
 });
