@@ -1,4 +1,6 @@
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { LeafError } from '../errors.js';
+import { parseShard, type Shard } from '../data/shard.js';
 
 /** Commander parser for an integer option ≥ min. */
 export function intArg(name: string, min = 0): (v: string) => number {
@@ -21,4 +23,20 @@ export function numArg(name: string, min = -Infinity, max = Infinity): (v: strin
 /** One warning line on stderr, in the CLI's format. */
 export function warnLine(message: string): void {
   process.stderr.write(`leaf: warning: ${message}\n`);
+}
+
+/** Adds `--shard i/n|auto` and `--shard-count n` (data/shard.ts) to a command. */
+export function shardOptions(cmd: Command): Command {
+  return cmd
+    .option('--shard <i/n|auto>', 'only shard i of n of the input problems (position mod n); auto: from JOB_COMPLETION_INDEX (Kubernetes Indexed Job) or SLURM_ARRAY_TASK_ID/COUNT (Slurm array). Join the shards with leaf merge')
+    .option('--shard-count <n>', 'with --shard auto under Kubernetes: the number of shards (the Job\'s completions)', intArg('--shard-count', 1));
+}
+
+/** The shard the flags ask for, or undefined. */
+export function shardOf(f: { shard?: string; shardCount?: number }): Shard | undefined {
+  if (f.shard === undefined) {
+    if (f.shardCount !== undefined) throw new LeafError('--shard-count needs --shard auto');
+    return undefined;
+  }
+  return parseShard(f.shard, process.env, f.shardCount);
 }

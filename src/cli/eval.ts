@@ -4,7 +4,7 @@ import { parseFormatName, type FormatName } from '../eval/formats/index.js';
 import { runEval, type ResponseGenerator } from '../eval/runner.js';
 import { loadPretrained, type Pretrained } from '../model/pretrained.js';
 import { generateText } from '../model/text-generation.js';
-import { intArg, warnLine } from './args.js';
+import { intArg, shardOf, shardOptions, warnLine } from './args.js';
 import { progressBar } from './progress.js';
 import { modelFingerprint } from '../model/fingerprint.js';
 
@@ -22,6 +22,8 @@ interface EvalFlags {
   strict?: boolean;
   workers?: number;
   unsafeAllowNetwork?: boolean;
+  shard?: string;
+  shardCount?: number;
 }
 
 /** Greedy decoding of instructions as user turns of the model's chat template (plain text when it has none). */
@@ -35,7 +37,7 @@ export function modelResponder(p: Pretrained): ResponseGenerator {
 }
 
 export function registerEval(program: Command): void {
-  program
+  const cmd = program
     .command('eval')
     .description('generate (greedy, chat template) and judge answers on a benchmark file; writes results.jsonl and summary.json')
     .requiredOption('--model <dir>', 'Hugging Face model folder')
@@ -50,9 +52,10 @@ export function registerEval(program: Command): void {
     .option('--overwrite', 'start results.jsonl over instead of refusing an --out that holds records')
     .option('--strict', 'stop at the first malformed input line instead of skipping it')
     .option('--workers <n>', 'code sandbox workers (default: number of cores)', intArg('--workers', 1))
-    .option('--unsafe-allow-network', 'run generated code even where no network namespace can be made')
-    .action(async (f: EvalFlags) => {
+    .option('--unsafe-allow-network', 'run generated code even where no network namespace can be made');
+  shardOptions(cmd).action(async (f: EvalFlags) => {
       if (f.task !== undefined && f.task !== 'math' && f.task !== 'code') throw new LeafError(`--task must be math or code, got ${f.task}`);
+      const shard = shardOf(f);
       const format: FormatName | undefined = f.format === undefined ? undefined : parseFormatName(f.format === 'olympiad' ? 'olympiadbench' : f.format);
       const p = loadPretrained(f.model);
       const bar = progressBar('eval', ['correct']);
@@ -60,7 +63,7 @@ export function registerEval(program: Command): void {
       const summary = await runEval(modelResponder(p), {
         data: f.data, out: f.out, task: f.task as 'math' | 'code' | undefined, format, limit: f.limit,
         batchSize: f.batchSize, maxNewTokens: f.maxNewTokens, resume: f.resume, overwrite: f.overwrite, strict: f.strict,
-        workers: f.workers, allowNetwork: f.unsafeAllowNetwork,
+        workers: f.workers, allowNetwork: f.unsafeAllowNetwork, shard,
         onWarning: warnLine,
         onProgress: (done, total, correct) => {
           if (!started) {

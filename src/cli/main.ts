@@ -12,6 +12,7 @@ import { registerGenerate } from './generate.js';
 import { registerDemo } from './demo.js';
 import { registerReport } from './report.js';
 import { registerMine } from './mine.js';
+import { registerMerge } from './merge.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerGenerate(program);
   registerEval(program);
   registerMine(program);
+  registerMerge(program);
   registerDistill(program);
   registerDemo(program);
   registerReport(program);

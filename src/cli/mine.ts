@@ -4,7 +4,7 @@ import { mine, type MineOptions } from '../method/mine.js';
 import { MINING_UNITS } from '../method/flagging.js';
 import { MINING_METHODS, type MiningMethod } from '../method/score.js';
 import { VERIFY_MODES } from '../method/verify.js';
-import { intArg, numArg, warnLine } from './args.js';
+import { intArg, numArg, shardOf, shardOptions, warnLine } from './args.js';
 import { progressBar } from './progress.js';
 
 interface MineFlags {
@@ -34,6 +34,8 @@ interface MineFlags {
   maxNewTokens?: number;
   workers?: number;
   unsafeAllowNetwork?: boolean;
+  shard?: string;
+  shardCount?: number;
 }
 
 function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[]): T {
@@ -44,7 +46,7 @@ function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[])
 const pct = (x: number) => (100 * x).toFixed(1);
 
 export function registerMine(program: Command): void {
-  program
+  const cmd = program
     .command('mine')
     .description('confounder mining (LeaF stage 1): select student-wrong/teacher-right problems, score prompt tokens, prune, verify; writes scores.jsonl, counterfactuals.jsonl, generations.jsonl, summary.json')
     .requiredOption('--teacher <dir>', 'teacher model folder')
@@ -73,8 +75,9 @@ export function registerMine(program: Command): void {
     .option('--batch-size <b>', 'prompts decoded together (and occlusion forward batch)', intArg('--batch-size', 1), 8)
     .option('--max-new-tokens <n>', 'maximum new tokens per answer (default 1024)', intArg('--max-new-tokens', 1))
     .option('--workers <n>', 'code sandbox workers (default: number of cores)', intArg('--workers', 1))
-    .option('--unsafe-allow-network', 'run generated code even where no network namespace can be made')
-    .action(async (f: MineFlags) => {
+    .option('--unsafe-allow-network', 'run generated code even where no network namespace can be made');
+  shardOptions(cmd).action(async (f: MineFlags) => {
+      const shard = shardOf(f);
       const task = f.task === undefined ? undefined : oneOf('--task', f.task, ['math', 'code'] as const);
       const level = oneOf('--level', f.level, ['instruction', 'response'] as const);
       const method: MiningMethod = oneOf('--method', f.method, MINING_METHODS);
@@ -101,6 +104,7 @@ export function registerMine(program: Command): void {
         ...(f.maxNewTokens !== undefined ? { maxNewTokens: f.maxNewTokens } : {}),
         ...(f.workers !== undefined ? { workers: f.workers } : {}),
         ...(f.unsafeAllowNetwork ? { allowNetwork: true } : {}),
+        ...(shard ? { shard } : {}),
         onWarning: warnLine,
         onProgress: (p) => {
           if (!started) {

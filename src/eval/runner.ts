@@ -6,6 +6,7 @@ import { CodePool, probeIsolation, sandboxWarning } from './code/index.js';
 import { buildInstruction, loadProblems, type FormatName, type Problem, type Task } from './formats/index.js';
 import { judgeResponse } from './judge-problem.js';
 import { accuracy, type Accuracy } from './stats.js';
+import { takeShard, writeShardFile, type Shard } from '../data/shard.js';
 
 /** Turns user-turn instructions into model responses (greedy decoding under the model's chat template). */
 export interface ResponseGenerator {
@@ -30,6 +31,8 @@ export interface EvalOptions {
   /** Sandbox workers for code (default: number of cores). */
   workers?: number;
   allowNetwork?: boolean;
+  /** Evaluate only this shard of the problems (data/shard.ts); `leaf merge` joins the shards' folders. */
+  shard?: Shard;
   /** Called after each batch: problems done (this run and resumed), total. */
   onProgress?: (done: number, total: number, correct: number) => void;
   /** Called for each skipped input line (malformed). */
@@ -82,10 +85,10 @@ export async function runEval(generator: ResponseGenerator, options: EvalOptions
       options.onWarning?.(`skipped ${msg}`);
     },
   });
-  const problems = loaded.problems;
-  if (problems.length === 0) throw new LeafError(`${options.data}: no problems to evaluate`);
-  const task = options.task ?? problems[0].task;
-  const wrongTask = problems.find((p) => p.task !== task);
+  const all = loaded.problems;
+  if (all.length === 0) throw new LeafError(`${options.data}: no problems to evaluate`);
+  const task = options.task ?? all[0].task;
+  const wrongTask = all.find((p) => p.task !== task);
   if (wrongTask) throw new LeafError(`${options.data}: problem ${wrongTask.id} is a ${wrongTask.task} problem but --task is ${task}`);
 
   // Probed before anything is written or decoded: a machine that cannot run the sandbox fails now.
@@ -110,14 +113,16 @@ interface EvalInputs {
 
 async function evaluateIn(folder: RunFolder, generator: ResponseGenerator, options: EvalOptions, input: EvalInputs): Promise<EvalSummary> {
   const { started, loaded, skippedLines, task, sandbox, weak } = input;
-  const problems = loaded.problems;
+  const problems = takeShard(loaded.problems, options.shard);
   const batchSize = options.batchSize ?? 8;
   const maxNewTokens = options.maxNewTokens ?? (task === 'math' ? 1024 : 768);
   // What the records are answers of: a resume with another model, data or decoding length is refused.
   folder.identity({
     model: generator.description, model_identity: generator.identity ?? null,
     data: resolve(options.data), data_sha256: fileDigest(options.data), format: loaded.format, task, maxNewTokens,
+    ...(options.shard ? { shard: options.shard } : {}),
   }, { hasRecords: folder.resume && folder.nonEmpty('results.jsonl') });
+  if (options.shard) writeShardFile(folder.dir, options.shard, loaded.problems.map((p) => p.id));
   const log = folder.openLog<EvalRecord>('results.jsonl');
   const records = new Map<string, EvalRecord>();
   const known = new Set(problems.map((p) => p.id));

@@ -33,6 +33,7 @@ import { DetectionTally } from './detection.js';
 import { checkUnitOptions, protectOf } from './mine-units.js';
 import type { MiningUnit } from './flagging.js';
 import { passes, verifyMode, type VerifyMode } from './verify.js';
+import { takeShard, writeShardFile, type Shard } from '../data/shard.js';
 
 export interface MineProgress {
   done: number;
@@ -89,6 +90,8 @@ export interface MineOptions {
   allowNetwork?: boolean;
   /** fsync every record (default true); false only flushes to the OS (survives a process kill, not a power cut). */
   fsync?: boolean;
+  /** Mine only this shard of the problems (data/shard.ts); `leaf merge` joins the shards' folders. */
+  shard?: Shard;
   onProgress?: (p: MineProgress) => void;
   onWarning?: (message: string) => void;
   /** Called after each record is appended (tests use it to interrupt a run). */
@@ -252,13 +255,14 @@ async function mineIn(folder: RunFolder, options: MineOptions): Promise<MineSumm
     previousNoCandidates = prev?.no_candidates ?? [];
   }
 
-  const data = loadMiningData(options.data, {
+  const input = loadMiningData(options.data, {
     ...(options.strict !== undefined ? { strict: options.strict } : {}),
     ...(options.limit !== undefined ? { limit: options.limit } : {}),
     ...(options.task !== undefined ? { task: options.task } : {}),
     onIssue: (m) => warn(`skipped ${m}`),
   });
-  if (data.problems.length === 0) throw new LeafError(`${options.data}: no problems to mine`);
+  const data = { ...input, problems: takeShard(input.problems, options.shard) };
+  if (input.problems.length === 0) throw new LeafError(`${options.data}: no problems to mine`);
   const given = options.teacherOutputs !== undefined ? loadTeacherOutputs(options.teacherOutputs) : null;
   if (given) {
     const missing = data.problems.find((p) => !given.has(p.problem.id));
@@ -278,7 +282,9 @@ async function mineIn(folder: RunFolder, options: MineOptions): Promise<MineSumm
     teacher_outputs_sha256: options.teacherOutputs !== undefined ? fileDigest(options.teacherOutputs) : null,
     student: resolve(student.dir), student_weights: fingerprints.student.slice(0, 16),
     teacher: resolve(teacher.dir), teacher_weights: fingerprints.teacher.slice(0, 16),
+    ...(options.shard ? { shard: options.shard } : {}),
   }, { hasRecords: nonEmpty(files.scores) || nonEmpty(files.counterfactuals), legacy: legacySettings });
+  if (options.shard) writeShardFile(folder.dir, options.shard, input.problems.map((m) => m.problem.id));
 
   if (options.resume) {
     // Only now that the input and the models are known good: cut the in-flight problem's records.

@@ -1,0 +1,36 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { LeafError } from '../errors.js';
+import { readShardSet } from '../data/merge-shards.js';
+import { mergeEvalShards } from '../eval/merge.js';
+import { mergeMinedShards } from '../method/merge-mined.js';
+
+/** Which job made a shard folder: mine (scores.jsonl) or eval (results.jsonl). */
+function jobOf(dir: string): 'mine' | 'eval' {
+  if (existsSync(join(dir, 'scores.jsonl'))) return 'mine';
+  if (existsSync(join(dir, 'results.jsonl'))) return 'eval';
+  throw new LeafError(`${dir}: neither a leaf mine shard (scores.jsonl) nor a leaf eval shard (results.jsonl)`);
+}
+
+export function registerMerge(program: Command): void {
+  program
+    .command('merge')
+    .description('join the shard folders of a sharded leaf mine or leaf eval run (--shard i/n) into one run folder, as one run over the whole input would have written it')
+    .requiredOption('--out <dir>', 'output folder (new or empty)')
+    .argument('<shard-dirs...>', 'the shard folders, all n of them, in any order')
+    .action((dirs: string[], f: { out: string }) => {
+      const set = readShardSet(dirs);
+      const jobs = new Set(set.shards.map((s) => jobOf(s.dir)));
+      if (jobs.size > 1) throw new LeafError(`leaf merge: the folders mix mine and eval shards`);
+      const n = set.shards.length;
+      if (jobs.has('mine')) {
+        const s = mergeMinedShards(set, f.out);
+        process.stdout.write(`${n} shards, ${s.counts.problems} problems, ${s.counts.selected} selected, ${s.counts.counterfactuals} counterfactuals (${s.counts.verified} verified) → ${f.out}\n`);
+      } else {
+        const s = mergeEvalShards(set, f.out);
+        const pct = (x: number) => (100 * x).toFixed(1);
+        process.stdout.write(`${n} shards: ${s.metric} ${pct(s.result.accuracy)}% (${s.result.correct}/${s.result.total}), 95% CI [${pct(s.result.lower)}, ${pct(s.result.upper)}] → ${f.out}\n`);
+      }
+    });
+}

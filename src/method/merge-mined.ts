@@ -1,0 +1,60 @@
+/**
+ * `leaf merge` of `leaf mine` shards: scores.jsonl, counterfactuals.jsonl and generations.jsonl in
+ * input order (byte for byte, a problem's records in their order), and summary.json as one run over
+ * the whole input would write it: every count is a sum over problems, so the shards' counts add;
+ * the per-unit lists are put in input order; detection precision / recall / F1 are recomputed from
+ * the summed confusion counts by the same function (detection.ts `quality`). The input's `lines`
+ * and `skipped` are the same in every shard and taken once; `timings` are summed (compute, not wall
+ * time) and `resumed_problems` counts the shards' resumes.
+ */
+import { join } from 'node:path';
+import { LeafError } from '../errors.js';
+import { writeFileAtomicSync } from '../io/atomic.js';
+import { makeMergeOut, mergeRecordFiles, readSummary, writeMergedRunFile, type ShardSet } from '../data/merge-shards.js';
+import { quality, type DetectionCounts } from './detection.js';
+import type { MineSummary } from './mine.js';
+
+const ONCE = new Set(['lines', 'skipped_lines']);
+
+function mergeDetection(summaries: MineSummary[]): MineSummary['detection'] {
+  const parts = summaries.map((s) => s.detection).filter((d): d is NonNullable<MineSummary['detection']> => d !== null);
+  if (parts.length === 0) return null;
+  const token = sumFields<DetectionCounts>(parts.map((d) => d.token)), unit = sumFields<DetectionCounts>(parts.map((d) => d.unit));
+  return { problems: token.problems, token: quality(token), unit: quality(unit) };
+}
+
+/** Field-wise sums of objects of numbers (the fields in `once` are taken from the first). */
+function sumFields<T extends object>(items: readonly T[], once: ReadonlySet<string> = new Set()): T {
+  const out: Record<string, number> = { ...(items[0] as Record<string, number>) };
+  for (const k of Object.keys(out)) if (!once.has(k)) out[k] = items.reduce((a, x) => a + (x as Record<string, number>)[k]!, 0);
+  return out as T;
+}
+
+export function mergeMinedShards(set: ShardSet, out: string): MineSummary {
+  const summaries = set.shards.map((s) => readSummary<MineSummary>(s.dir));
+  set.shards.forEach((s, i) => {
+    if (!summaries[i]!.complete) throw new LeafError(`${s.dir}: shard ${s.file.shard.index}/${s.file.shard.count} has not finished (summary.json complete: false); resume it`);
+  });
+  makeMergeOut(out);
+  for (const name of ['scores.jsonl', 'counterfactuals.jsonl', 'generations.jsonl']) {
+    mergeRecordFiles(set.shards.map((s) => join(s.dir, name)), join(out, name), 'source_id', set.rank);
+  }
+  const inOrder = <T extends { source_id: string }>(lists: T[][]): T[] =>
+    lists.flat().map((x, at) => ({ x, at })).sort((a, b) => set.rank.get(a.x.source_id)! - set.rank.get(b.x.source_id)! || a.at - b.at).map((e) => e.x);
+  const first = summaries[0]!;
+  const summary: MineSummary = {
+    ...first,
+    complete: true,
+    out,
+    counts: sumFields(summaries.map((s) => s.counts), ONCE),
+    unscored: inOrder(summaries.map((s) => s.unscored)),
+    no_candidates: inOrder(summaries.map((s) => s.no_candidates)),
+    generated: sumFields(summaries.map((s) => s.generated)),
+    stale_cached_answers: summaries.reduce((a, s) => a + s.stale_cached_answers, 0),
+    detection: mergeDetection(summaries),
+    timings: sumFields(summaries.map((s) => s.timings)),
+  };
+  writeMergedRunFile(out, set.identity);
+  writeFileAtomicSync(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  return summary;
+}
