@@ -17,75 +17,30 @@
  *
  * The student model object is trained in place.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { InvalidRecord } from '../data/jsonl.js';
-import { LeafError } from '../errors.js';
 import { writeFileAtomicSync } from '../io/atomic.js';
+import { RunFolder, type RunFolderOptions } from '../data/run-folder.js';
+import { LeafError } from '../errors.js';
 import type { WritableDtype } from '../io/safetensors-write.js';
-import type { Kernels } from '../kernels/types.js';
 import type { CausalLM } from '../model/causal-lm.js';
-import { loadPretrained, sameTokenizer, type Pretrained } from '../model/pretrained.js';
+import type { Pretrained } from '../model/pretrained.js';
 import { saveModel } from '../model/save.js';
 import { Rng } from '../util/rng.js';
 import { clipScale } from './adamw.js';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint, type TrainerState } from './checkpoint.js';
-import { ignoredOptions, resolveOptions, type DistillOptions, type DistillSummary, type RecordInput } from './distill-options.js';
+import { ignoredOptions, resolveOptions, type DistillOptions, type DistillSummary, type Resolved } from './distill-options.js';
+import { loadData, loadModels, runSettings, teacherRows, type DistillData, type TeacherRows } from './distill-setup.js';
 import { BatchKdLoss } from './kd-batch.js';
 import { MetricsLog, type StepMetrics } from './metrics.js';
-import { microStep, type TeacherSource } from './micro-step.js';
-import { setupOptimizer } from './optimizer.js';
-import { missingSourceMessage, pairSamples, type Pairing } from './pairing.js';
+import { microStep } from './micro-step.js';
+import { setupOptimizer, type OptimizerSetup } from './optimizer.js';
 import { planEpoch, planPairedEpoch, stepsPerEpoch, type EpochPlan } from './plan.js';
-import {
-  parseCounterfactualRecord, parseTrainRecord, readCounterfactualRecords, readTrainRecords,
-  type DistillRecord, type RecordsRead,
-} from './records.js';
-import { buildSamples, tokenizerSide, type SampleStats, type TrainSample } from './samples.js';
+import type { TrainSample } from './samples.js';
 import { cosineWithWarmup } from './schedule.js';
-import { modelFingerprint } from '../model/fingerprint.js';
-import { TeacherCache } from './teacher-cache.js';
-import { RunFolder, type RunFolderOptions } from '../data/run-folder.js';
 
 export type { DistillOptions, DistillProgress, DistillSummary, RecordInput } from './distill-options.js';
-
-function loadModelArg(x: string | Pretrained, what: string, kernels?: Kernels): Pretrained {
-  if (typeof x !== 'string') return x;
-  if (!fs.existsSync(x)) throw new LeafError(`--${what} ${x}: no such folder`);
-  return loadPretrained(x, { kernels });
-}
-
-function readRecords(input: RecordInput, kind: 'train' | 'counterfactual', strict: boolean): RecordsRead {
-  if (typeof input === 'string') {
-    if (!fs.existsSync(input)) throw new LeafError(`${input}: no such file`);
-    return kind === 'train' ? readTrainRecords(input, strict) : readCounterfactualRecords(input, strict);
-  }
-  const out: RecordsRead = { records: [], issues: [], unverified: 0, lines: input.length };
-  input.forEach((r, i) => {
-    const where = `${kind === 'train' ? 'data' : 'counterfactuals'}[${i}]`;
-    try {
-      const rec: DistillRecord | null = kind === 'train' ? parseTrainRecord(r) : parseCounterfactualRecord(r);
-      if (rec === null) out.unverified++;
-      else out.records.push({ ...rec, where });
-    } catch (e) {
-      if (!(e instanceof InvalidRecord)) throw e;
-      if (strict) throw new LeafError(`${where}: ${e.reason}`);
-      out.issues.push({ file: kind, line: i + 1, reason: e.reason });
-    }
-  });
-  return out;
-}
-
-function hashSamples(samples: readonly TrainSample[]): string {
-  const h = createHash('sha256');
-  for (const s of samples) {
-    h.update(`${s.kind}|${s.weight}|${s.responseStart}|${s.teacherResponseStart ?? ''}|${s.ids.length}|${s.teacherIds?.length ?? 0}|`);
-    h.update(new Uint8Array(Int32Array.from(s.ids).buffer));
-    if (s.teacherIds) h.update(new Uint8Array(Int32Array.from(s.teacherIds).buffer));
-  }
-  return h.digest('hex').slice(0, 16);
-}
 
 /**
  * Writes a model folder atomically: a temporary folder renamed over `dir`. Leftovers of a process killed
@@ -156,261 +111,274 @@ function distillIn(o: DistillOptions, openFolder: (dir: string) => RunFolder): D
   const warn = o.onWarning ?? ((m: string) => process.stderr.write(`leaf: warning: ${m}\n`));
   const s = resolveOptions(o);
   for (const m of ignoredOptions(o, s)) warn(m);
-  const strict = o.strict === true;
   const out = resolve(o.out);
-
-  // Models.
-  const student = loadModelArg(o.student, 'student', o.kernels);
-  const needsTeacher = s.loss !== 'ce';
-  if (!needsTeacher && o.teacher) warn('--teacher is not used with --loss ce (training on the reference responses)');
-  if (needsTeacher && !o.teacher) throw new LeafError(`--teacher is required for --loss ${s.loss} (or use --loss ce)`);
-  let teacher = needsTeacher ? loadModelArg(o.teacher!, 'teacher', o.kernels) : null;
-  const Vs = student.model.config.vocabSize;
-  if (teacher) {
-    if (!sameTokenizer(student.tokenizer, teacher.tokenizer)) {
-      throw new LeafError(`the teacher (${teacher.dir}) and the student (${student.dir}) have different tokenizers; leaf distils between models that share one (token-level KD needs the same vocabulary)`);
-    }
-    const Vt = teacher.model.config.vocabSize;
-    if (Vt < Vs) throw new LeafError(`the teacher's vocab_size (${Vt}) is smaller than the student's (${Vs}); cannot distil`);
-    if (Vt > Vs) warn(`the teacher's vocab_size (${Vt}) is larger than the student's (${Vs}): teacher logits are truncated to the student's ${Vs} entries (as the reference does)`);
-    if (teacher.model.floatType !== student.model.floatType) throw new LeafError('teacher and student must use the same float type');
-  }
-
-  // Data.
-  const train = readRecords(o.data, 'train', strict);
-  const cf = o.counterfactuals ? readRecords(o.counterfactuals, 'counterfactual', strict) : null;
-  const inputIssues = [...train.issues, ...(cf?.issues ?? [])].map((i) => `${i.file}:${i.line}: ${i.reason}`);
-  for (const m of inputIssues) warn(`skipped ${m}`);
-  if (cf && s.cfWeight === 0) warn('--cf-weight 0: the counterfactuals are left out (plain KD)');
-  const studentSide = tokenizerSide(student);
-  const teacherSide = teacher ? tokenizerSide(teacher) : null;
-  const { samples, stats } = buildSamples([...train.records, ...(cf?.records ?? [])], studentSide, teacherSide, { maxLength: s.maxLength, cfWeight: s.cfWeight, strict });
-  for (const m of stats.issues) warn(`left out ${m}`);
-  if (stats.truncated > 0) warn(`${stats.truncated} of ${stats.samples} samples were truncated to --max-length ${s.maxLength} tokens`);
-  if (samples.length === 0) {
-    const where = typeof o.data === 'string' ? o.data : '--data';
-    throw new LeafError(train.records.length === 0 && inputIssues.length === 0
-      ? `${where}: no training records (the file is empty)`
-      : `${where}: no training samples (${train.records.length} record(s) read, ${inputIssues.length} line(s) skipped, ${stats.issues.length} sample(s) left out; see the warnings above)`);
-  }
-  // Paired counterfactuals (pairing.ts): steps are planned over the originals, each counterfactual joins its original's step.
-  const pairing: Pairing | null = s.pairCounterfactuals ? pairSamples(samples) : null;
-  if (pairing) {
-    const m = missingSourceMessage(pairing);
-    if (m) warn(m);
-    if (pairing.originals.length === 0) throw new LeafError('--pair-counterfactuals: no original sample to plan the steps over (see the warnings above)');
-  }
-  let evalSamples: TrainSample[] = [];
-  let evalStats: SampleStats | null = null;
-  if (o.evalData) {
-    const ev = readRecords(o.evalData, 'train', strict);
-    for (const i of ev.issues) warn(`skipped ${i.file}:${i.line}: ${i.reason}`);
-    const built = buildSamples(ev.records, studentSide, null, { maxLength: s.maxLength, cfWeight: 0, strict });
-    evalSamples = built.samples;
-    evalStats = built.stats;
-    if (evalSamples.length === 0) throw new LeafError('--eval-data has no usable record');
-  } else if (s.evalEvery > 0) {
-    throw new LeafError('--eval-every needs --eval-data');
-  }
-
-  const teacherFingerprint = teacher ? modelFingerprint(teacher.model) : null;
-  // Settings (what must match on --resume).
-  const settings: Record<string, unknown> = {
-    ...s,
-    student: resolve(student.dir),
-    teacher: teacher ? resolve(teacher.dir) : null,
-    teacherWeights: teacherFingerprint?.slice(0, 16) ?? null,
-    data: typeof o.data === 'string' ? resolve(o.data) : '<records>',
-    counterfactuals: o.counterfactuals ? (typeof o.counterfactuals === 'string' ? resolve(o.counterfactuals) : '<records>') : null,
-    samples: hashSamples(samples),
-    evalSamples: evalSamples.length ? hashSamples(evalSamples) : null,
-  };
-  for (const k of ['keepCheckpoints', 'saveDtype', 'saveEvery', 'checkpointInterval', 'maxBadSteps']) delete settings[k];
-  if (pairing) settings.pairing = createHash('sha256').update(JSON.stringify(pairing.counterfactualsOf)).digest('hex').slice(0, 16);
-  else delete settings.pairCounterfactuals; // the default: run.json as before the option existed
-  const settingsKey = createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
-  openFolder(out).identity(settings, {
-    field: 'settings', extra: { samples: stats, eval: evalStats },
+  const models = loadModels(o, s, warn);
+  const data = loadData(o, s, models, warn);
+  const run = runSettings(o, s, models, data);
+  openFolder(out).identity(run.settings, {
+    field: 'settings', extra: { samples: data.stats, eval: data.evalStats },
     mismatch: (k, was, now) => `--resume: ${out} was started with ${k} = ${was}, now ${now}; resume with the same settings and data`,
   });
-
-  // Teacher rows.
-  let source: TeacherSource = { kind: 'none' };
-  let cacheHow: DistillSummary['teacherCache'] = null;
-  let cacheRest: { mean: number; max: number } | null = null;
-  let cache: TeacherCache | null = null;
-  if (teacher && s.teacherLogits === 'cache') {
-    cache = TeacherCache.openOrBuild(out, teacher.model, samples, {
-      k: s.topK, temperature: s.temperature, vocab: Vs, batchSize: s.microBatchSize, teacherFingerprint: teacherFingerprint!,
-      onProgress: (done, total) => o.onProgress?.({ phase: 'teacher-cache', done, total }),
-    });
-    cacheHow = cache.built;
-    source = { kind: 'cache', cache };
-    cacheRest = { mean: cache.meanRest, max: cache.maxRest };
-    if (cache.meanRest > 0.05) {
-      warn(`the teacher keeps on average ${(100 * cache.meanRest).toFixed(1)}% of its probability outside its top ${cache.k} tokens: the cached loss underestimates the exact one by about that share of the tail divergence; raise --top-k or use --teacher-logits online`);
-    }
-    if (s.loss === 'rkl') warn('--loss rkl with a teacher cache: reverse KL weighs the tokens the teacher finds unlikely, which the cache lumps into one; the cached loss can be far from the exact one (see docs/distill.md)');
-    teacher = null; // not needed any more: a teacher loaded here can be garbage-collected
-  } else if (teacher) {
-    source = { kind: 'online', model: teacher.model };
-  }
-
-  const model = student.model;
-  const lossFn = new BatchKdLoss(model.kernels, Vs, { kind: s.loss, temperature: s.temperature, beta: s.jsdBeta }, model.floatType);
-  const ceFn = new BatchKdLoss(model.kernels, Vs, { kind: 'ce' }, model.floatType);
-  const opt = setupOptimizer(model, { lr: s.lr, beta1: s.adamBeta1, beta2: s.adamBeta2, eps: s.adamEps, weightDecay: s.weightDecay, parallel: o.parallelOptimizer });
-  const { optimizer, grads } = opt;
-  const lengths = samples.map((x) => x.ids.length);
-  const perEpoch = stepsPerEpoch(pairing ? pairing.originals.length : samples.length, s.batchSize);
-  const totalSteps = perEpoch * s.epochs;
-  if (s.warmup >= totalSteps) warn(`--warmup ${s.warmup} is not below the run's ${totalSteps} steps: the learning rate never reaches --lr ${s.lr}`);
-  const ckptRoot = join(out, 'checkpoints');
-
-  // Start or resume.
-  const rng = new Rng(s.seed);
-  let state: TrainerState = {
-    version: 1, step: 0, epoch: 0, stepInEpoch: 0, epochRngState: rng.getState(), optimizerStep: 0,
-    skippedSteps: 0, consecutiveBad: 0, bestValLoss: null, settings: settingsKey,
-  };
-  let resumedFrom: number | null = null;
-  let lastCheckpoint: string | null = null;
-  if (o.resume) {
-    const found = latestCheckpoint(ckptRoot);
-    if (found) {
-      if (found.state.settings !== settingsKey) throw new LeafError(`--resume: ${found.dir} belongs to a run with other settings`);
-      state = loadCheckpoint(found.dir, model, optimizer);
-      resumedFrom = state.step;
-      lastCheckpoint = found.dir;
-    }
-  }
-  const metrics = MetricsLog.open(join(out, 'metrics.jsonl'), resumedFrom ?? (o.resume ? 0 : null));
-  const companions = companionFolder(student, warn);
-  let bestDir: string | null = state.bestValLoss !== null && fs.existsSync(join(out, 'best')) ? join(out, 'best') : null;
-  let lastCheckpointAt = performance.now();
-  const checkpoint = (): void => {
-    lastCheckpoint = saveCheckpoint(ckptRoot, model, optimizer, state, { companionsFrom: companions, keep: s.keepCheckpoints });
-    lastCheckpointAt = performance.now();
-  };
-
-  let last: StepMetrics | null = null;
-  let lastVal: number | null = null;
-  let stepsThisCall = 0;
-  let tokensThisCall = 0;
-  let firstBad = 0;
-  const trainStart = performance.now();
+  const teacher = teacherRows(out, o, s, models, data.samples, warn);
+  const training = new Training({ o, s, out, student: models.student, data, teacher, settings: run.settings, settingsKey: run.key, warn, started });
   try {
-    rng.setState(state.epochRngState);
-    let plan: EpochPlan | null = null;
-    while (state.step < totalSteps) {
-      if (!plan) plan = pairing ? planPairedEpoch(rng, lengths, pairing, s.batchSize, s.microBatchSize) : planEpoch(rng, lengths, s.batchSize, s.microBatchSize);
-      const stepPlan = plan[state.stepInEpoch];
-      const t0 = performance.now();
-      for (const g of grads.values()) g.fill(0);
-      const n = stepPlan.reduce((a, mb) => a + mb.length, 0);
-      // The step objective's divisor: all its samples (data mixing) or, paired, its originals only.
-      const divisor = pairing ? stepPlan.reduce((a, mb) => a + mb.filter((i) => samples[i].kind === 'original').length, 0) : n;
-      let objective = 0, tokens = 0, responseTokens = 0;
-      let origSum = 0, origN = 0, cfSum = 0, cfN = 0;
-      let finite = true;
-      for (const mb of stepPlan) {
-        const r = microStep(model, samples, mb, source, lossFn, finite ? grads : null, 1 / divisor);
-        if (!Number.isFinite(r.objective)) finite = false;
-        objective += r.objective;
-        tokens += r.tokens;
-        responseTokens += r.responseTokens;
-        mb.forEach((idx, i) => {
-          if (samples[idx].kind === 'original') {
-            origSum += r.sampleLoss[i];
-            origN++;
-          } else {
-            cfSum += r.sampleLoss[i];
-            cfN++;
-          }
-        });
-      }
-      const lr = cosineWithWarmup(state.step, totalSteps, s.warmup, s.lr);
-      const norm = finite ? opt.gradNorm() : NaN;
-      const skipped = !finite || !Number.isFinite(norm);
-      if (skipped) {
-        if (state.consecutiveBad === 0) firstBad = state.step + 1;
-        state.consecutiveBad++;
-        state.skippedSteps++;
-      } else {
-        state.consecutiveBad = 0;
-        optimizer.update(grads, lr, s.maxGradNorm > 0 ? clipScale(norm, s.maxGradNorm) : 1);
-        state.optimizerStep = optimizer.step;
-      }
-      state.step++;
-      state.stepInEpoch++;
-      const epochNumber = state.epoch + 1;
-      const epochEnded = state.stepInEpoch >= plan.length;
-      if (epochEnded) {
-        state.epoch++;
-        state.stepInEpoch = 0;
-        state.epochRngState = rng.getState();
-        plan = null;
-      }
-      const seconds = (performance.now() - t0) / 1000;
-      let valLoss: number | null = null;
-      const atEnd = state.step === totalSteps;
-      // Validation: every --eval-every steps, or by default at the end of every epoch (the reference's model
-      // selection), and always at the last step; OUT/best/ keeps the lowest.
-      if (evalSamples.length > 0 && (atEnd || (s.evalEvery > 0 ? state.step % s.evalEvery === 0 : epochEnded))) {
-        valLoss = validationLoss(model, evalSamples, s.microBatchSize, ceFn);
-        lastVal = valLoss;
-        if (Number.isFinite(valLoss) && (state.bestValLoss === null || valLoss < state.bestValLoss)) {
-          state.bestValLoss = valLoss;
-          saveModelFolder(model, join(out, 'best'), companions, s.saveDtype);
-          bestDir = join(out, 'best');
-        }
-      }
-      tokensThisCall += tokens;
-      last = {
-        step: state.step, epoch: epochNumber, loss: objective,
-        kd_original: origN ? origSum / origN : null, kd_counterfactual: cfN ? cfSum / cfN : null,
-        lr, grad_norm: norm, tokens_per_s: tokens / seconds, val_loss: valLoss, skipped,
-        tokens, response_tokens: responseTokens, samples: n, elapsed_s: (performance.now() - trainStart) / 1000,
-      };
-      metrics.append(last);
-      o.onProgress?.({ phase: 'train', step: state.step, totalSteps, epoch: epochNumber, loss: objective, tokensPerSec: tokens / seconds, valLoss });
-      if (state.consecutiveBad >= s.maxBadSteps) throw new LeafError(stopMessage(out, state.consecutiveBad, firstBad, state.step, lastCheckpoint));
-      stepsThisCall++;
-      if (o.stopAfterSteps !== undefined && stepsThisCall >= o.stopAfterSteps && !atEnd) {
-        return summaryOf(null, 'stop-after-steps');
-      }
-      const epochCheckpoint = s.saveEvery === 0 && state.stepInEpoch === 0 && performance.now() - lastCheckpointAt >= 1000 * s.checkpointInterval;
-      if (!atEnd && (epochCheckpoint || (s.saveEvery > 0 && state.step % s.saveEvery === 0))) checkpoint();
-    }
-    if (state.step > 0 && state.skippedSteps === state.step) {
-      throw new LeafError(`training made no update: all ${state.step} steps had a non-finite loss or gradient (from step ${firstBad}; see ${join(out, 'metrics.jsonl')}); no model was written`);
-    }
-    if (state.consecutiveBad > 0) warn(`the last ${state.consecutiveBad} step(s) had a non-finite loss or gradient and were skipped; the model is the one after step ${state.step - state.consecutiveBad}`);
-    if (!lastCheckpoint || !lastCheckpoint.endsWith(`step-${String(state.step).padStart(8, '0')}`)) checkpoint();
-    const modelDir = join(out, 'model');
-    saveModelFolder(model, modelDir, companions, s.saveDtype);
-    const summary = summaryOf(modelDir, null);
-    writeFileAtomicSync(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
-    return summary;
+    return training.run();
   } finally {
-    metrics.close();
-    cache?.close();
-    opt.close();
+    training.close();
+  }
+}
+
+interface TrainingSetup {
+  o: DistillOptions;
+  s: Resolved;
+  out: string;
+  student: Pretrained;
+  data: DistillData;
+  teacher: TeacherRows;
+  settings: Record<string, unknown>;
+  settingsKey: string;
+  warn: (m: string) => void;
+  /** When distill() was called (for the summary's seconds). */
+  started: number;
+}
+
+/** One optimizer step's sums (before the step counters move). */
+interface StepSums {
+  objective: number;
+  tokens: number;
+  responseTokens: number;
+  samples: number;
+  origSum: number;
+  origN: number;
+  cfSum: number;
+  cfN: number;
+  lr: number;
+  norm: number;
+  skipped: boolean;
+}
+
+/**
+ * The training loop of one distill() call: start or resume from the last checkpoint, then per optimizer step
+ * — step (micro-batches, clipping, AdamW; a non-finite step is skipped), validate, log, checkpoint — and finish
+ * (final checkpoint, model/, summary.json).
+ */
+class Training {
+  private readonly model: CausalLM;
+  private readonly lossFn: BatchKdLoss;
+  private readonly ceFn: BatchKdLoss;
+  private readonly opt: OptimizerSetup;
+  private readonly lengths: number[];
+  private readonly perEpoch: number;
+  private readonly totalSteps: number;
+  private readonly ckptRoot: string;
+  private readonly rng: Rng;
+  private state: TrainerState;
+  private resumedFrom: number | null = null;
+  private lastCheckpoint: string | null = null;
+  private metrics: MetricsLog | null = null;
+  private readonly companions: string;
+  private bestDir: string | null;
+  private lastCheckpointAt: number;
+  private last: StepMetrics | null = null;
+  private lastVal: number | null = null;
+  private stepsThisCall = 0;
+  private tokensThisCall = 0;
+  private firstBad = 0;
+  private trainStart = 0;
+
+  constructor(private readonly c: TrainingSetup) {
+    const { s, out, data } = c;
+    const model = (this.model = c.student.model);
+    const Vs = model.config.vocabSize;
+    this.lossFn = new BatchKdLoss(model.kernels, Vs, { kind: s.loss, temperature: s.temperature, beta: s.jsdBeta }, model.floatType);
+    this.ceFn = new BatchKdLoss(model.kernels, Vs, { kind: 'ce' }, model.floatType);
+    this.opt = setupOptimizer(model, { lr: s.lr, beta1: s.adamBeta1, beta2: s.adamBeta2, eps: s.adamEps, weightDecay: s.weightDecay, parallel: c.o.parallelOptimizer });
+    try {
+      this.lengths = data.samples.map((x) => x.ids.length);
+      this.perEpoch = stepsPerEpoch(data.pairing ? data.pairing.originals.length : data.samples.length, s.batchSize);
+      this.totalSteps = this.perEpoch * s.epochs;
+      if (s.warmup >= this.totalSteps) c.warn(`--warmup ${s.warmup} is not below the run's ${this.totalSteps} steps: the learning rate never reaches --lr ${s.lr}`);
+      this.ckptRoot = join(out, 'checkpoints');
+      this.rng = new Rng(s.seed);
+      this.state = this.startOrResume();
+      this.metrics = MetricsLog.open(join(out, 'metrics.jsonl'), this.resumedFrom ?? (c.o.resume ? 0 : null));
+      this.companions = companionFolder(c.student, c.warn);
+      this.bestDir = this.state.bestValLoss !== null && fs.existsSync(join(out, 'best')) ? join(out, 'best') : null;
+      this.lastCheckpointAt = performance.now();
+    } catch (e) {
+      this.close();
+      throw e;
+    }
   }
 
-  function summaryOf(modelDir: string | null, stopped: DistillSummary['stopped']): DistillSummary {
-    const trainSeconds = (performance.now() - trainStart) / 1000;
-    return {
-      out, modelDir, bestDir, checkpointDir: lastCheckpoint, steps: state.step, totalSteps, stepsPerEpoch: perEpoch, epochs: s.epochs,
-      resumedFrom, skippedSteps: state.skippedSteps,
-      data: {
-        trainRecords: train.records.length, counterfactualRecords: cf?.records.length ?? 0,
-        unverifiedCounterfactuals: cf?.unverified ?? 0, inputIssues, samples: stats, eval: evalStats,
-      },
-      pairing: pairing ? { originals: pairing.originals.length, counterfactuals: pairing.paired, missingSource: pairing.missing.length, missing: pairing.missing } : null,
-      teacherCache: cacheHow, teacherCacheRest: cacheRest, final: last, valLoss: lastVal, bestValLoss: state.bestValLoss,
-      seconds: (performance.now() - started) / 1000, tokensPerSec: trainSeconds > 0 ? tokensThisCall / trainSeconds : 0,
-      stopped, settings,
+  /** A fresh state, or the last checkpoint's (weights and AdamW moments loaded) with --resume. */
+  private startOrResume(): TrainerState {
+    const state: TrainerState = {
+      version: 1, step: 0, epoch: 0, stepInEpoch: 0, epochRngState: this.rng.getState(), optimizerStep: 0,
+      skippedSteps: 0, consecutiveBad: 0, bestValLoss: null, settings: this.c.settingsKey,
     };
+    if (!this.c.o.resume) return state;
+    const found = latestCheckpoint(this.ckptRoot);
+    if (!found) return state;
+    if (found.state.settings !== this.c.settingsKey) throw new LeafError(`--resume: ${found.dir} belongs to a run with other settings`);
+    const loaded = loadCheckpoint(found.dir, this.model, this.opt.optimizer);
+    this.resumedFrom = loaded.step;
+    this.lastCheckpoint = found.dir;
+    return loaded;
+  }
+
+  /** Trains to the last step (or stopAfterSteps) and returns the summary. */
+  run(): DistillSummary {
+    const { s, data } = this.c;
+    this.trainStart = performance.now();
+    this.rng.setState(this.state.epochRngState);
+    let plan: EpochPlan | null = null;
+    while (this.state.step < this.totalSteps) {
+      if (!plan) plan = data.pairing ? planPairedEpoch(this.rng, this.lengths, data.pairing, s.batchSize, s.microBatchSize) : planEpoch(this.rng, this.lengths, s.batchSize, s.microBatchSize);
+      const t0 = performance.now();
+      const sums = this.step(plan[this.state.stepInEpoch]);
+      const epochNumber = this.state.epoch + 1;
+      const epochEnded = this.advance(plan.length);
+      if (epochEnded) plan = null;
+      const seconds = (performance.now() - t0) / 1000;
+      const atEnd = this.state.step === this.totalSteps;
+      const valLoss = this.validate(atEnd, epochEnded);
+      this.log(sums, epochNumber, seconds, valLoss);
+      if (this.state.consecutiveBad >= s.maxBadSteps) throw new LeafError(stopMessage(this.c.out, this.state.consecutiveBad, this.firstBad, this.state.step, this.lastCheckpoint));
+      this.stepsThisCall++;
+      if (this.c.o.stopAfterSteps !== undefined && this.stepsThisCall >= this.c.o.stopAfterSteps && !atEnd) return this.summary(null, 'stop-after-steps');
+      const epochCheckpoint = s.saveEvery === 0 && this.state.stepInEpoch === 0 && performance.now() - this.lastCheckpointAt >= 1000 * s.checkpointInterval;
+      if (!atEnd && (epochCheckpoint || (s.saveEvery > 0 && this.state.step % s.saveEvery === 0))) this.checkpoint();
+    }
+    return this.finish();
+  }
+
+  /** One optimizer step over the step's micro-batches: gradients, clipping and the AdamW update (none when not finite). */
+  private step(stepPlan: number[][]): StepSums {
+    const { s, data } = this.c;
+    const samples = data.samples;
+    const { grads, optimizer } = this.opt;
+    for (const g of grads.values()) g.fill(0);
+    const n = stepPlan.reduce((a, mb) => a + mb.length, 0);
+    // The step objective's divisor: all its samples (data mixing) or, paired, its originals only.
+    const divisor = data.pairing ? stepPlan.reduce((a, mb) => a + mb.filter((i) => samples[i].kind === 'original').length, 0) : n;
+    const sums: StepSums = { objective: 0, tokens: 0, responseTokens: 0, samples: n, origSum: 0, origN: 0, cfSum: 0, cfN: 0, lr: 0, norm: NaN, skipped: true };
+    let finite = true;
+    for (const mb of stepPlan) {
+      const r = microStep(this.model, samples, mb, this.c.teacher.source, this.lossFn, finite ? grads : null, 1 / divisor);
+      if (!Number.isFinite(r.objective)) finite = false;
+      sums.objective += r.objective;
+      sums.tokens += r.tokens;
+      sums.responseTokens += r.responseTokens;
+      mb.forEach((idx, i) => {
+        if (samples[idx].kind === 'original') {
+          sums.origSum += r.sampleLoss[i];
+          sums.origN++;
+        } else {
+          sums.cfSum += r.sampleLoss[i];
+          sums.cfN++;
+        }
+      });
+    }
+    const state = this.state;
+    sums.lr = cosineWithWarmup(state.step, this.totalSteps, s.warmup, s.lr);
+    sums.norm = finite ? this.opt.gradNorm() : NaN;
+    sums.skipped = !finite || !Number.isFinite(sums.norm);
+    if (sums.skipped) {
+      if (state.consecutiveBad === 0) this.firstBad = state.step + 1;
+      state.consecutiveBad++;
+      state.skippedSteps++;
+    } else {
+      state.consecutiveBad = 0;
+      optimizer.update(grads, sums.lr, s.maxGradNorm > 0 ? clipScale(sums.norm, s.maxGradNorm) : 1);
+      state.optimizerStep = optimizer.step;
+    }
+    return sums;
+  }
+
+  /** Moves the step counters on; says whether the epoch (of `planLength` steps) ended. */
+  private advance(planLength: number): boolean {
+    const state = this.state;
+    state.step++;
+    state.stepInEpoch++;
+    if (state.stepInEpoch < planLength) return false;
+    state.epoch++;
+    state.stepInEpoch = 0;
+    state.epochRngState = this.rng.getState();
+    return true;
+  }
+
+  /**
+   * Validation: every --eval-every steps, or by default at the end of every epoch (the reference's model
+   * selection), and always at the last step; OUT/best/ keeps the lowest. Null when not taken at this step.
+   */
+  private validate(atEnd: boolean, epochEnded: boolean): number | null {
+    const { s, data, out } = this.c;
+    if (!(data.evalSamples.length > 0 && (atEnd || (s.evalEvery > 0 ? this.state.step % s.evalEvery === 0 : epochEnded)))) return null;
+    const valLoss = validationLoss(this.model, data.evalSamples, s.microBatchSize, this.ceFn);
+    this.lastVal = valLoss;
+    if (Number.isFinite(valLoss) && (this.state.bestValLoss === null || valLoss < this.state.bestValLoss)) {
+      this.state.bestValLoss = valLoss;
+      saveModelFolder(this.model, join(out, 'best'), this.companions, s.saveDtype);
+      this.bestDir = join(out, 'best');
+    }
+    return valLoss;
+  }
+
+  /** metrics.jsonl's line for the step just taken, and the progress event. */
+  private log(x: StepSums, epoch: number, seconds: number, valLoss: number | null): void {
+    this.tokensThisCall += x.tokens;
+    this.last = {
+      step: this.state.step, epoch, loss: x.objective,
+      kd_original: x.origN ? x.origSum / x.origN : null, kd_counterfactual: x.cfN ? x.cfSum / x.cfN : null,
+      lr: x.lr, grad_norm: x.norm, tokens_per_s: x.tokens / seconds, val_loss: valLoss, skipped: x.skipped,
+      tokens: x.tokens, response_tokens: x.responseTokens, samples: x.samples, elapsed_s: (performance.now() - this.trainStart) / 1000,
+    };
+    this.metrics!.append(this.last);
+    this.c.o.onProgress?.({ phase: 'train', step: this.state.step, totalSteps: this.totalSteps, epoch, loss: x.objective, tokensPerSec: x.tokens / seconds, valLoss });
+  }
+
+  private checkpoint(): void {
+    this.lastCheckpoint = saveCheckpoint(this.ckptRoot, this.model, this.opt.optimizer, this.state, { companionsFrom: this.companions, keep: this.c.s.keepCheckpoints });
+    this.lastCheckpointAt = performance.now();
+  }
+
+  /** After the last step: refuse a run that never updated, write the final checkpoint, model/ and summary.json. */
+  private finish(): DistillSummary {
+    const state = this.state;
+    if (state.step > 0 && state.skippedSteps === state.step) {
+      throw new LeafError(`training made no update: all ${state.step} steps had a non-finite loss or gradient (from step ${this.firstBad}; see ${join(this.c.out, 'metrics.jsonl')}); no model was written`);
+    }
+    if (state.consecutiveBad > 0) this.c.warn(`the last ${state.consecutiveBad} step(s) had a non-finite loss or gradient and were skipped; the model is the one after step ${state.step - state.consecutiveBad}`);
+    if (!this.lastCheckpoint || !this.lastCheckpoint.endsWith(`step-${String(state.step).padStart(8, '0')}`)) this.checkpoint();
+    const modelDir = join(this.c.out, 'model');
+    saveModelFolder(this.model, modelDir, this.companions, this.c.s.saveDtype);
+    const summary = this.summary(modelDir, null);
+    writeFileAtomicSync(join(this.c.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+    return summary;
+  }
+
+  private summary(modelDir: string | null, stopped: DistillSummary['stopped']): DistillSummary {
+    const { data, teacher } = this.c;
+    const trainSeconds = (performance.now() - this.trainStart) / 1000;
+    const p = data.pairing;
+    return {
+      out: this.c.out, modelDir, bestDir: this.bestDir, checkpointDir: this.lastCheckpoint, steps: this.state.step, totalSteps: this.totalSteps,
+      stepsPerEpoch: this.perEpoch, epochs: this.c.s.epochs, resumedFrom: this.resumedFrom, skippedSteps: this.state.skippedSteps,
+      data: {
+        trainRecords: data.train.records.length, counterfactualRecords: data.cf?.records.length ?? 0,
+        unverifiedCounterfactuals: data.cf?.unverified ?? 0, inputIssues: data.inputIssues, samples: data.stats, eval: data.evalStats,
+      },
+      pairing: p ? { originals: p.originals.length, counterfactuals: p.paired, missingSource: p.missing.length, missing: p.missing } : null,
+      teacherCache: teacher.how, teacherCacheRest: teacher.rest, final: this.last, valLoss: this.lastVal, bestValLoss: this.state.bestValLoss,
+      seconds: (performance.now() - this.c.started) / 1000, tokensPerSec: trainSeconds > 0 ? this.tokensThisCall / trainSeconds : 0,
+      stopped, settings: this.c.settings,
+    };
+  }
+
+  close(): void {
+    this.metrics?.close();
+    this.c.teacher.cache?.close();
+    this.opt.close();
   }
 }
