@@ -32,7 +32,7 @@ export function modelResponder(p: Pretrained): ResponseGenerator {
     description: p.dir,
     identity: modelFingerprint(p.model).slice(0, 16),
     generate: (instructions, maxNewTokens) =>
-      generateText(p, instructions, { chat: p.tokenizer.hasChatTemplate, maxNewTokens, temperature: 0 }).map((g) => g.text),
+      generateText(p, instructions, { chat: p.tokenizer.hasChatTemplate, maxNewTokens, temperature: 0 }).map((g) => (g.refused ? { refused: g.refused } : g.text)),
   };
 }
 
@@ -76,7 +76,7 @@ export function registerEval(program: Command): void {
       const r = summary.result;
       const pct = (x: number) => (100 * x).toFixed(1);
       process.stdout.write(
-        `${summary.metric} ${pct(r.accuracy)}% (${r.correct}/${r.total}), 95% CI [${pct(r.lower)}, ${pct(r.upper)}] — ${summary.format}, ${summary.seconds.toFixed(1)} s; ${f.out}/results.jsonl, ${f.out}/summary.json\n`,
+        `${summary.metric} ${pct(r.accuracy)}% (${r.correct}/${r.total}${summary.refusedPrompts.length > 0 ? `; ${summary.refusedPrompts.length} refused` : ''}), 95% CI [${pct(r.lower)}, ${pct(r.upper)}] — ${summary.format}, ${summary.seconds.toFixed(1)} s; ${f.out}/results.jsonl, ${f.out}/summary.json\n`,
       );
     });
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { LeafError } from '../errors.js';
 import { loadPretrained } from '../model/pretrained.js';
 import { generateText } from '../model/text-generation.js';
 import { intArg, numArg } from './args.js';
@@ -48,5 +49,7 @@ export function registerGenerate(program: Command): void {
       });
       const n = out.reduce((a, g) => a + g.tokens.length, 0);
       process.stderr.write(`leaf: ${n} tokens in ${seconds.toFixed(2)} s (${(n / seconds).toFixed(1)} tokens/s, kernels: ${p.model.kernels.name})\n`);
+      const refused = out.flatMap((g, i) => (g.refused ? [`prompt ${i + 1} refused: ${g.refused}`] : []));
+      if (refused.length > 0) throw new LeafError(refused.join('; '));
     });
 }

@@ -84,26 +84,48 @@ function checkLogits(logits: FArray, row: number, V: number, step: number): void
 
 /**
  * Autoregressive decoding of a batch of prompts (token ids), left-padded into one batch, with a KV cache.
- * Rows that finish keep being fed (their outputs are ignored) until every row has finished. Decoding stops
- * at the model's max_position_embeddings (finish 'length').
+ * Rows that finish keep being fed (their outputs are ignored) until every row has finished.
+ *
+ * Each row's fate is its own: a row stops at maxNewTokens or where its own sequence reaches the model's
+ * max_position_embeddings (finish 'length'), whatever the other rows' lengths; a prompt that leaves no room
+ * for a new token (as long as the context or longer) gets no tokens (finish 'length') and is left out of the
+ * batch, so its neighbours decode exactly as they would without it.
  */
 export function generate(model: CausalLM, prompts: readonly (readonly number[])[], options: GenerateOptions): GenerateResult {
-  const B = prompts.length;
-  if (B === 0) return { tokens: [], finish: [] };
   const requested = options.maxNewTokens;
   if (!Number.isInteger(requested) || requested < 0) throw new LeafError(`generate: maxNewTokens must be a non-negative integer, got ${requested}`);
   const temperature = options.temperature ?? 0;
   const topP = options.topP ?? 1;
   if (!(temperature >= 0)) throw new LeafError(`generate: temperature must be ≥ 0, got ${temperature}`);
   if (!(topP > 0 && topP <= 1)) throw new LeafError(`generate: topP must be in (0, 1], got ${topP}`);
+  if (prompts.length > 0 && prompts.every((p) => p.length === 0)) throw new LeafError('generate: empty prompt');
+  const ctx = model.config.maxPositionEmbeddings;
+  const fit = prompts.flatMap((p, i) => (p.length < ctx ? [i] : []));
+  const tokens: number[][] = prompts.map(() => []);
+  const finish: Array<'eos' | 'stop' | 'length'> = prompts.map(() => 'length');
+  if (fit.length === 0) return { tokens, finish };
+  const shouldStop = options.shouldStop;
+  const sub = decodeBatch(model, fit.map((i) => prompts[i]), { ...options, shouldStop: shouldStop ? (row, t) => shouldStop(fit[row], t) : undefined });
+  fit.forEach((i, row) => {
+    tokens[i] = sub.tokens[row];
+    finish[i] = sub.finish[row];
+  });
+  return { tokens, finish };
+}
+
+/** Decodes prompts that each leave room for at least one new token (see generate). */
+function decodeBatch(model: CausalLM, prompts: readonly (readonly number[])[], options: GenerateOptions): GenerateResult {
+  const B = prompts.length;
+  const temperature = options.temperature ?? 0;
+  const topP = options.topP ?? 1;
   const rng = new Rng(options.seed ?? 0);
   const eos = new Set(options.eosTokenIds ?? model.config.eosTokenIds);
   const V = model.config.vocabSize;
   const L = Math.max(...prompts.map((p) => p.length));
-  if (L === 0) throw new LeafError('generate: empty prompt');
-  // The sequence stops at the model's context length (max_position_embeddings): rows that reach it finish
-  // with 'length', and the KV cache is never sized beyond it (a huge maxNewTokens costs nothing).
-  const maxNew = Math.min(requested, Math.max(0, model.config.maxPositionEmbeddings - L));
+  // Each row's budget: maxNewTokens, capped where its own sequence reaches the context length; the KV cache
+  // is never sized beyond the largest budget (a huge maxNewTokens costs nothing).
+  const budget = prompts.map((p) => Math.min(options.maxNewTokens, model.config.maxPositionEmbeddings - p.length));
+  const maxNew = Math.max(...budget);
   const tokens: number[][] = prompts.map(() => []);
   const finish: Array<'eos' | 'stop' | 'length'> = prompts.map(() => 'length');
   if (maxNew === 0) return { tokens, finish };
@@ -119,7 +141,7 @@ export function generate(model: CausalLM, prompts: readonly (readonly number[])[
   });
   const cache = model.newCache(B, L + maxNew);
   let out = model.forward({ batch: B, seqLen: L, inputIds: ids, attentionMask: mask, logitRows: 'last', cache });
-  const done = new Array<boolean>(B).fill(false);
+  const done = budget.map((n) => n === 0);
   const step = new Int32Array(B);
   const stepMask = new Uint8Array(B).fill(1);
   for (let s = 0; s < maxNew; s++) {
@@ -139,7 +161,7 @@ export function generate(model: CausalLM, prompts: readonly (readonly number[])[
       } else if (options.shouldStop?.(b, tokens[b])) {
         done[b] = true;
         finish[b] = 'stop';
-      }
+      } else if (tokens[b].length >= budget[b]) done[b] = true;
     }
     const running = done.filter((d) => !d).length;
     options.onStep?.(s, running);

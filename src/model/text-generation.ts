@@ -17,8 +17,10 @@ export interface TextGeneration {
   text: string;
   /** The new token ids, EOS included when emitted. */
   tokens: number[];
-  finish: 'eos' | 'stop' | 'length';
+  /** 'refused': the prompt cannot fit the model's context (see {@link fitPrompt}); `refused` says why. */
+  finish: 'eos' | 'stop' | 'length' | 'refused';
   promptTokens: number;
+  refused?: string;
 }
 
 /** Token ids of a prompt: chat-templated user turn (as apply_chat_template with add_generation_prompt) or plain text with the tokenizer's special tokens. */
@@ -29,12 +31,57 @@ export function encodePrompt(p: Pretrained, prompt: string, chat: boolean, syste
   return p.tokenizer.encodeChat(messages, { addGenerationPrompt: true }).ids;
 }
 
-/** Generates continuations of text prompts as one left-padded batch. */
+const longest = new WeakMap<Pretrained['tokenizer'], number>();
+
+/** The most characters one token stands for (its string in the vocabulary, at least 1), computed once per tokenizer. */
+function longestToken(p: Pretrained): number {
+  let n = longest.get(p.tokenizer);
+  if (n === undefined) {
+    n = 1;
+    for (let id = 0; id < p.model.config.vocabSize; id++) n = Math.max(n, p.tokenizer.idToToken(id)?.length ?? 0);
+    longest.set(p.tokenizer, n);
+  }
+  return n;
+}
+
+/**
+ * The token ids of a prompt, or why it is refused: it cannot leave room for one new token in the model's
+ * context (max_position_embeddings). A prompt with more characters than the context holds tokens times the
+ * longest token's characters is refused before it is rendered or tokenised (a 50 MB prompt costs nothing);
+ * otherwise it is encoded and refused when its tokens fill the context.
+ */
+export function fitPrompt(p: Pretrained, prompt: string, chat: boolean, system?: string): { ids: number[] } | { refused: string } {
+  const ctx = p.model.config.maxPositionEmbeddings;
+  const chars = prompt.length + (system?.length ?? 0);
+  const per = longestToken(p);
+  if (chars > ctx * per) {
+    return { refused: `prompt of ${chars} characters cannot fit the context of ${ctx} tokens (max_position_embeddings; no token is longer than ${per} characters)` };
+  }
+  const ids = encodePrompt(p, prompt, chat, system);
+  if (ids.length >= ctx) return { refused: `prompt of ${ids.length} tokens leaves no room in the context of ${ctx} tokens (max_position_embeddings)` };
+  return { ids };
+}
+
+/**
+ * Generates continuations of text prompts as one left-padded batch. A prompt that cannot fit the context
+ * is refused on its own (finish 'refused', the reason in `refused`); the others decode as without it.
+ */
 export function generateText(p: Pretrained, prompts: readonly string[], options: TextGenerationOptions): TextGeneration[] {
   const chat = options.chat ?? p.tokenizer.hasChatTemplate;
-  const encoded = prompts.map((q) => encodePrompt(p, q, chat, options.system));
+  const fitted = prompts.map((q) => fitPrompt(p, q, chat, options.system));
+  const kept = fitted.flatMap((f, i) => ('ids' in f ? [i] : []));
+  const out: TextGeneration[] = fitted.map((f) => ({ text: '', tokens: [], finish: 'refused', promptTokens: 0, refused: 'refused' in f ? f.refused : '' }));
+  const decoded = decodeText(p, kept.map((i) => (fitted[i] as { ids: number[] }).ids), options);
+  kept.forEach((i, k) => {
+    out[i] = decoded[k];
+  });
+  return out;
+}
+
+function decodeText(p: Pretrained, encoded: number[][], options: TextGenerationOptions): TextGeneration[] {
+  if (encoded.length === 0) return [];
   const stop = (options.stop ?? []).filter((s) => s.length > 0);
-  const decoders = prompts.map(() => p.tokenizer.createStreamDecoder({ skipSpecialTokens: true }));
+  const decoders = encoded.map(() => p.tokenizer.createStreamDecoder({ skipSpecialTokens: true }));
   const res = generate(p.model, encoded, {
     ...options,
     eosTokenIds: p.eosTokenIds,

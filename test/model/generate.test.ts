@@ -71,9 +71,9 @@ describe('generation', () => {
     const ctx = m.config.maxPositionEmbeddings;
     const prompts = [[3, 5, 7], [1]];
     const capped = generate(m, prompts, { maxNewTokens: 1e9, eosTokenIds: [] });
-    assert.deepEqual(capped.tokens.map((t) => t.length), [ctx - 3, ctx - 3], 'the batch is left-padded to the longest prompt');
+    assert.deepEqual(capped.tokens.map((t) => t.length), [ctx - 3, ctx - 1], 'each row up to its own context length');
     assert.deepEqual(capped.finish, ['length', 'length']);
-    const exact = generate(m, prompts, { maxNewTokens: ctx - 3, eosTokenIds: [] });
+    const exact = generate(m, prompts, { maxNewTokens: ctx - 1, eosTokenIds: [] });
     assert.deepEqual(capped.tokens, exact.tokens);
     assert.deepEqual(generate(m, [Array.from({ length: ctx }, () => 4)], { maxNewTokens: 5, eosTokenIds: [] }).tokens, [[]]);
   });
