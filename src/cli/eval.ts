@@ -4,12 +4,13 @@ import { parseFormatName, type FormatName } from '../eval/formats/index.js';
 import { runEval, type ResponseGenerator } from '../eval/runner.js';
 import { loadPretrained, type Pretrained } from '../model/pretrained.js';
 import { generateText } from '../model/text-generation.js';
-import { intArg, shardOf, shardOptions, warnLine } from './args.js';
+import { DTYPE_OPTION, intArg, shardOf, shardOptions, warnLine, type DtypeFlag } from './args.js';
 import { progressBar } from './progress.js';
 import { modelFingerprint } from '../model/fingerprint.js';
 
 interface EvalFlags {
   model: string;
+  dtype: DtypeFlag;
   data: string;
   task?: string;
   format?: string;
@@ -41,6 +42,7 @@ export function registerEval(program: Command): void {
     .command('eval')
     .description('generate (greedy, chat template) and judge answers on a benchmark file; writes results.jsonl and summary.json')
     .requiredOption('--model <dir>', 'Hugging Face model folder')
+    .option(...DTYPE_OPTION)
     .requiredOption('--data <file>', 'benchmark file (JSONL or a JSON array)')
     .requiredOption('--out <dir>', 'output folder')
     .option('--task <task>', 'math or code (default: from the format)')
@@ -57,7 +59,7 @@ export function registerEval(program: Command): void {
       if (f.task !== undefined && f.task !== 'math' && f.task !== 'code') throw new LeafError(`--task must be math or code, got ${f.task}`);
       const shard = shardOf(f);
       const format: FormatName | undefined = f.format === undefined ? undefined : parseFormatName(f.format === 'olympiad' ? 'olympiadbench' : f.format);
-      const p = loadPretrained(f.model);
+      const p = loadPretrained(f.model, { dtype: f.dtype });
       const bar = progressBar('eval', ['correct']);
       let started = false;
       const summary = await runEval(modelResponder(p), {

@@ -2,11 +2,12 @@ import type { Command } from 'commander';
 import { LeafError } from '../errors.js';
 import { loadPretrained } from '../model/pretrained.js';
 import { generateText } from '../model/text-generation.js';
-import { intArg, numArg } from './args.js';
+import { DTYPE_OPTION, intArg, numArg, type DtypeFlag } from './args.js';
 import { warnLine } from './args.js';
 
 interface GenerateFlags {
   model: string;
+  dtype: DtypeFlag;
   prompt: string[];
   chat?: boolean;
   system?: string;
@@ -25,6 +26,7 @@ export function registerGenerate(program: Command): void {
     .command('generate')
     .description('continue one or more prompts with a model (greedy by default)')
     .requiredOption('--model <dir>', 'Hugging Face model folder')
+    .option(...DTYPE_OPTION)
     .requiredOption('--prompt <text>', 'prompt text (repeat for a batch)', collect)
     .option('--chat', 'render the prompt as a user turn of the model\'s chat template')
     .option('--system <text>', 'system message (with --chat)')
@@ -36,7 +38,7 @@ export function registerGenerate(program: Command): void {
     .option('--json', 'print one JSON object per prompt')
     .action((f: GenerateFlags) => {
       if (f.system !== undefined && f.chat !== true) warnLine('--system only applies with --chat; ignored');
-      const p = loadPretrained(f.model);
+      const p = loadPretrained(f.model, { dtype: f.dtype });
       const started = Date.now();
       const out = generateText(p, f.prompt, {
         chat: f.chat === true, system: f.system, maxNewTokens: f.maxNewTokens,

@@ -4,7 +4,8 @@ import { CheckpointFiles } from '../io/checkpoint-files.js';
 import { loadConfig } from '../model/config.js';
 import { numel, type ParamSpec } from '../model/params.js';
 import { checkConfigFits, nonFinite } from '../model/config-checks.js';
-import { checkLayout } from '../model/load.js';
+import { checkLayout, resolveWeightDtype } from '../model/load.js';
+import { isMatrixShape, type WeightDtype } from '../model/weights.js';
 
 export interface InspectReport {
   dir: string;
@@ -23,8 +24,12 @@ export interface InspectReport {
   /** Number of tensors per on-disk dtype. */
   dtypes: Record<string, number>;
   bytesOnDisk: number;
-  /** Resident memory of the weights once loaded as float32. */
+  /** Resident memory of the weights once loaded as float32 (--dtype f32). */
   float32Bytes: number;
+  /** Resident memory with bfloat16 weight matrices (--dtype bf16; norm weights and biases stay float32). */
+  bf16Bytes: number;
+  /** What --dtype auto (the default) loads the weight matrices as. */
+  autoDtype: WeightDtype;
   files: string[];
   tokenizer: boolean;
   chatTemplate: boolean;
@@ -58,6 +63,7 @@ export function inspectModel(dir: string, options: { headersOnly?: boolean } = {
     checkConfigFits(dir, c, files, 4, Infinity);
     const specs = checkLayout(dir, c, files);
     const parameters = specs.reduce((a, s) => a + numel(s.shape), 0);
+    const bf16Bytes = specs.reduce((a, s) => a + numel(s.shape) * (isMatrixShape(s.shape) ? 2 : 4), 0);
     let chatTemplate = existsSync(join(dir, 'chat_template.jinja'));
     const tc = join(dir, 'tokenizer_config.json');
     if (!chatTemplate && existsSync(tc)) {
@@ -84,6 +90,8 @@ export function inspectModel(dir: string, options: { headersOnly?: boolean } = {
       dtypes,
       bytesOnDisk: files.files.reduce((a, f) => a + statSync(f).size, 0),
       float32Bytes: parameters * 4,
+      bf16Bytes,
+      autoDtype: resolveWeightDtype(files),
       files: [...files.files],
       tokenizer: existsSync(join(dir, 'tokenizer.json')),
       chatTemplate,
@@ -118,7 +126,8 @@ export function formatInspect(r: InspectReport): string {
     ['parameters', `${params} (${r.parameters})`],
     ['dtypes on disk', Object.entries(r.dtypes).map(([d, n]) => `${d}: ${n} tensors`).join(', ')],
     ['size on disk', human(r.bytesOnDisk)],
-    ['memory as float32', human(r.float32Bytes)],
+    ['memory as float32', `${human(r.float32Bytes)} (--dtype f32${r.autoDtype === 'f32' ? ', the default here' : ''})`],
+    ['memory as bfloat16', `${human(r.bf16Bytes)} (--dtype bf16${r.autoDtype === 'bf16' ? ', the default here' : ''})`],
     ['files', r.files.map((f) => f.slice(r.dir.length).replace(/^\//, '')).join(', ')],
     ['tokenizer', r.tokenizer ? 'tokenizer.json' : 'missing'],
     ['chat template', r.chatTemplate ? 'yes' : 'no'],

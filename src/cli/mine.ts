@@ -4,12 +4,14 @@ import { mine, type MineOptions } from '../method/mine.js';
 import { MINING_UNITS } from '../method/flagging.js';
 import { MINING_METHODS, type MiningMethod } from '../method/score.js';
 import { VERIFY_MODES } from '../method/verify.js';
-import { intArg, numArg, shardOf, shardOptions, warnLine } from './args.js';
+import { DTYPE_OPTION, intArg, numArg, shardOf, shardOptions, warnLine, type DtypeFlag } from './args.js';
+import { loadPretrained } from '../model/pretrained.js';
 import { progressBar } from './progress.js';
 
 interface MineFlags {
   teacher: string;
   student: string;
+  dtype: DtypeFlag;
   data: string;
   out: string;
   task?: string;
@@ -75,7 +77,8 @@ export function registerMine(program: Command): void {
     .option('--batch-size <b>', 'prompts decoded together (and occlusion forward batch)', intArg('--batch-size', 1), 8)
     .option('--max-new-tokens <n>', 'maximum new tokens per answer (default 1024)', intArg('--max-new-tokens', 1))
     .option('--workers <n>', 'code sandbox workers (default: number of cores)', intArg('--workers', 1))
-    .option('--unsafe-allow-network', 'run generated code even where no network namespace can be made');
+    .option('--unsafe-allow-network', 'run generated code even where no network namespace can be made')
+    .option(...DTYPE_OPTION);
   shardOptions(cmd).action(async (f: MineFlags) => {
       const shard = shardOf(f);
       const task = f.task === undefined ? undefined : oneOf('--task', f.task, ['math', 'code'] as const);
@@ -87,7 +90,10 @@ export function registerMine(program: Command): void {
       const bar = progressBar('mine', ['selected', 'verified']);
       let started = false;
       const opts: MineOptions = {
-        teacher: f.teacher, student: f.student, data: f.data, out: f.out, level, method, pruning, verify, unit,
+        // --dtype other than auto: the models are loaded here with it (mine() loads folders with the default).
+        teacher: f.dtype === 'auto' ? f.teacher : loadPretrained(f.teacher, { dtype: f.dtype }),
+        student: f.dtype === 'auto' ? f.student : loadPretrained(f.student, { dtype: f.dtype }),
+        data: f.data, out: f.out, level, method, pruning, verify, unit,
         ...(f.topUnits !== undefined ? { topUnits: f.topUnits } : {}),
         ...(f.protectLastSentence ? { protectLastSentence: true } : {}),
         ...(f.verifyEquations ? { verifyEquations: true } : {}),

@@ -170,6 +170,11 @@ export class CheckpointFiles {
     return this.reader(name).readFloat32(name, into);
   }
 
+  /** Reads tensor `name` as bfloat16 bits; see {@link SafetensorsReader.readBf16}. */
+  readBf16(name: string, into?: Uint16Array): Uint16Array {
+    return this.reader(name).readBf16(name, into);
+  }
+
   /** Raw bytes of tensor `name`; see {@link SafetensorsReader.readBytes}. */
   readBytes(name: string, into?: Uint8Array): Uint8Array {
     return this.reader(name).readBytes(name, into);

@@ -20,8 +20,11 @@ export interface TensorToWrite {
   name: string;
   dtype: WritableDtype;
   shape: readonly number[];
-  /** Row-major values; length must be product(shape). Narrowed to `dtype` when writing. */
-  data: Float32Array;
+  /**
+   * Row-major values; length must be product(shape). Float32 data is narrowed to `dtype` when writing;
+   * a Uint16Array holds bfloat16 bits and is written as is (dtype BF16 only).
+   */
+  data: Float32Array | Uint16Array;
 }
 
 const DTYPE_RANK: Record<WritableDtype, number> = { F16: 0, BF16: 1, F32: 2 };
@@ -58,9 +61,10 @@ export function safetensorsLayout(
     }
     let n = 1;
     for (const d of t.shape) n *= d;
-    if (!(t.data instanceof Float32Array) || t.data.length !== n) {
+    if (!(t.data instanceof Float32Array || t.data instanceof Uint16Array) || t.data.length !== n) {
       throw new LeafError(`${where}: data has ${t.data?.length} elements but shape [${t.shape.join(', ')}] needs ${n}`);
     }
+    if (t.data instanceof Uint16Array && t.dtype !== 'BF16') throw new LeafError(`${where}: bfloat16 bits (Uint16Array) can only be written as BF16, not ${t.dtype}`);
   }
   if (metadata !== undefined) {
     for (const [k, v] of Object.entries(metadata)) {
@@ -103,7 +107,7 @@ export function writeSafetensors(path: string, tensors: readonly TensorToWrite[]
     let scratch: Uint16Array | undefined;
     for (const t of order) {
       const data = t.data;
-      if (t.dtype === 'F32') {
+      if (t.dtype === 'F32' || data instanceof Uint16Array) {
         writeAllSync(fd, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
         continue;
       }

@@ -29,7 +29,7 @@
  */
 import * as fs from 'node:fs';
 import { LeafError } from '../errors.js';
-import { bf16ToF32Array, f16ToF32Array } from './dtype.js';
+import { bf16ToF32Array, f16ToF32Array, f32ToBf16Array } from './dtype.js';
 
 /** Element types of the safetensors format (as of safetensors 0.5/0.6). */
 export type SafetensorsDtype =
@@ -397,6 +397,40 @@ export class SafetensorsReader {
         }
         break;
       }
+    }
+    return out;
+  }
+
+  /**
+   * Reads tensor `name` as bfloat16 bit patterns: BF16 as is (bit for bit), F32/F16/F64 rounded to the
+   * nearest bfloat16 (ties to even) through a bounded float32 scratch of one chunk. `into`, when given,
+   * must have exactly numel(shape) elements.
+   */
+  readBf16(name: string, into?: Uint16Array): Uint16Array {
+    const e = this.entry(name);
+    const where = `${this.path}: tensor ${quoteForMessage(name)}`;
+    if (!FLOAT_DTYPES.includes(e.dtype)) throw new LeafError(`${where}: dtype ${e.dtype} cannot be read as bfloat16 (only F32, F16, BF16, F64)`);
+    if (!LITTLE_ENDIAN_HOST) throw new LeafError(`${where}: big-endian hosts are not supported`);
+    const width = DTYPE_BITS[e.dtype] / 8;
+    const n = (e.end - e.begin) / width;
+    if (into !== undefined && into.length !== n) throw new LeafError(`${where}: destination has ${into.length} elements, tensor has ${n}`);
+    const out = into ?? new Uint16Array(n);
+    const what = `tensor ${quoteForMessage(name)}`;
+    if (e.dtype === 'BF16') {
+      readExact(this.path, this.openFd(name), new Uint8Array(out.buffer, out.byteOffset, n * 2), 0, n * 2, e.begin, what);
+      return out;
+    }
+    // Other float dtypes: chunks read as float32 through a view of a sub-tensor, then narrowed.
+    const chunk = Math.min(n, F64_CHUNK_ELEMENTS);
+    const f32 = new Float32Array(chunk), raw = new Uint8Array(chunk * width);
+    for (let i = 0; i < n; i += chunk) {
+      const m = Math.min(chunk, n - i);
+      readExact(this.path, this.openFd(name), raw, 0, m * width, e.begin + i * width, what);
+      const part = f32.subarray(0, m);
+      if (e.dtype === 'F32') part.set(new Float32Array(raw.buffer, 0, m));
+      else if (e.dtype === 'F16') f16ToF32Array(new Uint16Array(raw.buffer, 0, m), part);
+      else part.set(new Float64Array(raw.buffer, 0, m));
+      f32ToBf16Array(part, out.subarray(i, i + m));
     }
     return out;
   }

@@ -2,6 +2,7 @@ import { LeafError } from '../errors.js';
 import type { FArray } from '../kernels/types.js';
 import type { BackwardOptions, CausalLM } from './causal-lm.js';
 import type { Tape } from './tape.js';
+import { gemmW, type Weight } from './weights.js';
 
 /** Σ over rows of m [rows, n], added into out [n]. */
 function addColumnSums(m: FArray, rows: number, n: number, out: FArray): void {
@@ -40,10 +41,10 @@ export function backward(model: CausalLM, tape: Tape, dLogits: FArray, options: 
   const dH = a(N * hid);
   if (R > 0) {
     const dXnF = a(R * hid);
-    K.gemm(false, false, R, hid, V, 1, dLogits, V, model.lmHead, hid, 0, dXnF, hid);
+    gemmW(K, false, false, R, hid, V, 1, dLogits, V, model.lmHead, hid, 0, dXnF, hid);
     const headGrad = g(c.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight');
     if (headGrad) K.gemm(true, false, V, hid, R, 1, dLogits, V, tape.xnF, hid, 1, headGrad, hid);
-    K.rmsnormBackward(dXnF, tape.hRows, model.param('model.norm.weight'), tape.rstdF, dXnF, g('model.norm.weight'), R, hid);
+    K.rmsnormBackward(dXnF, tape.hRows, model.floatParam('model.norm.weight'), tape.rstdF, dXnF, g('model.norm.weight'), R, hid);
     for (let i = 0; i < R; i++) {
       const o = tape.logitRows[i] * hid;
       for (let j = 0; j < hid; j++) dH[o + j] += dXnF[i * hid + j];
@@ -56,12 +57,12 @@ export function backward(model: CausalLM, tape: Tape, dLogits: FArray, options: 
     const p = model.layer(l), t = tape.layers[l];
     const pre = `model.layers.${l}.`;
     // MLP block: out = h1 + down(silu(gate(xn2)) · up(xn2)).
-    K.gemm(false, false, N, I, hid, 1, dH, hid, p.wDown, I, 0, dAct, I);
+    gemmW(K, false, false, N, I, hid, 1, dH, hid, p.wDown, I, 0, dAct, I);
     const gDown = g(`${pre}mlp.down_proj.weight`);
     if (gDown) K.gemm(true, false, hid, I, N, 1, dH, hid, t.act, I, 1, gDown, I);
     K.swigluBackward(dAct, t.gate, t.up, dAct, dUp, N * I);
-    K.gemm(false, false, N, hid, I, 1, dAct, I, p.wGate, hid, 0, dXn, hid);
-    K.gemm(false, false, N, hid, I, 1, dUp, I, p.wUp, hid, 1, dXn, hid);
+    gemmW(K, false, false, N, hid, I, 1, dAct, I, p.wGate, hid, 0, dXn, hid);
+    gemmW(K, false, false, N, hid, I, 1, dUp, I, p.wUp, hid, 1, dXn, hid);
     const gGate = g(`${pre}mlp.gate_proj.weight`), gUp = g(`${pre}mlp.up_proj.weight`);
     if (gGate) K.gemm(true, false, I, hid, N, 1, dAct, I, t.xn2, hid, 1, gGate, hid);
     if (gUp) K.gemm(true, false, I, hid, N, 1, dUp, I, t.xn2, hid, 1, gUp, hid);
@@ -69,7 +70,7 @@ export function backward(model: CausalLM, tape: Tape, dLogits: FArray, options: 
     addInto(dH, dXn, N * hid);
 
     // Attention block: h1 = x + o_proj(attention(rope(q), rope(k), v)).
-    K.gemm(false, false, N, qw, hid, 1, dH, hid, p.wo, qw, 0, dAttn, qw);
+    gemmW(K, false, false, N, qw, hid, 1, dH, hid, p.wo, qw, 0, dAttn, qw);
     const gO = g(`${pre}self_attn.o_proj.weight`);
     if (gO) K.gemm(true, false, hid, qw, N, 1, dH, hid, t.attn, qw, 1, gO, qw);
     const gOb = p.bo ? g(`${pre}self_attn.o_proj.bias`) : null;
@@ -77,12 +78,12 @@ export function backward(model: CausalLM, tape: Tape, dLogits: FArray, options: 
     K.attentionBackward(dAttn, t.q, t.k, t.v, t.probs, dq, dk, dv, tape.attention);
     K.rope(dq, tape.cos, tape.sin, N, H, D, true);
     K.rope(dk, tape.cos, tape.sin, N, KVH, D, true);
-    const proj: Array<[FArray, FArray, number, string]> = [
+    const proj: Array<[FArray, Weight, number, string]> = [
       [dq, p.wq, qw, 'q_proj'], [dk, p.wk, kw, 'k_proj'], [dv, p.wv, kw, 'v_proj'],
     ];
     let first = true;
     for (const [dy, w, width, name] of proj) {
-      K.gemm(false, false, N, hid, width, 1, dy, width, w, hid, first ? 0 : 1, dXn, hid);
+      gemmW(K, false, false, N, hid, width, 1, dy, width, w, hid, first ? 0 : 1, dXn, hid);
       first = false;
       const gw = g(`${pre}self_attn.${name}.weight`);
       if (gw) K.gemm(true, false, width, hid, N, 1, dy, width, t.xn1, hid, 1, gw, hid);
@@ -105,7 +106,7 @@ export function backward(model: CausalLM, tape: Tape, dLogits: FArray, options: 
   return options.inputGrad ? dH : null;
 }
 
-/** Zeroed gradient buffers for every parameter of the model. */
+/** Zeroed gradient buffers for every parameter of the model (float, also for bfloat16 weights). */
 export function zeroGrads(model: CausalLM): Map<string, FArray> {
   const m = new Map<string, FArray>();
   for (const [name, p] of model.params) m.set(name, model.alloc(p.length));

@@ -2,9 +2,10 @@ import { LeafError } from '../errors.js';
 import type { FArray, Kernels } from '../kernels/types.js';
 import type { ModelConfig } from './config.js';
 import { KVCache } from './kv-cache.js';
-import { layerParams, numel, paramSpecs, type LayerParams, type ParamSpec } from './params.js';
+import { floatOnly, layerParams, numel, paramSpecs, type LayerParams, type ParamSpec } from './params.js';
 import { ropeInvFreq, ropeTables } from './rope.js';
 import type { LayerTape, Tape } from './tape.js';
+import { copyRow, gemmW, isBf16, isMatrixShape, type Weight, type WeightDtype } from './weights.js';
 
 export type FloatArrayType = Float32ArrayConstructor | Float64ArrayConstructor;
 
@@ -45,7 +46,9 @@ export interface BackwardOptions {
 
 /**
  * A decoder-only causal LM of the Llama family (Llama, Qwen2, Mistral), with Hugging Face parameter names.
- * Parameters live in one map of float buffers (Float32Array, or Float64Array for reference checks).
+ * Parameters live in one map of buffers: Float32Array (or Float64Array for reference checks), or — for
+ * the weight matrices of a bf16 model — Uint16Array of bfloat16 bits (weights.ts); norm weights and
+ * biases are always float. Activations are floatType whatever the weights are.
  */
 export class CausalLM {
   readonly specs: ParamSpec[];
@@ -53,7 +56,7 @@ export class CausalLM {
 
   constructor(
     readonly config: ModelConfig,
-    readonly params: Map<string, FArray>,
+    readonly params: Map<string, Weight>,
     readonly kernels: Kernels,
     readonly floatType: FloatArrayType = Float32Array,
   ) {
@@ -65,7 +68,9 @@ export class CausalLM {
       const p = params.get(s.name);
       if (!p) throw new LeafError(`parameter ${s.name} is missing`);
       if (p.length !== numel(s.shape)) throw new LeafError(`parameter ${s.name} has ${p.length} values, expected ${numel(s.shape)} for shape [${s.shape}]`);
-      if (!(p instanceof floatType)) throw new LeafError(`parameter ${s.name} is not a ${floatType.name}`);
+      if (!(p instanceof floatType) && !(isBf16(p) && isMatrixShape(s.shape))) {
+        throw new LeafError(`parameter ${s.name} is not a ${floatType.name}${isMatrixShape(s.shape) ? ' or bfloat16' : ''}`);
+      }
     }
     this.invFreq = ropeInvFreq(config);
   }
@@ -74,18 +79,35 @@ export class CausalLM {
     return new this.floatType(n);
   }
 
-  param(name: string): FArray {
+  param(name: string): Weight {
     const p = this.params.get(name);
     if (!p) throw new LeafError(`parameter ${name} is missing`);
     return p;
   }
 
-  get embedTokens(): FArray {
+  /** A norm weight or bias (always float). */
+  floatParam(name: string): FArray {
+    return floatOnly(name, this.param(name));
+  }
+
+  /** 'bf16' when the weight matrices are resident as bfloat16, else 'f32' (the float type's). */
+  get weightDtype(): WeightDtype {
+    return isBf16(this.embedTokens) ? 'bf16' : 'f32';
+  }
+
+  /** Bytes of the resident parameters. */
+  residentBytes(): number {
+    let n = 0;
+    for (const p of this.params.values()) n += p.byteLength;
+    return n;
+  }
+
+  get embedTokens(): Weight {
     return this.param('model.embed_tokens.weight');
   }
 
   /** The output projection: lm_head.weight, or the embedding matrix when tied. */
-  get lmHead(): FArray {
+  get lmHead(): Weight {
     return this.config.tieWordEmbeddings ? this.embedTokens : this.param('lm_head.weight');
   }
 
@@ -110,7 +132,7 @@ export class CausalLM {
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
       if (!(id >= 0 && id < V)) throw new LeafError(`token id ${id} at position ${i} is outside the vocabulary (size ${V})`);
-      out.set(table.subarray(id * h, (id + 1) * h), i * h);
+      copyRow(table, id * h, (id + 1) * h, out, i * h);
     }
     return out;
   }
@@ -189,16 +211,16 @@ export class CausalLM {
       }
       const h1 = save ? this.alloc(N * hid) : t.h1;
       h1.set(x);
-      K.gemm(false, true, N, hid, qw, 1, t.attn, qw, p.wo, qw, 1, h1, hid);
+      gemmW(K, false, true, N, hid, qw, 1, t.attn, qw, p.wo, qw, 1, h1, hid);
       if (p.bo) addBias(h1, p.bo, N, hid);
       t.h1 = h1;
       K.rmsnorm(h1, p.ln2, t.xn2, t.rstd2, N, hid, c.rmsNormEps);
-      K.gemm(false, true, N, I, hid, 1, t.xn2, hid, p.wGate, hid, 0, t.gate, I);
-      K.gemm(false, true, N, I, hid, 1, t.xn2, hid, p.wUp, hid, 0, t.up, I);
+      gemmW(K, false, true, N, I, hid, 1, t.xn2, hid, p.wGate, hid, 0, t.gate, I);
+      gemmW(K, false, true, N, I, hid, 1, t.xn2, hid, p.wUp, hid, 0, t.up, I);
       K.swiglu(t.gate, t.up, t.act, N * I);
       const out = this.alloc(N * hid);
       out.set(h1);
-      K.gemm(false, true, N, hid, I, 1, t.act, I, p.wDown, I, 1, out, hid);
+      gemmW(K, false, true, N, hid, I, 1, t.act, I, p.wDown, I, 1, out, hid);
       if (save) layers.push(t);
       x = out;
     }
@@ -212,9 +234,9 @@ export class CausalLM {
     const xnF = this.alloc(R * hid), rstdF = this.alloc(R);
     let logits: FArray | null = null;
     if (R > 0) {
-      K.rmsnorm(hRows, this.param('model.norm.weight'), xnF, rstdF, R, hid, c.rmsNormEps);
+      K.rmsnorm(hRows, this.floatParam('model.norm.weight'), xnF, rstdF, R, hid, c.rmsNormEps);
       logits = this.alloc(R * c.vocabSize);
-      K.gemm(false, true, R, c.vocabSize, hid, 1, xnF, hid, this.lmHead, hid, 0, logits, c.vocabSize);
+      gemmW(K, false, true, R, c.vocabSize, hid, 1, xnF, hid, this.lmHead, hid, 0, logits, c.vocabSize);
     }
     const tape: Tape | null = save
       ? { batch: B, seqLen: T, inputIds: input.inputIds ?? null, cos, sin, attention: shape, keyMask, layers, logitRows: rows, hRows, rstdF, xnF }
@@ -223,8 +245,8 @@ export class CausalLM {
   }
 
   /** y = x·Wᵀ + b for x [rows, in], W [out, in]. */
-  linear(x: FArray, w: FArray, b: FArray | null, y: FArray, rows: number, out: number, inp: number): void {
-    this.kernels.gemm(false, true, rows, out, inp, 1, x, inp, w, inp, 0, y, out);
+  linear(x: FArray, w: Weight, b: FArray | null, y: FArray, rows: number, out: number, inp: number): void {
+    gemmW(this.kernels, false, true, rows, out, inp, 1, x, inp, w, inp, 0, y, out);
     if (b) addBias(y, b, rows, out);
   }
 

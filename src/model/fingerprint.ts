@@ -8,7 +8,7 @@ export function modelFingerprint(model: CausalLM): string {
   h.update(JSON.stringify(model.config.raw));
   for (const s of model.specs) {
     const p = model.param(s.name);
-    h.update(`${s.name}:${s.shape.join('x')};`);
+    h.update(`${s.name}:${s.shape.join('x')}${p instanceof Uint16Array ? ':bf16' : ''};`);
     const stride = Math.max(1, Math.floor(p.length / 65536));
     const sample = new Float64Array(Math.ceil(p.length / stride) + 2);
     let j = 0;

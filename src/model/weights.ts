@@ -17,6 +17,9 @@ export type WeightDtype = 'f32' | 'bf16';
 
 export const WEIGHT_DTYPES: readonly WeightDtype[] = ['f32', 'bf16'];
 
+/** Help of the commands' --dtype option (auto | f32 | bf16). */
+export const DTYPE_HELP = 'weights in memory: auto (bf16 for a BF16 checkpoint, else f32) | f32 | bf16 (half the memory; float32 accumulation)';
+
 export function isBf16(w: Weight): w is Uint16Array {
   return w instanceof Uint16Array;
 }
@@ -63,7 +66,8 @@ export function toBf16(w: FArray): Uint16Array {
   return f32ToBf16Array(w instanceof Float32Array ? w : Float32Array.from(w));
 }
 
-/** Bytes a weight occupies in memory. */
-export function residentBytes(w: Weight): number {
-  return w.byteLength;
+/** Whether any bfloat16 value is NaN or ±Inf (exponent bits all ones). */
+export function hasNonFiniteBf16(w: Uint16Array): boolean {
+  for (let i = 0; i < w.length; i++) if ((w[i] & 0x7f80) === 0x7f80) return true;
+  return false;
 }

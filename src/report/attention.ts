@@ -11,6 +11,7 @@
 import { LeafError } from '../errors.js';
 import type { FArray } from '../kernels/types.js';
 import type { CausalLM } from '../model/causal-lm.js';
+import { asFloat } from '../model/weights.js';
 
 export interface AttentionMaps {
   layers: number;
@@ -64,8 +65,8 @@ export function layerAttention(model: CausalLM, l: number, x: FArray, T: number,
     const r = 1 / Math.sqrt(ss / hid + c.rmsNormEps);
     for (let i = 0; i < hid; i++) xn[t * hid + i] = x[t * hid + i] * r * p.ln1[i];
   }
-  const q = projectRope(model, xn, T, p.wq, p.bq, H);
-  const k = projectRope(model, xn, T, p.wk, p.bk, KVH);
+  const q = projectRope(model, xn, T, asFloat(p.wq), p.bq, H);
+  const k = projectRope(model, xn, T, asFloat(p.wk), p.bk, KVH);
   const scale = 1 / Math.sqrt(D), group = H / KVH;
   const out: Float64Array[] = [];
   for (let h = 0; h < H; h++) {

@@ -1,4 +1,6 @@
+import { bf16ToF32Array, f32ToBf16Array } from '../io/dtype.js';
 import type { FArray } from '../kernels/types.js';
+import { isBf16, type Weight } from '../model/weights.js';
 
 export interface AdamWOptions {
   lr: number;
@@ -29,7 +31,8 @@ export interface AdamWExecutor {
 /**
  * AdamW as torch.optim.AdamW (decoupled weight decay, bias-corrected moments, eps added to the corrected
  * second moment's square root). Moments are float32 (float64 for a float64 model); the state can be saved
- * and restored for resumable training.
+ * and restored for resumable training. A bfloat16 parameter is trained through a float32 master copy
+ * (`master`): the update runs on the master, which is then rounded (nearest even) into the bf16 tensor.
  */
 export class AdamW {
   readonly m = new Map<string, FArray>();
@@ -41,14 +44,29 @@ export class AdamW {
   readonly weightDecay: number;
   /** When set, update() runs on it (it must cover exactly these parameters, gradients and moments). */
   executor: AdamWExecutor | null = null;
+  /** The float tensors updated: the model's own float parameters, and the masters of its bf16 ones. */
+  readonly params = new Map<string, FArray>();
+  /** Float32 master weights of the bfloat16 parameters, by name. */
+  readonly master = new Map<string, Float32Array>();
+  private readonly bf16 = new Map<string, Uint16Array>();
 
-  constructor(readonly params: Map<string, FArray>, options: AdamWOptions) {
+  constructor(params: Map<string, Weight>, options: AdamWOptions) {
+    for (const [name, p] of params) {
+      if (!isBf16(p)) {
+        this.params.set(name, p);
+        continue;
+      }
+      const m = bf16ToF32Array(p);
+      this.master.set(name, m);
+      this.bf16.set(name, p);
+      this.params.set(name, m);
+    }
     this.beta1 = options.beta1 ?? 0.9;
     this.beta2 = options.beta2 ?? 0.999;
     this.eps = options.eps ?? 1e-8;
     this.weightDecay = options.weightDecay ?? 0;
     const alloc = options.alloc ?? ((n: number, like: FArray) => (like instanceof Float64Array ? new Float64Array(n) : new Float32Array(n)));
-    for (const [name, p] of params) {
+    for (const [name, p] of this.params) {
       this.m.set(name, alloc(p.length, p));
       this.v.set(name, alloc(p.length, p));
     }
@@ -70,13 +88,19 @@ export class AdamW {
     this.step++;
     if (this.executor) {
       this.executor.adamw(c);
-      return;
+    } else {
+      for (const [name, p] of this.params) {
+        const g = grads.get(name);
+        if (!g) continue;
+        adamwRange(p, g, this.m.get(name)!, this.v.get(name)!, 0, p.length, c);
+      }
     }
-    for (const [name, p] of this.params) {
-      const g = grads.get(name);
-      if (!g) continue;
-      adamwRange(p, g, this.m.get(name)!, this.v.get(name)!, 0, p.length, c);
-    }
+    this.syncBf16();
+  }
+
+  /** Rounds every master weight into its bfloat16 parameter (after an update, or after the masters were restored). */
+  syncBf16(): void {
+    for (const [name, w] of this.bf16) f32ToBf16Array(this.master.get(name)!, w);
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * Training checkpoints: `OUT/checkpoints/step-<N>/` is a Hugging Face model folder (config.json,
  * model.safetensors, tokenizer files — loadable by transformers and `leaf generate`) plus
- * `optimizer.safetensors` (AdamW's exp_avg / exp_avg_sq per parameter, float32) and
+ * `optimizer.safetensors` (AdamW's exp_avg / exp_avg_sq per parameter, float32; for a bf16 student also
+ * master.* — its float32 master weights, so that a resume continues bit for bit) and
  * `trainer_state.json` (step, epoch position, RNG state, counters).
  *
  * A checkpoint is written into a temporary folder next to the others and renamed into place once
@@ -18,6 +19,7 @@ import { SafetensorsReader } from '../io/safetensors.js';
 import { writeSafetensors, type TensorToWrite } from '../io/safetensors-write.js';
 import type { FArray } from '../kernels/types.js';
 import type { CausalLM } from '../model/causal-lm.js';
+import type { Weight } from '../model/weights.js';
 import { saveModel } from '../model/save.js';
 import type { AdamW } from './adamw.js';
 import { readJsonFile } from '../io/json-file.js';
@@ -66,12 +68,16 @@ export function saveCheckpoint(root: string, model: CausalLM, optimizer: AdamW, 
   const name = stepDir(state.step);
   const tmp = join(root, `.tmp-${name}-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
-    saveModel(model, tmp, { dtype: 'F32', companionsFrom: options.companionsFrom });
+    // The model in its own dtype (BF16 for a bf16 student); a bf16 student's float32 weights (the
+    // optimizer's masters, and its float norm weights and biases) go to the optimizer state as master.*.
+    const bf16 = model.weightDtype === 'bf16';
+    saveModel(model, tmp, { dtype: bf16 ? 'BF16' : 'F32', companionsFrom: options.companionsFrom });
     const tensors: TensorToWrite[] = [];
     const f32 = (a: FArray) => (a instanceof Float32Array ? a : Float32Array.from(a));
     for (const s of model.specs) {
       tensors.push({ name: `exp_avg.${s.name}`, dtype: 'F32', shape: s.shape, data: f32(optimizer.m.get(s.name)!) });
       tensors.push({ name: `exp_avg_sq.${s.name}`, dtype: 'F32', shape: s.shape, data: f32(optimizer.v.get(s.name)!) });
+      if (bf16) tensors.push({ name: `master.${s.name}`, dtype: 'F32', shape: s.shape, data: f32(optimizer.params.get(s.name)!) });
     }
     writeSafetensors(join(tmp, OPTIMIZER_STATE), tensors, { format: 'pt', optimizer: 'AdamW', step: String(optimizer.step) });
     writeFileAtomicSync(join(tmp, TRAINER_STATE), JSON.stringify(state, null, 2) + '\n');
@@ -112,10 +118,11 @@ export function latestCheckpoint(root: string): { dir: string; state: TrainerSta
 /** Loads a checkpoint's weights into `model` and its moments into `optimizer` (in place). */
 export function loadCheckpoint(dir: string, model: CausalLM, optimizer: AdamW): TrainerState {
   const state = readJsonFile<TrainerState>(join(dir, TRAINER_STATE));
-  const into = (reader: SafetensorsReader, name: string, dst: FArray) => {
+  const into = (reader: SafetensorsReader, name: string, dst: Weight) => {
     const e = reader.entry(name);
     if (e.shape.reduce((a, b) => a * b, 1) !== dst.length) throw new LeafError(`${join(dir)}: tensor ${name} has shape [${e.shape}], the model needs ${dst.length} values`);
-    if (dst instanceof Float32Array) reader.readFloat32(name, dst);
+    if (dst instanceof Uint16Array) reader.readBf16(name, dst);
+    else if (dst instanceof Float32Array) reader.readFloat32(name, dst);
     else dst.set(reader.readFloat32(name));
   };
   const weights = SafetensorsReader.open(join(dir, 'model.safetensors'));
@@ -129,7 +136,9 @@ export function loadCheckpoint(dir: string, model: CausalLM, optimizer: AdamW): 
     for (const s of model.specs) {
       into(opt, `exp_avg.${s.name}`, optimizer.m.get(s.name)!);
       into(opt, `exp_avg_sq.${s.name}`, optimizer.v.get(s.name)!);
+      if (opt.tensors.has(`master.${s.name}`)) into(opt, `master.${s.name}`, optimizer.params.get(s.name)!);
     }
+    optimizer.syncBf16();
   } finally {
     opt.close();
   }

@@ -6,6 +6,7 @@ import { above, atLeast, inRange, intAtLeast, option, resolveSpec, type Resolved
 import type { JsonObject } from '../data/jsonl.js';
 import type { WritableDtype } from '../io/safetensors-write.js';
 import type { Kernels } from '../kernels/types.js';
+import { DTYPE_HELP, type WeightDtype } from '../model/weights.js';
 import type { Pretrained } from '../model/pretrained.js';
 import type { KdLossKind } from './kd-loss.js';
 import type { StepMetrics } from './metrics.js';
@@ -69,7 +70,16 @@ export const DISTILL_SPEC = {
   checkpointInterval: option<number>({ flag: '--checkpoint-interval <s>', help: 'with --save-every 0: seconds between end-of-epoch checkpoints (0 = every epoch)', kind: 'number', default: 60, rule: atLeast(0) }),
   keepCheckpoints: option<number>({ flag: '--keep-checkpoints <n>', help: 'checkpoints kept', kind: 'int', default: 2, rule: intAtLeast(1) }),
   maxBadSteps: option<number>({ flag: '--max-bad-steps <n>', help: 'stop after n consecutive steps with a non-finite loss or gradient', kind: 'int', default: 8, rule: intAtLeast(1) }),
-  saveDtype: option<WritableDtype>({ flag: '--save-dtype <dtype>', help: 'dtype of the final model/ and best/ folders (checkpoints are always F32)', kind: 'choice', choices: ['F32', 'BF16', 'F16'], default: 'F32' }),
+  /**
+   * Resident dtype of the weight matrices of models loaded from folders ('auto': bf16 for BF16 checkpoints).
+   * A bf16 student trains through float32 master weights (AdamW's); its checkpoints are BF16 with the
+   * masters in optimizer.safetensors.
+   */
+  dtype: option<WeightDtype | 'auto'>({ flag: '--dtype <dtype>', help: DTYPE_HELP, kind: 'choice', choices: ['auto', 'f32', 'bf16'], default: 'auto' }),
+  saveDtype: option<WritableDtype | 'auto'>({
+    flag: '--save-dtype <dtype>', kind: 'choice', choices: ['auto', 'F32', 'BF16', 'F16'], default: 'auto',
+    help: "dtype of the final model/ and best/ folders (auto: the student's, BF16 for a bf16 student, else F32; checkpoints are always in the student's)",
+  }),
 };
 
 /** The tunable options with their defaults applied. */

@@ -13,6 +13,7 @@ import { LeafError } from '../errors.js';
 import type { Kernels } from '../kernels/types.js';
 import { modelFingerprint } from '../model/fingerprint.js';
 import { loadPretrained, sameTokenizer, type Pretrained } from '../model/pretrained.js';
+import type { WeightDtype } from '../model/weights.js';
 import type { DistillOptions, DistillSummary, RecordInput, Resolved } from './distill-options.js';
 import type { TeacherSource } from './micro-step.js';
 import { missingSourceMessage, pairSamples, type Pairing } from './pairing.js';
@@ -51,10 +52,10 @@ export interface TeacherRows {
   rest: { mean: number; max: number } | null;
 }
 
-function loadModelArg(x: string | Pretrained, what: string, kernels?: Kernels): Pretrained {
+function loadModelArg(x: string | Pretrained, what: string, kernels?: Kernels, dtype?: WeightDtype | 'auto'): Pretrained {
   if (typeof x !== 'string') return x;
   if (!fs.existsSync(x)) throw new LeafError(`--${what} ${x}: no such folder`);
-  return loadPretrained(x, { kernels });
+  return loadPretrained(x, { kernels, dtype });
 }
 
 function readRecords(input: RecordInput, kind: 'train' | 'counterfactual', strict: boolean): RecordsRead {
@@ -90,11 +91,11 @@ function hashSamples(samples: readonly TrainSample[]): string {
 
 /** Phase 1: the student and the teacher it is distilled from (same tokenizer, vocabulary at least the student's). */
 export function loadModels(o: DistillOptions, s: Resolved, warn: Warn): Models {
-  const student = loadModelArg(o.student, 'student', o.kernels);
+  const student = loadModelArg(o.student, 'student', o.kernels, s.dtype);
   const needsTeacher = s.loss !== 'ce';
   if (!needsTeacher && o.teacher) warn('--teacher is not used with --loss ce (training on the reference responses)');
   if (needsTeacher && !o.teacher) throw new LeafError(`--teacher is required for --loss ${s.loss} (or use --loss ce)`);
-  const teacher = needsTeacher ? loadModelArg(o.teacher!, 'teacher', o.kernels) : null;
+  const teacher = needsTeacher ? loadModelArg(o.teacher!, 'teacher', o.kernels, s.dtype) : null;
   const Vs = student.model.config.vocabSize;
   if (teacher) {
     if (!sameTokenizer(student.tokenizer, teacher.tokenizer)) {

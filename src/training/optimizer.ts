@@ -28,7 +28,8 @@ export type ParallelOptimizer = 'auto' | 'always' | 'never';
 
 export function setupOptimizer(model: CausalLM, options: AdamWOptions & { parallel?: ParallelOptimizer }): OptimizerSetup {
   const mode = options.parallel ?? 'auto';
-  const parallel = mode !== 'never' && model.floatType === Float32Array && availableParallelism() > 1 &&
+  // bf16 models train through the optimizer's float32 masters, which the pool does not cover.
+  const parallel = mode !== 'never' && model.floatType === Float32Array && model.weightDtype === 'f32' && availableParallelism() > 1 &&
     (mode === 'always' || model.numParameters() >= PARALLEL_MIN_PARAMS);
   if (!parallel) {
     const optimizer = new AdamW(model.params, options);

@@ -46,13 +46,13 @@ export type { DistillOptions, DistillProgress, DistillSummary, RecordInput } fro
  * Writes a model folder atomically: a temporary folder renamed over `dir`. Leftovers of a process killed
  * while doing so (`dir`.tmp-…, `dir`.old-…) are removed first.
  */
-function saveModelFolder(model: CausalLM, dir: string, companionsFrom: string, dtype: WritableDtype): void {
+function saveModelFolder(model: CausalLM, dir: string, companionsFrom: string, dtype: WritableDtype | 'auto'): void {
   const base = basename(dir);
   for (const e of fs.readdirSync(dirname(dir))) {
     if (e.startsWith(`${base}.tmp-`) || e.startsWith(`${base}.old-`)) fs.rmSync(join(dirname(dir), e), { recursive: true, force: true });
   }
   const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  saveModel(model, tmp, { dtype, companionsFrom });
+  saveModel(model, tmp, { dtype: dtype === 'auto' ? undefined : dtype, companionsFrom }); // auto: the model's own dtype
   const old = `${dir}.old-${process.pid}`;
   if (fs.existsSync(dir)) fs.renameSync(dir, old);
   fs.renameSync(tmp, dir);

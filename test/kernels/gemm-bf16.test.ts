@@ -15,6 +15,7 @@ import { jsKernels } from '../../src/kernels/js/index.js';
 import { loadNativeKernels } from '../../src/kernels/native.js';
 import type { FArray, Kernels } from '../../src/kernels/types.js';
 import { randF32, rng } from '../helpers/random-arrays.js';
+import { maxRelErr } from '../helpers/rel-err.js';
 
 const native = loadNativeKernels().kernels;
 const defaultIsa = native?.isa() ?? 'none';
@@ -33,15 +34,6 @@ function reference(
       c[o] = alpha * s + (beta === 0 ? 0 : beta * c[o]);
     }
   }
-}
-
-function relErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let num = 0, den = 0;
-  for (let i = 0; i < want.length; i++) {
-    num = Math.max(num, Math.abs(got[i] - want[i]));
-    den = Math.max(den, Math.abs(want[i]));
-  }
-  return num / (den || 1);
 }
 
 const SHAPES: Array<[number, number, number]> = [
@@ -88,7 +80,7 @@ function runCases(K: Kernels, label: string, float64: boolean, tol: number): voi
     const a: FArray = float64 ? Float64Array.from(x.a) : x.a;
     const got: FArray = float64 ? Float64Array.from(x.c0) : x.c0.slice();
     K.gemmBf16(x.tA, x.tB, x.m, x.n, x.k, x.alpha, a, x.lda, x.b, x.ldb, x.beta, got, x.ldc);
-    const e = relErr(got, x.want);
+    const e = maxRelErr(got, x.want);
     assert.ok(e <= tol, `${label} ${x.what}: relative error ${e.toExponential(2)} > ${tol.toExponential(0)}`);
     worst.set(label, Math.max(worst.get(label) ?? 0, e));
   }

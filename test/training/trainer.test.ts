@@ -8,6 +8,7 @@ import type { FArray } from '../../src/kernels/types.js';
 import { backward, zeroGrads } from '../../src/model/backward.js';
 import type { Pretrained } from '../../src/model/pretrained.js';
 import { loadPretrained } from '../../src/model/pretrained.js';
+import { SafetensorsReader } from '../../src/io/safetensors.js';
 import { latestCheckpoint } from '../../src/training/checkpoint.js';
 import { BatchKdLoss } from '../../src/training/kd-batch.js';
 import type { KdLossKind } from '../../src/training/kd-loss.js';
@@ -260,6 +261,30 @@ describe('distill()', () => {
     assert.ok(weightsOf(a.out).equals(weightsOf(again.out)));
     assert.throws(() => distill(base('full', { lr: 1e-3, resume: true })), /--resume: .* was started with lr = 0\.005, now 0\.001/);
     assert.throws(() => distill(base('full')), /already holds a distillation run/);
+  });
+
+  it('a bf16 student trains through float32 masters, saves BF16 checkpoints and model, and resumes byte-identically', () => {
+    const dtypes = (file: string) => {
+      const r = SafetensorsReader.open(file);
+      try {
+        return [...r.tensors.values()].map((e) => `${e.name.split('.')[0]}:${e.dtype}`);
+      } finally {
+        r.close();
+      }
+    };
+    const a = distill(base('bf16-full', { dtype: 'bf16', saveEvery: 3 }));
+    assert.deepEqual(new Set(dtypes(join(a.modelDir!, 'model.safetensors')).map((d) => d.split(':')[1])), new Set(['BF16']));
+    const ck = latestCheckpoint(join(a.out, 'checkpoints'))!;
+    assert.deepEqual(new Set(dtypes(join(ck.dir, 'model.safetensors')).map((d) => d.split(':')[1])), new Set(['BF16']));
+    assert.deepEqual(new Set(dtypes(join(ck.dir, 'optimizer.safetensors'))), new Set(['exp_avg:F32', 'exp_avg_sq:F32', 'master:F32']));
+    assert.equal(loadPretrained(a.modelDir!).model.weightDtype, 'bf16');
+    assert.ok(!weightsOf(a.out).equals(readFileSync(join(studentDir, 'model.safetensors'))), 'the student was trained');
+    distill(base('bf16-resumed', { dtype: 'bf16', saveEvery: 3, stopAfterSteps: 4 }));
+    const b = distill(base('bf16-resumed', { dtype: 'bf16', saveEvery: 3, resume: true }));
+    assert.equal(b.resumedFrom, 3);
+    assert.ok(weightsOf(a.out).equals(weightsOf(b.out)), 'final weights differ');
+    const cb = latestCheckpoint(join(b.out, 'checkpoints'))!;
+    assert.ok(readFileSync(join(ck.dir, 'optimizer.safetensors')).equals(readFileSync(join(cb.dir, 'optimizer.safetensors'))));
   });
 
   it('the optimizer on worker threads gives the same bytes, also across a resume', () => {
