@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadPretrained } from '../../src/model/pretrained.js';
+import { asFloat } from '../../src/model/weights.js';
 import { writeWordLevelTokenizer } from '../../src/tokenizer/index.js';
 import { latestCheckpoint } from '../../src/training/checkpoint.js';
 import { distill } from '../../src/training/trainer.js';
@@ -50,7 +51,7 @@ describe('saved students are transformers-shaped Hugging Face folders', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   for (const [fixture, dtype] of [['llama-attnbias-bf16', 'BF16'], ['mistral-gqa-f32', 'F32']] as const) {
-    it(`${fixture}: checkpoints (float32) and the final model (${dtype}) keep transformers' config, names, shapes and dtypes`, () => {
+    it(`${fixture}: checkpoints and the final model (${dtype}, the student's dtype) keep transformers' config, names, shapes and dtypes`, () => {
       const golden = join(repoRoot, 'test', 'fixtures', 'golden', fixture);
       const student = join(dir, `${fixture}-student`);
       writeWordLevelTokenizer(student, { words: WORDS });
@@ -87,17 +88,20 @@ describe('saved students are transformers-shaped Hugging Face folders', () => {
         assert.equal(back.model.config.raw.model_type, goldenConfig.model_type);
         return back;
       };
+      // A BF16 student loads, trains and is checkpointed as bf16, its float32 master weights in the optimizer state.
+      const state = dtype === 'BF16' ? ['exp_avg', 'exp_avg_sq', 'master'] : ['exp_avg', 'exp_avg_sq'];
       for (const c of ckpts) {
-        check(join(s.out, 'checkpoints', c), 'F32');
+        check(join(s.out, 'checkpoints', c), dtype);
         const opt = header(join(s.out, 'checkpoints', c, 'optimizer.safetensors'));
-        assert.deepEqual([...opt.tensors.keys()].sort(), [...gh.tensors.keys()].flatMap((n) => [`exp_avg.${n}`, `exp_avg_sq.${n}`]).sort());
+        assert.deepEqual([...opt.tensors.keys()].sort(), [...gh.tensors.keys()].flatMap((n) => state.map((k) => `${k}.${n}`)).sort());
+        assert.ok([...opt.tensors.values()].every((t) => t.dtype === 'F32'), 'optimizer state is float32');
       }
       const final = check(s.modelDir!, dtype);
       // Trained: the final weights moved away from the fixture's.
       const init = loadPretrained(student).model;
       let moved = 0;
-      for (const [name, p] of init.params) {
-        const q = final.model.param(name);
+      for (const [name, w] of init.params) {
+        const p = asFloat(w), q = asFloat(final.model.param(name));
         for (let i = 0; i < p.length; i++) moved = Math.max(moved, Math.abs(p[i] - q[i]));
       }
       assert.ok(moved > 1e-3, `largest weight change ${moved}`);
