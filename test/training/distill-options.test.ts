@@ -24,5 +24,5 @@ test('options that the run\'s other choices make meaningless are named (library 
     '--top-k only applies with --teacher-logits cache; ignored', '--jsd-beta only applies with --loss jsd (not ce); ignored', '--temperature does not apply to --loss ce; ignored',
   ]);
   assert.deepEqual(said({ topK: 8, teacherLogits: 'cache', loss: 'jsd', jsdBeta: 0.3 }), []);
-  assert.throws(() => resolveOptions({ ...base, saveDtype: 'F64' as 'F32' }), /^LeafError: --save-dtype must be one of F32, BF16, F16, got F64$/);
+  assert.throws(() => resolveOptions({ ...base, saveDtype: 'F64' as 'F32' }), /^LeafError: --save-dtype must be one of auto, F32, BF16, F16, got F64$/);
 });
