@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { LeafError } from '../errors.js';
 import { doneKeys } from '../data/record-log.js';
 import { fileDigest, inRunFolder, type RunFolder } from '../data/run-folder.js';
-import { CodePool, probeIsolation, sandboxWarning } from './code/index.js';
+import { CodePool, probeIsolation, sandboxRecord, sandboxWarning, type SandboxRecord } from './code/index.js';
 import { buildInstruction, loadProblems, type FormatName, type Problem, type Task } from './formats/index.js';
 import { judgeResponse } from './judge-problem.js';
 import { accuracy, type Accuracy } from './stats.js';
@@ -77,7 +77,7 @@ export interface EvalSummary {
   refusedPrompts: string[];
   settings: { batchSize: number; maxNewTokens: number; decoding: 'greedy'; instruction: string };
   /** Code tasks: how generated programs were contained (eval/code/isolation.ts); null for math. */
-  sandbox: { tier: string; network: boolean; pidNamespace: boolean; mountNamespace: boolean; readOnlyRoot: boolean; uidDrop: boolean; memoryCgroup: boolean; warning: string | null } | null;
+  sandbox: SandboxRecord | null;
   seconds: number;
 }
 
@@ -117,7 +117,7 @@ export async function runEval(generator: ResponseGenerator, options: EvalOptions
 
   return inRunFolder(options.out, {
     command: 'eval', resume: options.resume === true, overwrite: options.overwrite === true, records: ['results.jsonl'], outputs: ['summary.json'],
-  }, (folder) => evaluateIn(folder, generator, options, { started, loaded, all, skippedLines, task, sandbox, weak }));
+  }, (folder) => evaluateIn(folder, generator, options, { started, loaded, all, skippedLines, task, sandbox }));
 }
 
 /** The problems loaded and the sandbox probed, before the output folder is touched. */
@@ -129,11 +129,10 @@ interface EvalInputs {
   skippedLines: string[];
   task: Task;
   sandbox: Awaited<ReturnType<typeof probeIsolation>> | null;
-  weak: string | null;
 }
 
 async function evaluateIn(folder: RunFolder, generator: ResponseGenerator, options: EvalOptions, input: EvalInputs): Promise<EvalSummary> {
-  const { started, loaded, all, skippedLines, task, sandbox, weak } = input;
+  const { started, loaded, all, skippedLines, task, sandbox } = input;
   const problems = takeShard(all, options.shard);
   // The shard's problems and, after them, those that only complete its last batch under --limit.
   const company = takeShard(loaded.problems, options.shard);
@@ -178,7 +177,7 @@ async function evaluateIn(folder: RunFolder, generator: ResponseGenerator, optio
     skippedLines,
     refusedPrompts,
     settings: { batchSize, maxNewTokens, decoding: 'greedy', instruction: instructionNote(task) },
-    sandbox: sandbox ? { tier: sandbox.tier, network: sandbox.network, pidNamespace: sandbox.pidNamespace, mountNamespace: sandbox.mountNamespace, readOnlyRoot: sandbox.readOnlyRoot, uidDrop: sandbox.uidDrop, memoryCgroup: sandbox.memoryCgroup, warning: weak } : null,
+    sandbox: sandbox ? sandboxRecord(sandbox) : null,
     seconds: (Date.now() - started) / 1000,
   };
   folder.summary().write(() => summary, true);

@@ -78,6 +78,10 @@ describe('leaf generate and leaf eval on tiny trained models', () => {
       assert.equal(rows.length, problems.length);
       assert.deepEqual(rows.map((r) => r.correct), problems.map(() => false), JSON.stringify(rows.map((r) => r.reason)));
       assert.match(e.out, /^pass@1 0\.0% /);
+      const sandbox = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).sandbox;
+      assert.equal(sandbox.tier, 'namespaces');
+      assert.equal(sandbox.minimalRoot, true);
+      assert.equal(sandbox.warning, null);
     });
   }
 

@@ -34,6 +34,15 @@ export interface Tier {
   dropUid: boolean;
 }
 
+/**
+ * One host path made visible, read-only, at the same path in the sandbox's own root: `link` recreates
+ * a symlink as is; otherwise the file or folder is bound. Parents come before children.
+ */
+export interface VisibleEntry {
+  path: string;
+  link?: string;
+}
+
 export interface ExecLimits {
   wallMs: number;
   cpuSec: number;
@@ -53,8 +62,8 @@ export interface ExecRequest {
   code: string;
   stdin?: string | Buffer;
   env: Record<string, string>;
-  /** Absolute directories to hide under empty tmpfs mounts (mount namespace only). */
-  hide: string[];
+  /** What the program sees of the host (mount namespace only): see VisibleEntry. */
+  visible: VisibleEntry[];
   limits: ExecLimits;
   tier: Tier;
   /** Aborting kills the run at once (the outcome then has killedBy 'abort'). */
@@ -76,7 +85,7 @@ export interface SupervisorStatus {
   pid1?: boolean;
   rootReadOnly?: boolean;
   mountErrors?: string[];
-  hidden?: string[];
+  minimalRoot?: boolean;
 }
 
 export interface ExecOutcome {
@@ -166,7 +175,8 @@ export async function execSandboxed(req: ExecRequest): Promise<ExecOutcome> {
     if (req.cgroupBytes != null) cg = await createMemoryCgroup(req.cgroupBytes);
     if (cg !== null) liveCgroups.add(cg);
     let workdir = '';
-    if (!tier.mountNamespace) {
+    if (tier.mountNamespace) await mkdir(join(hostDir, 'root'), { mode: 0o700 });
+    else {
       // The program works in <hostDir>/work; with a uid drop it must be able to traverse hostDir.
       workdir = join(hostDir, 'work');
       await mkdir(workdir, { mode: 0o700 });
@@ -181,7 +191,8 @@ export async function execSandboxed(req: ExecRequest): Promise<ExecOutcome> {
       workdir,
       tmpfsKb: Math.max(1024, Math.ceil(limits.tmpfsBytes / 1024)),
       shmKb: 16 * 1024,
-      hide: req.hide,
+      visible: req.visible,
+      newRoot: tier.mountNamespace ? join(hostDir, 'root') : '',
       cgroupProcs: cg !== null ? cgroupProcsFile(cg) : null,
       env,
       wallSec: Math.ceil(limits.wallMs / 1000) + 2,

@@ -6,11 +6,11 @@
  * counts as isolated only if nothing but `lo` is there. Results are cached per interpreter.
  */
 import { execFile } from 'node:child_process';
-import { accessSync, constants, realpathSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { accessSync, constants, lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { delimiter, dirname, join, posix, resolve } from 'node:path';
 import { LeafError } from '../../errors.js';
 import { memoryCgroupsAvailable } from './cgroup.js';
-import { execSandboxed, type Tier, type ExecLimits } from './exec.js';
+import { execSandboxed, type Tier, type ExecLimits, type VisibleEntry } from './exec.js';
 
 export interface IsolationInfo {
   /** 'namespaces': PID+network+mount(+IPC, UTS) namespaces; 'net-only'; 'none'. */
@@ -21,14 +21,20 @@ export interface IsolationInfo {
   mountNamespace: boolean;
   /** Every pre-existing mount was remounted read-only inside the sandbox. */
   readOnlyRoot: boolean;
+  /**
+   * The program runs in its own root that holds only the interpreter, its import path and the
+   * shared libraries (`visible`), read-only, plus private /tmp and /dev/shm: no other host file, no
+   * host unix socket.
+   */
+  minimalRoot: boolean;
   /** Programs run as a random unprivileged uid (only when leaf runs as root). */
   uidDrop: boolean;
   /** Each run gets a memory cgroup capping its whole process tree. */
   memoryCgroup: boolean;
   /** Absolute path of the interpreter that runs solutions. */
   python: string;
-  /** Directories hidden under empty tmpfs mounts. */
-  hidden: string[];
+  /** Host paths the program can see (read-only) when minimalRoot; empty otherwise. */
+  visible: string[];
   /** Why better tiers were not used, mount problems, and similar. */
   notes: string[];
 }
@@ -36,7 +42,7 @@ export interface IsolationInfo {
 /** Internal: the probe's result plus what exec.ts needs. */
 export interface Isolation extends IsolationInfo {
   tierSpec: Tier;
-  hide: string[];
+  visibleEntries: VisibleEntry[];
   env: Record<string, string>;
 }
 
@@ -48,7 +54,6 @@ export interface ProbeOptions {
 }
 
 const SANDBOX_PATH = '/usr/local/bin:/usr/bin:/bin';
-const HIDE = ['/root', '/home', '/run'];
 
 const PROBE_PROGRAM = `
 import json, os, socket
@@ -102,19 +107,88 @@ function which(name: string): string | null {
   return null;
 }
 
-/** Absolute path of the real interpreter binary (resolves pyenv-style shims via sys.executable). */
-async function resolvePython(requested: string | undefined): Promise<string> {
+/** The interpreter (sys.executable, resolving pyenv-style shims) and the host paths it needs. */
+interface PythonInfo {
+  python: string;
+  /** Its import path and standard library folders, and its shared libpython when it has one. */
+  needs: string[];
+}
+
+const PYTHON_INFO = `
+import glob, json, os, sys, sysconfig
+needs = [p for p in sys.path if p and os.path.isabs(p)]
+needs += [v for k, v in sysconfig.get_paths().items() if v and k in ('stdlib', 'platstdlib', 'purelib', 'platlib')]
+libdir, ld = sysconfig.get_config_var('LIBDIR'), sysconfig.get_config_var('LDLIBRARY')
+if libdir and ld and sysconfig.get_config_var('Py_ENABLE_SHARED'):
+    needs += glob.glob(os.path.join(libdir, ld) + '*')
+print(json.dumps({'python': sys.executable, 'needs': needs}))
+`;
+
+async function resolvePython(requested: string | undefined): Promise<PythonInfo> {
   let candidate = requested;
   if (candidate === undefined) candidate = isRoot() && executable('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
   const found = which(candidate);
   if (found === null) throw new LeafError(`code judge: Python interpreter '${candidate}' not found`);
-  const exe = await new Promise<string>((resolve) => {
-    execFile(found, ['-I', '-c', 'import sys; print(sys.executable)'], { timeout: 10_000 }, (err, stdout) => {
-      resolve(err ? '' : stdout.trim());
+  const info = await new Promise<PythonInfo | null>((resolve) => {
+    execFile(found, ['-I', '-c', PYTHON_INFO], { timeout: 10_000 }, (err, stdout) => {
+      try {
+        resolve(err ? null : (JSON.parse(stdout) as PythonInfo));
+      } catch {
+        resolve(null);
+      }
     });
   });
-  if (!exe) throw new LeafError(`code judge: Python interpreter '${found}' does not run`);
-  return exe;
+  if (info === null || !info.python) throw new LeafError(`code judge: Python interpreter '${found}' does not run`);
+  return info;
+}
+
+/** The shared libraries' folders and the dynamic loader (Debian multiarch, merged /usr, lib64). */
+function libraryPaths(): string[] {
+  const out = ['/lib64', '/usr/lib64', '/lib32', '/usr/lib32', '/etc/ld.so.cache', '/etc/localtime'];
+  for (const dir of ['/lib', '/usr/lib']) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const n of names) if (/-linux-gnu|^ld-linux|^ld-musl|^libc\.musl/.test(n)) out.push(join(dir, n));
+  }
+  return out;
+}
+
+/**
+ * What a sandbox with its own root must see: each path as a list of entries (symlinks on the way
+ * recreated as links, the final target bound), deduplicated (nothing inside a bound folder), parents
+ * first. Paths that do not exist are left out.
+ */
+export function visibleEntries(paths: readonly string[]): VisibleEntry[] {
+  const found = new Map<string, VisibleEntry>();
+  const walk = (p: string, depth: number): void => {
+    if (depth > 40 || !posix.isAbsolute(p)) return;
+    const parts = posix.normalize(p).split('/').filter(Boolean);
+    let cur = '';
+    for (let i = 0; i < parts.length; i++) {
+      cur += `/${parts[i]}`;
+      let st;
+      try {
+        st = lstatSync(cur);
+      } catch {
+        return;
+      }
+      if (st.isSymbolicLink()) {
+        const target = readlinkSync(cur);
+        found.set(cur, { path: cur, link: target });
+        walk(posix.join(resolve(dirname(cur), target), ...parts.slice(i + 1)), depth + 1);
+        return;
+      }
+    }
+    if (cur) found.set(cur, { path: cur });
+  };
+  for (const p of paths) walk(p, 0);
+  const binds = [...found.values()].filter((e) => e.link === undefined).map((e) => e.path);
+  const inside = (p: string) => binds.some((b) => b !== p && p.startsWith(b + '/'));
+  return [...found.values()].filter((e) => !inside(e.path)).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 function tiers(): Tier[] {
@@ -136,16 +210,6 @@ function tiers(): Tier[] {
   return out;
 }
 
-function hideList(python: string): string[] {
-  let real = python;
-  try {
-    real = realpathSync(python);
-  } catch {
-    // keep as is
-  }
-  const inside = (dir: string, p: string): boolean => p === dir || p.startsWith(dir + '/');
-  return HIDE.filter((d) => !inside(d, python) && !inside(d, real));
-}
 
 function sandboxEnv(): Record<string, string> {
   return {
@@ -158,14 +222,15 @@ function sandboxEnv(): Record<string, string> {
   };
 }
 
-async function probe(python: string): Promise<Isolation> {
+async function probe(info: PythonInfo): Promise<Isolation> {
+  const { python } = info;
   const notes: string[] = [];
-  const hide = hideList(python);
+  const visible = visibleEntries([python, ...info.needs, ...libraryPaths()]);
   const env = sandboxEnv();
   const memoryCgroup = await memoryCgroupsAvailable();
   for (const tier of tiers()) {
     const cgroupBytes = memoryCgroup ? 512 * 1024 * 1024 : null;
-    const out = await execSandboxed({ python, code: PROBE_PROGRAM, env, hide, limits: PROBE_LIMITS, tier, cgroupBytes });
+    const out = await execSandboxed({ python, code: PROBE_PROGRAM, env, visible, limits: PROBE_LIMITS, tier, cgroupBytes });
     const st = out.status;
     const stderr = out.stderrTail.toString('utf8').trim().split('\n').slice(-1)[0] ?? '';
     if (out.spawnError !== undefined || st === null || !st.ok || st.exit !== 0) {
@@ -189,13 +254,14 @@ async function probe(python: string): Promise<Isolation> {
       pidNamespace: tier.pidNamespace,
       mountNamespace: tier.mountNamespace,
       readOnlyRoot: st.rootReadOnly === true,
+      minimalRoot: st.minimalRoot === true,
       uidDrop: tier.dropUid && report.uid !== 0,
       memoryCgroup,
       python,
-      hidden: st.hidden ?? [],
+      visible: st.minimalRoot === true ? visible.map((e) => e.path) : [],
       notes,
       tierSpec: tier,
-      hide,
+      visibleEntries: visible,
       env,
     };
   }
@@ -217,21 +283,35 @@ export async function getIsolation(opts: ProbeOptions = {}): Promise<Isolation> 
 /** Probes (once per interpreter; cached) how untrusted code can be contained on this machine. */
 export async function probeIsolation(opts: ProbeOptions = {}): Promise<IsolationInfo> {
   const iso = await getIsolation(opts);
-  const { tierSpec: _t, hide: _h, env: _e, ...info } = iso;
-  return { ...info, notes: [...info.notes], hidden: [...info.hidden] };
+  const { tierSpec: _t, visibleEntries: _v, env: _e, ...info } = iso;
+  return { ...info, notes: [...info.notes], visible: [...info.visible] };
+}
+
+/** What summary.json records of the sandbox (eval, mine): the tier, each guarantee, the warning. */
+export type SandboxRecord = Pick<IsolationInfo, 'tier' | 'network' | 'pidNamespace' | 'mountNamespace' | 'readOnlyRoot' | 'minimalRoot' | 'uidDrop' | 'memoryCgroup'> & {
+  warning: string | null;
+};
+
+export function sandboxRecord(iso: IsolationInfo): SandboxRecord {
+  const { tier, network, pidNamespace, mountNamespace, readOnlyRoot, minimalRoot, uidDrop, memoryCgroup } = iso;
+  return { tier, network, pidNamespace, mountNamespace, readOnlyRoot, minimalRoot, uidDrop, memoryCgroup, warning: sandboxWarning(iso) };
 }
 
 /**
  * One line for the user when the sandbox is weaker than the full one (own PID, mount and network
- * namespaces, read-only root, unprivileged uid): what is missing and why; null when nothing is.
+ * namespaces, its own read-only root with only the interpreter, a per-run unprivileged uid, a memory
+ * cgroup): what is missing and why; null when nothing is. A user other than root gets the
+ * 'namespaces' tier inside a user namespace: no uid drop, and usually no memory cgroup.
  */
 export function sandboxWarning(iso: IsolationInfo): string | null {
   const missing: string[] = [];
   if (!iso.network) missing.push('network namespace');
   if (!iso.pidNamespace) missing.push('PID namespace');
-  if (!iso.mountNamespace) missing.push('mount namespace (private /tmp, hidden home folders)');
+  if (!iso.mountNamespace) missing.push('mount namespace (private /tmp, no view of host files)');
+  else if (!iso.minimalRoot) missing.push('minimal root (host files visible)');
   if (!iso.readOnlyRoot) missing.push('read-only root filesystem');
-  if (isRoot() && !iso.uidDrop) missing.push('unprivileged uid');
+  if (!iso.uidDrop) missing.push(`per-run unprivileged uid (${isRoot() ? 'uid drop failed' : 'leaf is not root: programs run as your user'})`);
+  if (!iso.memoryCgroup) missing.push("memory cgroup (a program's whole process tree is not memory-capped, only each process)");
   if (missing.length === 0) return null;
   const why = iso.notes.length > 0 ? ` (${iso.notes.join('; ')})` : '';
   return `code sandbox: isolation tier '${iso.tier}': no ${missing.join(', no ')}${why}; resource limits, timeouts and a throw-away folder still apply`;

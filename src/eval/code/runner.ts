@@ -6,10 +6,13 @@
  * What it does, in order (argv[1] is the JSON config written by exec.ts, fd 3 is the status pipe):
  *  1. reads the config (program text included) while the host directory is still visible, and
  *     joins the run's memory cgroup when exec.ts made one;
- *  2. with a mount namespace: remounts every mount read-only (keeping nosuid/nodev/noexec/atime
- *     flags), mounts a size-capped private tmpfs on /tmp (the run's only writable place; its work
- *     directory is /tmp/leaf-work) and on /dev/shm, and hides /root, /home and /run under empty
- *     read-only tmpfs mounts (except one holding the interpreter);
+ *  2. with a mount namespace: makes every mount private, builds a new root on a small tmpfs holding
+ *     only the interpreter, its import path and the shared libraries it loads (exec.ts's `visible`
+ *     list, bound read-only at the same paths; symlinks recreated), the namespace's /proc, a /dev
+ *     with null/zero/full/random/urandom, and size-capped private tmpfs mounts on /tmp (the run's
+ *     only writable place; its work directory is /tmp/leaf-work) and /dev/shm; pivots into it,
+ *     detaches the old root and remounts everything else read-only (keeping nosuid/nodev/noexec/
+ *     atime flags). Host files outside that list, unix sockets included, are unreachable;
  *  3. forks the solution: drops the capability bounding set, switches to the per-run uid/gid
  *     (when started as real root), sets PR_SET_NO_NEW_PRIVS, drops every capability, applies the
  *     rlimits (CPU, AS, NPROC, FSIZE, NOFILE, CORE), chdirs to the work directory, closes every fd
@@ -31,6 +34,9 @@ MS_REMOUNT = 32
 MS_NOATIME = 1024
 MS_NODIRATIME = 2048
 MS_BIND = 4096
+MS_REC = 16384
+MS_PRIVATE = 1 << 18
+MNT_DETACH = 2
 MS_RELATIME = 1 << 21
 MS_STRICTATIME = 1 << 24
 FLAGMAP = {'nosuid': MS_NOSUID, 'nodev': MS_NODEV, 'noexec': MS_NOEXEC, 'noatime': MS_NOATIME,
@@ -43,6 +49,7 @@ PR_CAP_AMBIENT_CLEAR_ALL = 4
 libc = ctypes.CDLL(None, use_errno=True)
 libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
 libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
 
 STATUS_FD = 3
 
@@ -71,7 +78,7 @@ def unescape(s):
     return re.sub(r'\\([0-7]{3})', lambda m: chr(int(m.group(1), 8)), s)
 
 
-def setup_mounts(cfg, st):
+def read_mounts():
     # Later entries shadow earlier ones at the same mount point: keep the last options per path.
     order, opts = [], {}
     with open('/proc/self/mountinfo') as f:
@@ -83,9 +90,18 @@ def setup_mounts(cfg, st):
             if mp not in opts:
                 order.append(mp)
             opts[mp] = parts[5].split(',')
+    return order, opts
+
+
+def remount_read_only(skip):
+    # Every mount read-only, keeping its nosuid/nodev/noexec/atime flags (a user namespace may not
+    # clear them); returns whether / is read-only and the errors.
+    order, opts = read_mounts()
     errors = []
     root_ro = False
     for mp in order:
+        if mp in skip:
+            continue
         flags = MS_REMOUNT | MS_BIND | MS_RDONLY
         for o in opts[mp]:
             flags |= FLAGMAP.get(o, 0)
@@ -95,24 +111,72 @@ def setup_mounts(cfg, st):
                 root_ro = True
         except OSError as e:
             errors.append('%s: %s' % (mp, e.strerror))
-    st['rootReadOnly'] = root_ro
-    st['mountErrors'] = errors[:20]
+    return root_ro, errors
+
+
+def make_parent(path):
+    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+
+
+def expose(new, entry):
+    # One entry of cfg['visible']: a symlink recreated as is, or a host file/folder bound at the same path.
+    dst = new + entry['path']
+    if os.path.lexists(dst):
+        return
+    make_parent(dst)
+    if 'link' in entry:
+        os.symlink(entry['link'], dst)
+        return
+    if os.path.isdir(entry['path']):
+        os.mkdir(dst, 0o755)
+    else:
+        os.close(os.open(dst, os.O_WRONLY | os.O_CREAT, 0o644))
+    mount(entry['path'], dst, None, MS_BIND | MS_REC)
+
+
+def pivot_root(new, old):
+    nr = {'x86_64': 155, 'aarch64': 41, 'riscv64': 41, 'ppc64le': 203, 's390x': 217}.get(os.uname().machine)
+    if nr is None or libc.syscall(ctypes.c_long(nr), enc(new), enc(old)) != 0:
+        e = ctypes.get_errno() if nr is not None else 38
+        raise OSError(e, 'pivot_root: ' + os.strerror(e), new)
+
+
+def setup_root(cfg, st):
+    # A new root holding only what the interpreter needs (cfg['visible'], bound read-only at the
+    # same paths), /proc of the PID namespace, a minimal /dev, and private size-capped tmpfs
+    # mounts on /tmp and /dev/shm; the host's other files (and its unix sockets) are unreachable.
+    mount(None, '/', None, MS_REC | MS_PRIVATE)
+    new = cfg['newRoot']
     nodev = MS_NOSUID | MS_NODEV
-    mount('tmpfs', '/tmp', 'tmpfs', nodev, 'size=%dk,mode=1777' % (cfg['tmpfsKb'],))
-    if os.path.isdir('/dev/shm'):
-        try:
-            mount('tmpfs', '/dev/shm', 'tmpfs', nodev | MS_NOEXEC, 'size=%dk,mode=1777' % (cfg['shmKb'],))
-        except OSError as e:
-            errors.append('/dev/shm: %s' % e.strerror)
-    hidden = []
-    for d in cfg['hide']:
-        if os.path.isdir(d) and not os.path.islink(d):
-            try:
-                mount('tmpfs', d, 'tmpfs', nodev | MS_NOEXEC | MS_RDONLY, 'size=4k,mode=755')
-                hidden.append(d)
-            except OSError as e:
-                errors.append('%s: %s' % (d, e.strerror))
-    st['hidden'] = hidden
+    mount('tmpfs', new, 'tmpfs', nodev, 'size=1024k,mode=755')
+    for entry in cfg['visible']:
+        expose(new, entry)
+    os.makedirs(new + '/proc', 0o555, exist_ok=True)
+    mount('/proc', new + '/proc', None, MS_BIND | MS_REC)
+    dev = new + '/dev'
+    os.makedirs(dev, 0o755, exist_ok=True)
+    mount('tmpfs', dev, 'tmpfs', MS_NOSUID | MS_NOEXEC, 'size=64k,mode=755')
+    for n in ('null', 'zero', 'full', 'random', 'urandom'):
+        if os.path.exists('/dev/' + n):
+            os.close(os.open(dev + '/' + n, os.O_WRONLY | os.O_CREAT, 0o666))
+            mount('/dev/' + n, dev + '/' + n, None, MS_BIND)
+    for name, target in (('fd', '/proc/self/fd'), ('stdin', '/proc/self/fd/0'), ('stdout', '/proc/self/fd/1'), ('stderr', '/proc/self/fd/2')):
+        os.symlink(target, dev + '/' + name)
+    os.mkdir(dev + '/shm', 0o1777)
+    mount('tmpfs', dev + '/shm', 'tmpfs', nodev | MS_NOEXEC, 'size=%dk,mode=1777' % (cfg['shmKb'],))
+    os.makedirs(new + '/tmp', 0o1777, exist_ok=True)
+    mount('tmpfs', new + '/tmp', 'tmpfs', nodev, 'size=%dk,mode=1777' % (cfg['tmpfsKb'],))
+    old = new + '/.old-root'
+    os.mkdir(old, 0o700)
+    pivot_root(new, old)
+    os.chdir('/')
+    if libc.umount2(b'/.old-root', MNT_DETACH) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, 'umount old root: ' + os.strerror(e), '/.old-root')
+    os.rmdir('/.old-root')
+    root_ro, errors = remount_read_only({'/tmp', '/dev/shm'})
+    st['rootReadOnly'] = root_ro
+    st['minimalRoot'] = True
     st['mountErrors'] = errors[:20]
 
 
@@ -207,7 +271,7 @@ def main():
             with open(cfg['cgroupProcs'], 'w') as f:
                 f.write(str(os.getpid()))
         if cfg['mountSetup']:
-            setup_mounts(cfg, st)
+            setup_root(cfg, st)
             workdir = '/tmp/leaf-work'
             os.mkdir(workdir, 0o700)
         else:

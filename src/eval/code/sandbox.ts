@@ -157,7 +157,7 @@ export async function runPython(code: string, opts: RunOptions = {}): Promise<Ru
     ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}),
     ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
     env: iso.env,
-    hide: iso.hide,
+    visible: iso.visibleEntries,
     cgroupBytes: iso.memoryCgroup ? totalMemoryMb * 1024 * 1024 : null,
     tier: iso.tierSpec,
     limits: {

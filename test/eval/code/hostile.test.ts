@@ -7,10 +7,10 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { probeIsolation, runPython, type RunResult } from '../../../src/eval/code/index.js';
 import { assertNetworkIsolated } from '../../../src/eval/code/isolation.js';
@@ -88,7 +88,7 @@ test('isolation probe: namespaces, uid drop and read-only root on this machine',
 });
 
 test('no network isolation: refuses with a LeafError unless allowNetwork', () => {
-  const iso = { tier: 'none' as const, network: false, pidNamespace: false, mountNamespace: false, readOnlyRoot: false, uidDrop: false, memoryCgroup: false, python: 'python3', hidden: [], notes: ['namespaces: unavailable (unshare failed)'] };
+  const iso = { tier: 'none' as const, network: false, pidNamespace: false, mountNamespace: false, readOnlyRoot: false, minimalRoot: false, uidDrop: false, memoryCgroup: false, python: 'python3', visible: [], notes: ['namespaces: unavailable (unshare failed)'] };
   assert.throws(() => assertNetworkIsolated(iso, undefined), (e: unknown) => e instanceof LeafError && /--unsafe-allow-network/.test(e.message) && !e.message.includes('\n'));
   assert.doesNotThrow(() => assertNetworkIsolated(iso, true));
 });
@@ -212,11 +212,12 @@ test('many processes each under RLIMIT_AS: the memory cgroup caps their sum', as
   assertNoLeftovers(r);
 });
 
-test('writes outside the work directory: blocked (read-only) or private (tmpfs), host unharmed', async () => {
+test('writes outside the work directory: blocked (read-only, or not there at all) or private (tmpfs), host unharmed', async () => {
   const tag = randomBytes(6).toString('hex');
+  // Wherever the clone is (under /tmp too): the sandbox's own root does not hold it, and its /tmp is private.
   const repoTarget = join(here, `leaf-escape-${tag}`);
   const hostTmpTarget = join(realTmp, `leaf-escape-${tag}`);
-  const targets = [hostTmpTarget, `/var/tmp/leaf-escape-${tag}`, `/dev/shm/leaf-escape-${tag}`, `/etc/leaf-escape-${tag}`, `/root/leaf-escape-${tag}`];
+  const targets = [hostTmpTarget, `/var/tmp/leaf-escape-${tag}`, `/dev/shm/leaf-escape-${tag}`, `/etc/leaf-escape-${tag}`, `/root/leaf-escape-${tag}`, `/usr/lib/leaf-escape-${tag}`, repoTarget];
   const code = [
     'import json, os',
     'res = {}',
@@ -231,23 +232,98 @@ test('writes outside the work directory: blocked (read-only) or private (tmpfs),
     "    f.write('ok')",
     "res['cwd'] = os.getcwd()",
     "res['uid'] = os.getuid()",
-    "res['root'] = os.listdir('/root')",
+    "res['root'] = os.path.exists('/root') and os.listdir('/root')",
     'print(json.dumps(res), flush=True)',
-    `open(${JSON.stringify(repoTarget)}, 'w').write('pwned')`,
+    "open('/usr/lib/python3-leaf-escape', 'w').write('pwned')",
     '',
   ].join('\n');
   const r = await runPython(code, { timeoutMs: 10_000 });
   assert.equal(r.status, 'crashed');
-  assert.match(r.reason, /OSError: \[Errno 30\] Read-only file system|PermissionError/);
+  assert.match(r.reason, /OSError: \[Errno 30\] Read-only file system|PermissionError|FileNotFoundError/);
   const res = JSON.parse(r.stdout) as Record<string, unknown>;
   assert.equal(res['cwd'], '/tmp/leaf-work');
-  assert.deepEqual(res['root'], [], '/root is hidden');
-  // /var/tmp and /etc are on the read-only root; /tmp and /dev/shm are private tmpfs mounts.
-  assert.notEqual(res[`/var/tmp/leaf-escape-${tag}`], 'written');
-  assert.notEqual(res[`/etc/leaf-escape-${tag}`], 'written');
-  assert.notEqual(res[`/root/leaf-escape-${tag}`], 'written');
-  for (const p of [...targets, repoTarget]) assert.equal(existsSync(p), false, `${p} must not exist on the host`);
+  assert.ok(res['root'] === false || (Array.isArray(res['root']) && res['root'].length === 0), `/root is not visible: ${JSON.stringify(res['root'])}`);
+  // Only the sandbox's private /tmp and /dev/shm are writable; everything else is read-only or absent.
+  for (const p of targets) {
+    if (p.startsWith('/tmp/') || p.startsWith('/dev/shm/')) continue;
+    assert.notEqual(res[p], 'written', p);
+  }
+  for (const p of targets) assert.equal(existsSync(p), false, `${p} must not exist on the host`);
+  assert.equal(existsSync('/usr/lib/python3-leaf-escape'), false);
   assertNoLeftovers(r);
+});
+
+test('files outside what Python needs are not visible: the repository, /var, /opt, /etc', async (t) => {
+  // Files the test makes where a benchmark's hidden tests or a project's files could be.
+  const tag = randomBytes(6).toString('hex');
+  const secrets = [join(here, `leaf-hidden-${tag}.txt`), `/var/tmp/leaf-hidden-${tag}.txt`, `/opt/leaf-hidden-${tag}/tests.txt`];
+  for (const f of secrets) {
+    mkdirSync(dirname(f), { recursive: true });
+    writeFileSync(f, 'hidden test cases', { mode: 0o644 });
+  }
+  t.after(() => {
+    for (const f of secrets) rmSync(f, { force: true });
+    rmSync(`/opt/leaf-hidden-${tag}`, { recursive: true, force: true });
+  });
+  const probes = [...secrets, '/etc/passwd', '/etc/hostname', join(here, '..', '..', '..', '..', 'package.json')];
+  const code = [
+    'import json',
+    'res = {}',
+    `for p in ${JSON.stringify(probes)}:`,
+    '    try:',
+    '        res[p] = open(p).read()[:20]',
+    '    except OSError as e:',
+    '        res[p] = "error: " + e.strerror',
+    'print(json.dumps(res))',
+  ].join('\n');
+  // The host itself can read every one of them (so the check can fail).
+  for (const p of probes) assert.ok(existsSync(p), `${p} exists on the host`);
+  const iso = await probeIsolation();
+  assert.equal(iso.minimalRoot, true, iso.notes.join('; '));
+  const r = await runPython(code, { timeoutMs: 10_000 });
+  assert.equal(r.status, 'passed', r.reason + r.errorTail);
+  const res = JSON.parse(r.stdout) as Record<string, string>;
+  for (const p of probes) assert.match(res[p]!, /^error: No such file or directory$/, `${p} is readable in the sandbox: ${res[p]}`);
+});
+
+test('a host unix-domain socket (world-writable, in a temporary folder) cannot be reached', async (t) => {
+  const dir = mkdtempSync(join('/var/tmp', 'leaf-sock-'));
+  chmodSync(dir, 0o777);
+  const path = join(dir, 's');
+  let connections = 0;
+  const server = createServer((c) => {
+    connections++;
+    c.end('hello from the host\n');
+  });
+  await new Promise<void>((res) => server.listen(path, res));
+  chmodSync(path, 0o777);
+  t.after(() => {
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const code = [
+    'import socket',
+    's = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)',
+    's.settimeout(2)',
+    'try:',
+    `    s.connect(${JSON.stringify(path)})`,
+    "    print('connected: ' + s.recv(100).decode().strip())",
+    'except OSError as e:',
+    "    print('refused: ' + e.strerror)",
+  ].join('\n');
+  // The same program outside the sandbox does connect (so the check can fail).
+  const host = await new Promise<string>((res) => {
+    const p = spawn('python3', ['-c', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.on('close', () => res(out));
+  });
+  assert.match(host, /^connected: hello from the host/);
+  const before = connections;
+  const r = await runPython(code, { timeoutMs: 10_000 });
+  assert.equal(r.status, 'passed', r.reason + r.errorTail);
+  assert.match(r.stdout, /^refused: /);
+  assert.equal(connections, before, 'no connection reached the host server');
 });
 
 test('file size and disk limits: RLIMIT_FSIZE and the tmpfs size', async () => {
