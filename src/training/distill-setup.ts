@@ -119,14 +119,16 @@ export function loadData(o: DistillOptions, s: Resolved, m: Models, warn: Warn):
   if (cf && s.cfWeight === 0) warn('--cf-weight 0: the counterfactuals are left out (plain KD)');
   const studentSide = tokenizerSide(m.student);
   const teacherSide = m.teacher ? tokenizerSide(m.teacher) : null;
-  const { samples, stats } = buildSamples([...train.records, ...(cf?.records ?? [])], studentSide, teacherSide, { maxLength: s.maxLength, cfWeight: s.cfWeight, strict });
+  const maxPositions = Math.min(m.student.model.config.maxPositionEmbeddings, m.teacher?.model.config.maxPositionEmbeddings ?? Infinity);
+  const { samples, stats } = buildSamples([...train.records, ...(cf?.records ?? [])], studentSide, teacherSide, { maxLength: s.maxLength, cfWeight: s.cfWeight, strict, maxPositions });
   for (const msg of stats.issues) warn(`left out ${msg}`);
+  warnLeftOut(stats, warn);
   if (stats.truncated > 0) warn(`${stats.truncated} of ${stats.samples} samples were truncated to --max-length ${s.maxLength} tokens`);
   if (samples.length === 0) {
     const where = typeof o.data === 'string' ? o.data : '--data';
     throw new LeafError(train.records.length === 0 && inputIssues.length === 0
       ? `${where}: no training records (the file is empty)`
-      : `${where}: no training samples (${train.records.length} record(s) read, ${inputIssues.length} line(s) skipped, ${stats.issues.length} sample(s) left out; see the warnings above)`);
+      : `${where}: no training samples (${train.records.length} record(s) read, ${inputIssues.length} line(s) skipped, ${stats.dropped} sample(s) left out; see the warnings above)`);
   }
   // Paired counterfactuals (pairing.ts): steps are planned over the originals, each counterfactual joins its original's step.
   const pairing: Pairing | null = s.pairCounterfactuals ? pairSamples(samples) : null;
@@ -140,7 +142,8 @@ export function loadData(o: DistillOptions, s: Resolved, m: Models, warn: Warn):
   if (o.evalData) {
     const ev = readRecords(o.evalData, 'train', strict);
     for (const i of ev.issues) warn(`skipped ${i.file}:${i.line}: ${i.reason}`);
-    const built = buildSamples(ev.records, studentSide, null, { maxLength: s.maxLength, cfWeight: 0, strict });
+    const built = buildSamples(ev.records, studentSide, null, { maxLength: s.maxLength, cfWeight: 0, strict, maxPositions });
+    warnLeftOut(built.stats, warn);
     evalSamples = built.samples;
     evalStats = built.stats;
     if (evalSamples.length === 0) throw new LeafError('--eval-data has no usable record');
@@ -148,6 +151,12 @@ export function loadData(o: DistillOptions, s: Resolved, m: Models, warn: Warn):
     throw new LeafError('--eval-every needs --eval-data');
   }
   return { train, cf, inputIssues, samples, stats, pairing, evalSamples, evalStats };
+}
+
+/** One warning line per kind of sample left out in bulk (duplicate ids, longer than the context); the lists are in summary.json. */
+function warnLeftOut(stats: SampleStats, warn: Warn): void {
+  if (stats.duplicates.length > 0) warn(`${stats.duplicates.length} record(s) left out: their id was seen before (first: ${stats.duplicates[0]}); listed in summary.json data.samples.duplicates`);
+  if (stats.overContext.length > 0) warn(`${stats.overContext.length} sample(s) left out: longer than max_position_embeddings (first: ${stats.overContext[0]}); listed in summary.json data.samples.overContext`);
 }
 
 /** Phase 3: the settings a --resume must match (OUT/run.json) and their key (kept in every checkpoint). */

@@ -66,6 +66,10 @@ export interface SampleStats {
   dropped: number;
   /** `where: reason` per dropped record. */
   issues: string[];
+  /** Records left out because an earlier record of the same kind has their id (`where: id`), as eval and mine do. */
+  duplicates: string[];
+  /** Samples left out because they are longer than the model's max_position_embeddings (`where: N tokens`). */
+  overContext: string[];
   /** Supervised (response) tokens over all samples. */
   responseTokens: number;
   /** Input tokens over all samples. */
@@ -123,6 +127,8 @@ export interface BuildSamplesOptions {
   cfWeight: number;
   /** Stop at the first rejected record instead of reporting it. */
   strict?: boolean;
+  /** The models' context (the smallest max_position_embeddings): longer samples are left out. */
+  maxPositions?: number;
 }
 
 function sameIds(a: readonly number[], b: readonly number[]): boolean {
@@ -135,16 +141,24 @@ export function buildSamples(
 ): { samples: TrainSample[]; stats: SampleStats } {
   const L = options.maxLength;
   if (!(Number.isInteger(L) && L >= 2)) throw new LeafError(`max length must be an integer ≥ 2, got ${L}`);
-  const stats: SampleStats = { records: records.length, samples: 0, originals: 0, counterfactuals: 0, truncated: 0, dropped: 0, issues: [], responseTokens: 0, tokens: 0 };
+  const stats: SampleStats = { records: records.length, samples: 0, originals: 0, counterfactuals: 0, truncated: 0, dropped: 0, issues: [], duplicates: [], overContext: [], responseTokens: 0, tokens: 0 };
   const samples: TrainSample[] = [];
-  const reject = (rec: DistillRecord, reason: string) => {
-    const msg = `${rec.where ?? `record ${rec.id}`}: ${reason}`;
+  const where = (rec: DistillRecord) => rec.where ?? `record ${rec.id}`;
+  const reject = (rec: DistillRecord, reason: string, list = stats.issues) => {
+    const msg = `${where(rec)}: ${reason}`;
     if (options.strict) throw new LeafError(msg);
     stats.dropped++;
-    stats.issues.push(msg);
+    list.push(msg);
   };
+  const seen = new Set<string>();
   for (const rec of records) {
     if (rec.kind === 'counterfactual' && options.cfWeight === 0) continue;
+    const key = `${rec.kind}\u0000${rec.id}`;
+    if (seen.has(key)) {
+      reject(rec, `id ${JSON.stringify(rec.id)} seen before (a duplicate ${rec.kind} is left out)`, stats.duplicates);
+      continue;
+    }
+    seen.add(key);
     let s: EncodedTurn, t: EncodedTurn | null = null;
     try {
       s = encodeRecord(student, rec);
@@ -171,6 +185,11 @@ export function buildSamples(
       ids = ids.slice(0, L);
       truncated = true;
       stats.truncated++;
+    }
+    if (options.maxPositions !== undefined && ids.length > options.maxPositions) {
+      reject(rec, `${ids.length} tokens, longer than max_position_embeddings ${options.maxPositions}`, stats.overContext);
+      if (truncated) stats.truncated--;
+      continue;
     }
     const sample: TrainSample = {
       id: rec.id, kind: rec.kind, ids, responseStart: s.responseStart,

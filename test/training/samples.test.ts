@@ -52,7 +52,7 @@ describe('records → training samples', () => {
     const long = rec('What is 2 + 3?', 'It is five, since two plus three makes five.');
     const full = encodeRecord(qwen, long);
     const L = full.responseStart + 3;
-    const { samples, stats } = buildSamples([long, { ...rec('Tell me a number.', 'Seven.'), where: 'train.jsonl:9', prompt: 'x '.repeat(L) }], qwen, null, { maxLength: L, cfWeight: 1 });
+    const { samples, stats } = buildSamples([long, { ...rec('Tell me a number.', 'Seven.'), id: 'y', where: 'train.jsonl:9', prompt: 'x '.repeat(L) }], qwen, null, { maxLength: L, cfWeight: 1 });
     assert.equal(samples.length, 1);
     assert.equal(samples[0].ids.length, L);
     assert.deepEqual(samples[0].ids, full.ids.slice(0, L));
@@ -60,6 +60,23 @@ describe('records → training samples', () => {
     assert.equal(stats.dropped, 1);
     assert.match(stats.issues[0], /^train\.jsonl:9: the prompt has \d+ tokens, at least --max-length \d+: nothing left to supervise$/);
     assert.throws(() => buildSamples([{ ...long, prompt: 'x '.repeat(L), where: 'f:2' }], qwen, null, { maxLength: L, cfWeight: 1, strict: true }), /^LeafError: f:2: the prompt has/);
+  });
+
+  it('a duplicated id and a sample longer than max_position_embeddings are left out, counted and listed (strict: an error)', () => {
+    const a = { ...rec('What is 2 + 3?', 'It is 5.'), id: 'p1', where: 'train.jsonl:1' };
+    const again = { ...rec('What is 7 + 1?', 'It is 8.'), id: 'p1', where: 'train.jsonl:4' };
+    const long = { ...rec('x '.repeat(40), 'It is 5.'), id: 'p2', where: 'train.jsonl:5' };
+    const cf = { ...rec('What is 2 3?', 'It is 5.'), id: 'p1', kind: 'counterfactual' as const, where: 'cf.jsonl:1' }; // another kind: kept
+    const ctx = encodeRecord(qwen, a).ids.length + 5;
+    const { samples, stats } = buildSamples([a, again, long, cf], qwen, null, { maxLength: 4096, cfWeight: 1, maxPositions: ctx });
+    assert.deepEqual(samples.map((x) => `${x.kind}:${x.id}`), ['original:p1', 'counterfactual:p1']);
+    assert.deepEqual(stats.duplicates, ['train.jsonl:4: id "p1" seen before (a duplicate original is left out)']);
+    assert.match(stats.overContext[0], new RegExp(`^train\\.jsonl:5: \\d+ tokens, longer than max_position_embeddings ${ctx}$`));
+    assert.equal(stats.overContext.length, 1);
+    assert.equal(stats.dropped, 2);
+    assert.deepEqual(stats.issues, []);
+    assert.throws(() => buildSamples([a, again], qwen, null, { maxLength: 4096, cfWeight: 1, strict: true }), /^LeafError: train\.jsonl:4: id "p1" seen before/);
+    assert.throws(() => buildSamples([long], qwen, null, { maxLength: 4096, cfWeight: 1, strict: true, maxPositions: ctx }), /longer than max_position_embeddings/);
   });
 
   it('weights: originals 1, counterfactuals λ; λ = 0 leaves counterfactuals out', () => {
