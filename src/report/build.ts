@@ -3,11 +3,12 @@
  * distractors, distillation run folders (metrics.jsonl → training curves) and model folders (attention
  * maps before / after), plus any tables the caller adds (the demo adds accuracy).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { LeafError } from '../errors.js';
 import { writeFileAtomicSync } from '../io/atomic.js';
-import { loadPretrained } from '../model/pretrained.js';
+import { modelFingerprint } from '../model/fingerprint.js';
+import { loadPretrained, type Pretrained } from '../model/pretrained.js';
 import { counterfactualTable, curveView, detectionByMethod, detectionTable, problemViews, seriesFromMetrics, sweepTable, thresholdSweep } from './assemble.js';
 import { attentionView } from './attention-view.js';
 import type { CurveView, ProblemView, ReportData, TableView } from './data.js';
@@ -32,7 +33,15 @@ export interface ReportOptions {
    * Find the attention models from the inputs instead: the student (given, else the mining summary's student
    * folder) as "before", and each run's model/ folder as "after".
    */
-  attentionFrom?: { student: string | null; runs: string[] };
+  attentionFrom?: {
+    student: string | null;
+    runs: string[];
+    /**
+     * Draw a student whose weights are not those the mining run recorded (run.json) instead of refusing;
+     * it is then labelled "other student".
+     */
+    allowOtherStudent?: boolean;
+  };
   /** Problems shown (default 30). */
   limit?: number;
   title?: string;
@@ -48,6 +57,39 @@ export interface ReportOptions {
   ownTables?: boolean;
   /** Facts per problem id (shown next to the problem). */
   facts?: Map<string, string[]>;
+}
+
+/** The student's weights fingerprint the mining run recorded (run.json), or null for outputs made before run.json. */
+function recordedStudentWeights(mined: string): string | null {
+  const file = join(mined, 'run.json');
+  if (!existsSync(file)) return null;
+  let run: unknown;
+  try {
+    run = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    throw new LeafError(`${file}: not valid JSON`);
+  }
+  const w = (run as { identity?: { student_weights?: unknown } } | null)?.identity?.student_weights;
+  return typeof w === 'string' && w.length > 0 ? w : null;
+}
+
+/**
+ * The "student before" of the attention maps, loaded and checked against the mining run: another model
+ * (other weights or config) is refused with a one-line error unless `allowOther`, then labelled as such.
+ */
+function minedStudent(mined: string, dir: string, given: boolean, allowOther: boolean, notes: string[]): { label: string; dir: string; loaded: Pretrained } {
+  const loaded = loadPretrained(dir);
+  const recorded = recordedStudentWeights(mined);
+  if (recorded === null) {
+    notes.push(`${join(mined, 'run.json')} records no student fingerprint: cannot check that ${dir} is the mined student.`);
+    return { label: 'student before', dir, loaded };
+  }
+  const actual = modelFingerprint(loaded.model).slice(0, recorded.length);
+  if (actual === recorded) return { label: 'student before', dir, loaded };
+  const what = `${dir} is not the student of the mining run ${mined} (weights fingerprint ${actual}, run.json has ${recorded})`;
+  if (!allowOther) throw new LeafError(`${given ? '--student ' : 'the summary\'s student folder '}${what}; give the mined student, or --allow-other-student to draw it anyway`);
+  notes.push(`The attention maps' "other student": ${what}.`);
+  return { label: 'other student (not the mined one)', dir, loaded };
 }
 
 export function buildReportData(o: ReportOptions): ReportData {
@@ -86,16 +128,16 @@ export function buildReportData(o: ReportOptions): ReportData {
 
   const problems = problemViews(mined, truth, o.limit ?? 30);
   for (const p of problems) p.facts.push(...(o.facts?.get(p.id) ?? []));
-  const attention = [...(o.attention ?? [])];
+  const attention: { label: string; dir: string; loaded?: Pretrained }[] = [...(o.attention ?? [])];
   if (o.attentionFrom) {
     const student = o.attentionFrom.student ?? (typeof mined.summary?.student === 'string' ? mined.summary.student : null);
-    if (student && existsSync(join(student, 'config.json'))) attention.push({ label: 'student before', dir: student });
+    if (student && existsSync(join(student, 'config.json'))) attention.push(minedStudent(o.mined, student, o.attentionFrom.student !== null, o.attentionFrom.allowOtherStudent === true, notes));
     for (const r of o.attentionFrom.runs) {
       if (existsSync(join(r, 'model', 'config.json'))) attention.push({ label: `after ${basename(r)}`, dir: join(r, 'model') });
     }
     if (attention.length === 0) notes.push('No model folders found for the attention maps (give --student and --run with a model/ folder).');
   }
-  const models = attention.map((a) => ({ label: a.label, model: loadPretrained(a.dir) }));
+  const models = attention.map((a) => ({ label: a.label, model: a.loaded ?? loadPretrained(a.dir) }));
   if (models.length > 0) {
     for (const p of problems) {
       const response = p.response ?? truth?.get(p.id)?.response ?? null;

@@ -10,6 +10,8 @@ import { buildReportData, writeReport } from '../../src/report/build.js';
 import { addDetection, emptyCounts, groundTruthTokens, quality } from '../../src/method/detection.js';
 import { inlineJson, renderReportHtml } from '../../src/report/html.js';
 import { readMined } from '../../src/report/mined.js';
+import { modelFingerprint } from '../../src/model/fingerprint.js';
+import { loadPretrained } from '../../src/model/pretrained.js';
 import { writeReportFixture } from '../helpers/report-fixture.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'leaf-report-'));
@@ -118,5 +120,31 @@ describe('report data', () => {
     const empty = spawnSync(process.execPath, [cli, 'report', '--mined', join(tmp, 'fx3'), '--out', join(tmp, 'x.html')], { encoding: 'utf8' });
     assert.equal(empty.status, 1);
     assert.match(empty.stderr, /^leaf: .*scores\.jsonl: missing/);
+  });
+
+  test('--student must be the mining run\'s student (run.json fingerprint); --allow-other-student draws another one, labelled', () => {
+    const fx = writeReportFixture(join(tmp, 'fx-student'), 2);
+    const cli = join(repoRoot, 'dist/src/cli/main.js');
+    const report = (...args: string[]) => spawnSync(process.execPath, [cli, 'report', '--mined', fx.mined, ...args], { encoding: 'utf8' });
+    // What leaf mine records: the first 16 hex digits of the student's fingerprint.
+    const weights = modelFingerprint(loadPretrained(fx.models.before).model).slice(0, 16);
+    writeFileSync(join(fx.mined, 'run.json'), JSON.stringify({ identity: { student: fx.models.before, student_weights: weights } }));
+    const same = report('--student', fx.models.before, '--out', join(tmp, 's1.html'));
+    assert.equal(same.status, 0, same.stderr);
+    assert.ok(readFileSync(join(tmp, 's1.html'), 'utf8').includes('"label":"student before"'));
+    const other = report('--student', fx.models.after, '--out', join(tmp, 's2.html'));
+    assert.equal(other.status, 1, other.stderr);
+    assert.match(other.stderr, /^leaf: --student .*after is not the student of the mining run .*\(weights fingerprint [0-9a-f]{16}, run\.json has [0-9a-f]{16}\); .*--allow-other-student/);
+    assert.equal(other.stderr.trim().split('\n').length, 1);
+    assert.ok(!existsSync(join(tmp, 's2.html')));
+    const allowed = report('--student', fx.models.after, '--allow-other-student', '--out', join(tmp, 's3.html'));
+    assert.equal(allowed.status, 0, allowed.stderr);
+    const html = readFileSync(join(tmp, 's3.html'), 'utf8');
+    assert.ok(html.includes('"label":"other student (not the mined one)"') && !html.includes('"label":"student before"'));
+    // The summary's student folder replaced by another model since mining: refused too.
+    writeFileSync(join(fx.mined, 'run.json'), JSON.stringify({ identity: { student_weights: 'ffffffffffffffff' } }));
+    const stale = report('--out', join(tmp, 's4.html'));
+    assert.equal(stale.status, 1);
+    assert.match(stale.stderr, /^leaf: the summary's student folder .* is not the student of the mining run/);
   });
 });
