@@ -1,5 +1,5 @@
 import { LeafError } from '../errors.js';
-import type { FArray, Kernels } from '../kernels/types.js';
+import type { AttentionShape, FArray, Kernels } from '../kernels/types.js';
 import type { ModelConfig } from './config.js';
 import { KVCache } from './kv-cache.js';
 import { floatOnly, layerParams, numel, paramSpecs, type LayerParams, type ParamSpec } from './params.js';
@@ -35,6 +35,19 @@ export interface ForwardOutput {
   /** Final hidden states (after the last layer, before the final norm) [batch·seqLen, hidden]. */
   hidden: FArray;
   tape: Tape | null;
+}
+
+/** What every layer of one forward pass shares. */
+interface ForwardRun {
+  /** The input embeddings [N = batch·seqLen, hidden]. */
+  x: FArray;
+  /** RoPE tables [N, headDim/2]. */
+  cos: FArray;
+  sin: FArray;
+  /** 1 = a key to attend to: [batch·seqLen], or the cache's [batch·capacity]. */
+  keyMask: Uint8Array;
+  shape: AttentionShape;
+  cache: KVCache | null;
 }
 
 export interface BackwardOptions {
@@ -137,18 +150,43 @@ export class CausalLM {
     return out;
   }
 
+  /**
+   * The forward pass: inputs (embeddings, positions, RoPE tables, key mask) → per layer the attention block
+   * then the MLP block (backward.ts runs them in reverse) → final norm and logits on the requested rows.
+   */
   forward(input: ForwardInput): ForwardOutput {
-    const c = this.config, K = this.kernels;
     const { batch: B, seqLen: T } = input;
-    const N = B * T, hid = c.hiddenSize, H = c.numHeads, KVH = c.numKvHeads, D = c.headDim, I = c.intermediateSize;
-    const qw = H * D, kw = KVH * D;
-    const cache = input.cache;
+    const N = B * T;
     const save = input.saveForBackward === true;
-    if (save && cache) throw new LeafError('forward: saveForBackward cannot be combined with a KV cache');
+    const run = this.prepareInputs(input);
+    const layers: LayerTape[] = [];
+    let x = run.x;
+    // Scratch reused across layers when not saving.
+    let scratch: LayerTape | null = null;
+    for (let l = 0; l < this.config.numLayers; l++) {
+      const t: LayerTape = save || !scratch ? this.newLayerTape(N, T, B, run.shape.keys, save) : scratch;
+      if (!save) scratch = t;
+      const p = this.layer(l);
+      this.attentionBlock(l, p, t, x, run, save);
+      x = this.mlpBlock(p, t, N);
+      if (save) layers.push(t);
+    }
+    if (input.cache) input.cache.length = run.shape.keys;
+    const head = this.head(x, input.logitRows ?? 'all', B, T);
+    const tape: Tape | null = save
+      ? { batch: B, seqLen: T, inputIds: input.inputIds ?? null, cos: run.cos, sin: run.sin, attention: run.shape, keyMask: run.keyMask, layers, logitRows: head.rows, hRows: head.hRows, rstdF: head.rstdF, xnF: head.xnF }
+      : null;
+    return { logits: head.logits, logitRows: head.rows, hidden: x, tape };
+  }
+
+  /** Checks the input; the embeddings x [N, hidden], RoPE tables, the key mask (the cache's, with a cache) and the attention shape. */
+  private prepareInputs(input: ForwardInput): ForwardRun {
+    const c = this.config;
+    const { batch: B, seqLen: T, cache } = input;
+    const N = B * T, hid = c.hiddenSize;
+    if (input.saveForBackward === true && cache) throw new LeafError('forward: saveForBackward cannot be combined with a KV cache');
     if (!Number.isInteger(B) || !Number.isInteger(T) || B <= 0 || T <= 0) throw new LeafError(`forward: bad batch ${B} × seqLen ${T}`);
     if (cache && cache.batch !== B) throw new LeafError(`forward: cache is for batch ${cache.batch}, input has batch ${B}`);
-
-    // Inputs.
     let x: FArray;
     if (input.inputIds) {
       if (input.inputIds.length !== N) throw new LeafError(`forward: inputIds has ${input.inputIds.length} ids, expected ${N}`);
@@ -170,7 +208,6 @@ export class CausalLM {
     const positions = input.positionIds ?? this.defaultPositions(mask, B, T, cache);
     if (positions.length !== N) throw new LeafError(`forward: positionIds has ${positions.length} values, expected ${N}`);
     const { cos, sin } = ropeTables(this.invFreq, positions, (n) => this.alloc(n));
-
     let keyMask: Uint8Array;
     if (cache) {
       cache.reserve(T);
@@ -179,55 +216,60 @@ export class CausalLM {
     } else {
       keyMask = mask;
     }
-    const shape = {
+    const shape: AttentionShape = {
       batch: B, queries: T, keys, keyCapacity: cache ? cache.capacity : T, past,
-      heads: H, kvHeads: KVH, headDim: D, scale: 1 / Math.sqrt(D),
+      heads: c.numHeads, kvHeads: c.numKvHeads, headDim: c.headDim, scale: 1 / Math.sqrt(c.headDim),
     };
+    return { x, cos, sin, keyMask, shape, cache: cache ?? null };
+  }
 
-    const layers: LayerTape[] = [];
-    // Scratch reused across layers when not saving.
-    let scratch: LayerTape | null = null;
-    for (let l = 0; l < c.numLayers; l++) {
-      const p = this.layer(l);
-      const t: LayerTape = save || !scratch ? this.newLayerTape(N, T, B, keys, save) : scratch;
-      if (!save) scratch = t;
-      t.xIn = x;
-      K.rmsnorm(x, p.ln1, t.xn1, t.rstd1, N, hid, c.rmsNormEps);
-      this.linear(t.xn1, p.wq, p.bq, t.q, N, qw, hid);
-      this.linear(t.xn1, p.wk, p.bk, t.k, N, kw, hid);
-      this.linear(t.xn1, p.wv, p.bv, t.v, N, kw, hid);
-      K.rope(t.q, cos, sin, N, H, D, false);
-      K.rope(t.k, cos, sin, N, KVH, D, false);
-      if (cache) {
-        const ck = cache.k[l], cv = cache.v[l];
-        for (let b = 0; b < B; b++) {
-          const dst = (b * cache.capacity + past) * kw;
-          ck.set(t.k.subarray(b * T * kw, (b + 1) * T * kw), dst);
-          cv.set(t.v.subarray(b * T * kw, (b + 1) * T * kw), dst);
-        }
-        K.attention(t.q, ck, cv, keyMask, t.attn, null, shape);
-      } else {
-        K.attention(t.q, t.k, t.v, keyMask, t.attn, save ? t.probs : null, shape);
+  /** Attention block of layer l: t.h1 = x + o_proj(attention(rope(q), rope(k), v)) (keys and values appended to the cache). */
+  private attentionBlock(l: number, p: LayerParams, t: LayerTape, x: FArray, run: ForwardRun, save: boolean): void {
+    const c = this.config, K = this.kernels, { shape, cache, cos, sin } = run;
+    const N = shape.batch * shape.queries, T = shape.queries, hid = c.hiddenSize, H = c.numHeads, KVH = c.numKvHeads, D = c.headDim;
+    const qw = H * D, kw = KVH * D;
+    t.xIn = x;
+    K.rmsnorm(x, p.ln1, t.xn1, t.rstd1, N, hid, c.rmsNormEps);
+    this.linear(t.xn1, p.wq, p.bq, t.q, N, qw, hid);
+    this.linear(t.xn1, p.wk, p.bk, t.k, N, kw, hid);
+    this.linear(t.xn1, p.wv, p.bv, t.v, N, kw, hid);
+    K.rope(t.q, cos, sin, N, H, D, false);
+    K.rope(t.k, cos, sin, N, KVH, D, false);
+    if (cache) {
+      const ck = cache.k[l], cv = cache.v[l];
+      for (let b = 0; b < shape.batch; b++) {
+        const dst = (b * cache.capacity + shape.past) * kw;
+        ck.set(t.k.subarray(b * T * kw, (b + 1) * T * kw), dst);
+        cv.set(t.v.subarray(b * T * kw, (b + 1) * T * kw), dst);
       }
-      const h1 = save ? this.alloc(N * hid) : t.h1;
-      h1.set(x);
-      gemmW(K, false, true, N, hid, qw, 1, t.attn, qw, p.wo, qw, 1, h1, hid);
-      if (p.bo) addBias(h1, p.bo, N, hid);
-      t.h1 = h1;
-      K.rmsnorm(h1, p.ln2, t.xn2, t.rstd2, N, hid, c.rmsNormEps);
-      gemmW(K, false, true, N, I, hid, 1, t.xn2, hid, p.wGate, hid, 0, t.gate, I);
-      gemmW(K, false, true, N, I, hid, 1, t.xn2, hid, p.wUp, hid, 0, t.up, I);
-      K.swiglu(t.gate, t.up, t.act, N * I);
-      const out = this.alloc(N * hid);
-      out.set(h1);
-      gemmW(K, false, true, N, hid, I, 1, t.act, I, p.wDown, I, 1, out, hid);
-      if (save) layers.push(t);
-      x = out;
+      K.attention(t.q, ck, cv, run.keyMask, t.attn, null, shape);
+    } else {
+      K.attention(t.q, t.k, t.v, run.keyMask, t.attn, save ? t.probs : null, shape);
     }
-    if (cache) cache.length = keys;
+    const h1 = save ? this.alloc(N * hid) : t.h1;
+    h1.set(x);
+    gemmW(K, false, true, N, hid, qw, 1, t.attn, qw, p.wo, qw, 1, h1, hid);
+    if (p.bo) addBias(h1, p.bo, N, hid);
+    t.h1 = h1;
+  }
 
-    // Final norm and logits on the requested rows.
-    const rows = this.resolveLogitRows(input.logitRows ?? 'all', B, T);
+  /** MLP block: returns out = h1 + down(silu(gate(xn2)) · up(xn2)), the next layer's input [N, hidden]. */
+  private mlpBlock(p: LayerParams, t: LayerTape, N: number): FArray {
+    const c = this.config, K = this.kernels, hid = c.hiddenSize, I = c.intermediateSize;
+    K.rmsnorm(t.h1, p.ln2, t.xn2, t.rstd2, N, hid, c.rmsNormEps);
+    gemmW(K, false, true, N, I, hid, 1, t.xn2, hid, p.wGate, hid, 0, t.gate, I);
+    gemmW(K, false, true, N, I, hid, 1, t.xn2, hid, p.wUp, hid, 0, t.up, I);
+    K.swiglu(t.gate, t.up, t.act, N * I);
+    const out = this.alloc(N * hid);
+    out.set(t.h1);
+    gemmW(K, false, true, N, hid, I, 1, t.act, I, p.wDown, I, 1, out, hid);
+    return out;
+  }
+
+  /** Final norm and logits [rows, vocab] of the requested rows of x. */
+  private head(x: FArray, spec: 'all' | 'last' | 'none' | Int32Array, B: number, T: number): { rows: Int32Array; logits: FArray | null; hRows: FArray; rstdF: FArray; xnF: FArray } {
+    const c = this.config, K = this.kernels, hid = c.hiddenSize;
+    const rows = this.resolveLogitRows(spec, B, T);
     const R = rows.length;
     const hRows = this.alloc(R * hid);
     for (let i = 0; i < R; i++) hRows.set(x.subarray(rows[i] * hid, (rows[i] + 1) * hid), i * hid);
@@ -238,10 +280,7 @@ export class CausalLM {
       logits = this.alloc(R * c.vocabSize);
       gemmW(K, false, true, R, c.vocabSize, hid, 1, xnF, hid, this.lmHead, hid, 0, logits, c.vocabSize);
     }
-    const tape: Tape | null = save
-      ? { batch: B, seqLen: T, inputIds: input.inputIds ?? null, cos, sin, attention: shape, keyMask, layers, logitRows: rows, hRows, rstdF, xnF }
-      : null;
-    return { logits, logitRows: rows, hidden: x, tape };
+    return { rows, logits, hRows, rstdF, xnF };
   }
 
   /** y = x·Wᵀ + b for x [rows, in], W [out, in]. */

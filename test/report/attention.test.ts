@@ -34,16 +34,16 @@ function maxAbsDiff(maps: AttentionMaps, ref: Float64Array[][]): number {
 
 describe('report attention maps', () => {
   for (const name of ['llama-gqa-untied-bias', 'qwen2-tied', 'llama3-rope', 'mistral']) {
-    test(`${name}: per-layer/head softmax(QKᵀ/√d) from weights and hidden states equals the float64 forward's probabilities`, () => {
+    test(`${name}: the per-layer/head maps of a float32 model equal the float64 forward's probabilities`, () => {
       const m32 = randomModel(TINY[name](), getKernels(), Float32Array, { seed: 3, std: 0.5, perturbAll: true });
       const m64 = float64Copy(m32);
       const V = m32.config.vocabSize;
       const ids = Array.from({ length: 13 }, (_, i) => (i * 7 + 3) % V);
       const ref = tapeProbs(m64, ids);
-      // The float32 model's hidden states, float64 recomputation: float32 rounding only (≤ 2e-5 absolute on probabilities).
+      // The float32 model's own forward: float32 rounding only (≤ 2e-5 absolute on probabilities).
       const maps32 = attentionMaps(m32, ids);
       assert.ok(maxAbsDiff(maps32, ref) < 2e-5, `float32 model: max |Δp| = ${maxAbsDiff(maps32, ref)}`);
-      // The float64 model: the two computations agree to rounding (≤ 1e-12).
+      // The float64 model: its maps are its forward's probabilities (≤ 1e-12).
       const maps64 = attentionMaps(m64, ids, [0, 5, 12]);
       assert.ok(maxAbsDiff(maps64, ref) < 1e-12, `float64 model: max |Δp| = ${maxAbsDiff(maps64, ref)}`);
       // Rows are distributions over the causal past.
