@@ -22,6 +22,7 @@ import { MODEL_PHASES, runPhase, type ModelPhase, type PhaseResult } from './pha
 import { runProfile, type ProfileTarget } from './profile.js';
 import { ensureTorch, runPeer } from './torch-peer.js';
 import { miningBenchLine } from './mining.js';
+import { shardingBenchLine } from './sharding.js';
 import { printTrainingBench } from './training.js';
 
 interface PeerInfo {
@@ -76,6 +77,7 @@ function parseArgs(argv: string[]): Args {
       case '--reps': a.reps = int(k, v); break;
       case '--out': a.out = v; break;
       case '--no-mining': break; // skips the mining line (read in main)
+      case '--no-sharding': break; // skips the sharding line (read in main)
       case '--help': case '-h':
         process.stdout.write(
           'usage: node dist/bench/run.js [--profile [--profile-target=params|input]] [--no-torch] [--quick|--full]\n' +
@@ -295,6 +297,7 @@ async function main(): Promise<void> {
   if (peerFailures.length) out.push(`PyTorch peer failures: ${peerFailures.join('; ')}`);
   process.stdout.write(out.join('\n') + '\n');
   if (!process.argv.includes('--no-mining')) process.stdout.write(miningBenchLine(kernels.name, cfg.reduced, log) + '\n');
+  if (!process.argv.includes('--no-sharding')) process.stdout.write((await shardingBenchLine()).line + '\n');
 
   const result = {
     date: new Date().toISOString(),

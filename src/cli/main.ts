@@ -13,6 +13,7 @@ import { registerDemo } from './demo.js';
 import { registerReport } from './report.js';
 import { registerMine } from './mine.js';
 import { registerMerge } from './merge.js';
+import { registerExport } from './export.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerEval(program);
   registerMine(program);
   registerMerge(program);
+  registerExport(program);
   registerDistill(program);
   registerDemo(program);
   registerReport(program);

@@ -3,7 +3,7 @@
  *
  * - train.jsonl (leaf's mining format): `{ id, prompt, response, … }` — the user turn is `prompt`, the
  *   supervised assistant turn is `response` (a record without a response cannot be distilled on and is
- *   reported as a skipped line);
+ *   reported as a skipped line); or the conversational records `leaf export` writes (`messages`, `kind`);
  * - counterfactuals.jsonl (written by `leaf mine`): `{ id, source_id, prompt, response_prefix, response,
  *   verified, level, … }` — the user turn is the (pruned) `prompt`, the assistant turn is
  *   `response_prefix` (unsupervised context, null/empty at instruction level) followed by `response`
@@ -53,9 +53,27 @@ function reqId(r: JsonObject): string {
   throw new InvalidRecord("field 'id' must be a non-empty string or a number");
 }
 
-/** Validates one train.jsonl record (prompt + response). */
+/**
+ * A conversational record (`leaf export --format chat-jsonl`): `messages` = user then assistant turn;
+ * `kind` (original / counterfactual) and `source_id` kept, so a counterfactual keeps its weight λ.
+ */
+function parseChatRecord(r: JsonObject, id: string): DistillRecord {
+  const m = r.messages;
+  const ok = Array.isArray(m) && m.length === 2 && m.every((x) => x && typeof x === 'object' && typeof (x as JsonObject).content === 'string');
+  const turns = ok ? (m as JsonObject[]) : [];
+  if (!ok || turns[0]!.role !== 'user' || turns[1]!.role !== 'assistant') {
+    throw new InvalidRecord("field 'messages' must be [{role: 'user', content}, {role: 'assistant', content}] (leaf renders the chat template's own system prompt; a system turn is not read)");
+  }
+  const kind = r.kind === 'counterfactual' ? 'counterfactual' : 'original';
+  const src = r.source_id;
+  const sourceId = typeof src === 'string' && src !== '' ? src : undefined;
+  return { id, kind, prompt: turns[0]!.content as string, responsePrefix: '', response: turns[1]!.content as string, ...(kind === 'counterfactual' && sourceId ? { sourceId } : {}) };
+}
+
+/** Validates one train.jsonl record (prompt + response, or a conversational `messages` record). */
 export function parseTrainRecord(r: JsonObject): DistillRecord {
   const id = reqId(r);
+  if (r.messages !== undefined) return parseChatRecord(r, id);
   const prompt = reqText(r, 'prompt');
   if (r.response === undefined || r.response === null) throw new InvalidRecord("no 'response': distillation needs the reference response to train on");
   const response = reqText(r, 'response');

@@ -71,7 +71,10 @@ describe('sharded runs on a scheduler: n shards killed and restarted at random, 
     const strip = (s: Record<string, unknown>) => ({ ...s, out: null, timings: null, counts: { ...(s.counts as object), resumed_problems: 0 } });
     assert.deepEqual(strip(json(join(dir, 'mine-merged', 'summary.json'))), strip(json(join(dir, 'mine-single', 'summary.json'))));
     assert.ok(read(join(dir, 'mine-single', 'counterfactuals.jsonl')).split('\n').length > 3, 'too few records to test an order');
-    // leaf report reads the merged folder as it reads a single run's.
+    // leaf export and leaf report read the merged folder as they read a single run's.
+    for (const run of ['single', 'merged']) assert.equal(leaf(['export', '--format', 'chat-jsonl', '--mined', join(dir, `mine-${run}`), '--out', join(dir, `chat-${run}.jsonl`)]).code, 0);
+    assert.equal(read(join(dir, 'chat-merged.jsonl')), read(join(dir, 'chat-single.jsonl')));
+    assert.match(read(join(dir, 'chat-merged.jsonl')), /"kind":"counterfactual"/);
     const r = leaf(['report', '--mined', join(dir, 'mine-merged'), '--out', join(dir, 'merged.html')]);
     assert.equal(r.code, 0, r.err);
   });
