@@ -144,7 +144,8 @@ async function resolvePython(requested: string | undefined): Promise<PythonInfo>
 
 /** The shared libraries' folders and the dynamic loader (Debian multiarch, merged /usr, lib64). */
 function libraryPaths(): string[] {
-  const out = ['/lib64', '/usr/lib64', '/lib32', '/usr/lib32', '/etc/ld.so.cache', '/etc/localtime'];
+  // /etc/alternatives: Debian's library symlinks (libblas.so.3, …) point through it.
+  const out = ['/lib64', '/usr/lib64', '/lib32', '/usr/lib32', '/etc/ld.so.cache', '/etc/localtime', '/etc/alternatives'];
   for (const dir of ['/lib', '/usr/lib']) {
     let names: string[] = [];
     try {

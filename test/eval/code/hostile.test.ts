@@ -286,6 +286,16 @@ test('files outside what Python needs are not visible: the repository, /var, /op
   for (const p of probes) assert.match(res[p]!, /^error: No such file or directory$/, `${p} is readable in the sandbox: ${res[p]}`);
 });
 
+test('what Python needs is there: the standard library and the interpreter\'s installed packages (numpy with its BLAS)', async (t) => {
+  const iso = await probeIsolation();
+  const code = 'import ctypes, decimal, hashlib, json, sqlite3, ssl, zlib\nimport numpy\nprint(int(numpy.arange(4).dot(numpy.arange(4))))\n';
+  const host = await new Promise<number | null>((res) => spawn(iso.python, ['-I', '-c', 'import numpy'], { stdio: 'ignore' }).on('close', res));
+  if (host !== 0) return t.skip(`numpy is not installed for ${iso.python}`);
+  const r = await runPython(code, { timeoutMs: 20_000 });
+  assert.equal(r.status, 'passed', r.reason + r.errorTail);
+  assert.equal(r.stdout.trim(), '14');
+});
+
 test('a host unix-domain socket (world-writable, in a temporary folder) cannot be reached', async (t) => {
   const dir = mkdtempSync(join('/var/tmp', 'leaf-sock-'));
   chmodSync(dir, 0o777);
