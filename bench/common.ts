@@ -24,6 +24,8 @@ export interface BenchConfig {
   /** torch.set_num_threads for the peer; informational for leaf (the native addon decides its own threads). */
   threads: number;
   seed: number;
+  /** Weight matrices as float32 (default) or bfloat16 (leaf: bf16 weights, float32 activations; torch: the whole model in bfloat16). */
+  dtype?: 'f32' | 'bf16';
 }
 
 export const FULL_CONFIG: BenchConfig = {

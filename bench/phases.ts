@@ -30,7 +30,7 @@ export interface PhaseResult {
 }
 
 export function buildModel(cfg: BenchConfig, kernels: Kernels = getKernels()): CausalLM {
-  return randomModel(parseConfig(smolLM2Config(cfg.layers), 'bench-config'), kernels, Float32Array, { seed: cfg.seed });
+  return randomModel(parseConfig(smolLM2Config(cfg.layers), 'bench-config'), kernels, Float32Array, { seed: cfg.seed, dtype: cfg.dtype ?? 'f32' });
 }
 
 /** One forward pass with logits for every position. */

@@ -6,7 +6,8 @@
  *   node dist/bench/run.js --profile     per-kernel time of one forward+backward (+ V8 and torch profiles)
  *
  * Flags: --no-torch, --quick (reduced configuration), --full (full configuration even on the JS fallback),
- * --layers=N --seq=N --reps=N, --profile-target=params|input, --out=FILE.
+ * --layers=N --seq=N --reps=N, --profile-target=params|input, --out=FILE, --no-bf16 (skip the bfloat16 rows),
+ * --no-training, --big (also the opt-in 8B-shape saliency row: bench/big.ts, ~19 GB of memory).
  * See bench/README.md.
  */
 import { spawnSync } from 'node:child_process';
@@ -24,6 +25,7 @@ import { ensureTorch, runPeer } from './torch-peer.js';
 import { miningBenchLine } from './mining.js';
 import { shardingBenchLine } from './sharding.js';
 import { printTrainingBench } from './training.js';
+import { BF16_PHASES, bf16Config, bf16Summary, runBigChild } from './bf16-rows.js';
 
 interface PeerInfo {
   torch: string;
@@ -44,6 +46,8 @@ interface Args {
   seq: number | null;
   reps: number | null;
   out: string | null;
+  bf16: boolean;
+  big: boolean;
 }
 
 const thisFile = fileURLToPath(import.meta.url);
@@ -52,7 +56,7 @@ const repoRoot = resolve(dirname(thisFile), '..', '..');
 function parseArgs(argv: string[]): Args {
   const a: Args = {
     child: null, config: null, profile: false, profileTarget: 'params', torch: true, quick: false, full: false,
-    layers: null, seq: null, reps: null, out: null,
+    layers: null, seq: null, reps: null, out: null, bf16: true, big: false,
   };
   const int = (flag: string, v: string): number => {
     const n = Number(v);
@@ -78,6 +82,9 @@ function parseArgs(argv: string[]): Args {
       case '--out': a.out = v; break;
       case '--no-mining': break; // skips the mining line (read in main)
       case '--no-sharding': break; // skips the sharding line (read in main)
+      case '--no-bf16': a.bf16 = false; break;
+      case '--no-training': break; // skips the training bench (read in main)
+      case '--big': a.big = true; break;
       case '--help': case '-h':
         process.stdout.write(
           'usage: node dist/bench/run.js [--profile [--profile-target=params|input]] [--no-torch] [--quick|--full]\n' +
@@ -207,10 +214,10 @@ async function main(): Promise<void> {
   const ours: Record<string, PhaseResult> = {};
   const theirs: Record<string, PhaseResult> = {};
   const peerFailures: string[] = [];
-  const peerStep = <T extends { cpuMs?: number }>(args: string[], what: string): T | null => {
+  const peerStep = <T extends { cpuMs?: number }>(args: string[], what: string, config: BenchConfig = cfg): T | null => {
     if (!peerInfo) return null;
     log(`  torch ${what} …`);
-    const r = runPeer<T>(cfg, args, 600_000);
+    const r = runPeer<T>(config, args, 600_000);
     if (!r.ok) {
       peerFailures.push(`${what}: ${r.reason}`);
       log(`    failed: ${r.reason}`);
@@ -228,6 +235,21 @@ async function main(): Promise<void> {
     const t = peerStep<PhaseResult>(['--phase', phase], phase);
     if (t) {
       theirs[phase] = t;
+      log(`    median ${fmtMs(t.timing.medianMs)} (min ${fmtMs(t.timing.minMs)}), peak RSS ${t.peakMiB.toFixed(0)} MiB`);
+    }
+  }
+  // bfloat16: leaf with bf16 weights against torch with the whole model in bfloat16 (fewer repetitions: slow on CPUs without bf16 instructions).
+  const bcfg = bf16Config(cfg);
+  const oursBf: Record<string, PhaseResult> = {}, theirsBf: Record<string, PhaseResult> = {};
+  for (const phase of a.bf16 ? BF16_PHASES : []) {
+    log(`  leaf ${phase} (bf16) …`);
+    const o = runChild(phase, bcfg, kernels.name) as PhaseResult;
+    oursBf[phase] = o;
+    ownCpu += o.cpuMs;
+    log(`    median ${fmtMs(o.timing.medianMs)} (min ${fmtMs(o.timing.minMs)}), peak RSS ${o.peakMiB.toFixed(0)} MiB`);
+    const t = peerStep<PhaseResult>(['--phase', phase], `${phase} (bfloat16)`, bcfg);
+    if (t) {
+      theirsBf[phase] = t;
       log(`    median ${fmtMs(t.timing.medianMs)} (min ${fmtMs(t.timing.minMs)}), peak RSS ${t.peakMiB.toFixed(0)} MiB`);
     }
   }
@@ -273,6 +295,13 @@ async function main(): Promise<void> {
     add(`peak RSS ${p} (goal ratio ≤ 1.30)`, 'MiB', ours[p].peakMiB, tp(p)?.peakMiB ?? null, false, mib);
   }
   add('RSS after model init (before measuring)', 'MiB', ours.forward.rssAfterInitMiB, tp('forward')?.rssAfterInitMiB ?? null, false, mib);
+  for (const p of BF16_PHASES) {
+    const o = oursBf[p], t = theirsBf[p] ?? null;
+    if (!o) continue;
+    if (p === 'decode') add(`bf16 ${labels[p]}`, 'tokens/s', o.extra.tokensPerSec, t?.extra.tokensPerSec ?? null, true, tps);
+    else add(`bf16 ${labels[p]}`, 'ms', o.timing.medianMs, t?.timing.medianMs ?? null, false, fmtMs, [o.timing.minMs, t?.timing.minMs ?? null]);
+    add(`    bf16 peak RSS ${p}`, 'MiB', o.peakMiB, t?.peakMiB ?? null, false, mib);
+  }
   const gf = (x: number) => `${x.toFixed(1)} GFLOP/s`;
   for (const g of ourGemm) {
     const t = theirGemm?.find((x) => x.name === g.name) ?? null;
@@ -295,6 +324,7 @@ async function main(): Promise<void> {
       (share > 0.05 ? ' — the box was not quiet: expect noise, compare the "best" column.' : '.'));
   }
   if (peerFailures.length) out.push(`PyTorch peer failures: ${peerFailures.join('; ')}`);
+  if (Object.keys(oursBf).length) out.push(bf16Summary(ours, oursBf, bcfg));
   process.stdout.write(out.join('\n') + '\n');
   if (!process.argv.includes('--no-mining')) process.stdout.write(miningBenchLine(kernels.name, cfg.reduced, log) + '\n');
   if (!process.argv.includes('--no-sharding')) process.stdout.write((await shardingBenchLine()).line + '\n');
@@ -308,15 +338,16 @@ async function main(): Promise<void> {
     node: process.version,
     torch: peerInfo ?? { unavailable: peerReason },
     table: json,
-    leaf: { phases: ours, gemm: ourGemm },
-    peer: peerInfo ? { phases: theirs, gemm: theirGemm, failures: peerFailures } : null,
+    leaf: { phases: ours, gemm: ourGemm, bf16: oursBf },
+    peer: peerInfo ? { phases: theirs, gemm: theirGemm, bf16: theirsBf, failures: peerFailures } : null,
     foreignCpuMs,
     wallMs,
   };
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, JSON.stringify(result, null, 2) + '\n');
   log(`\nwrote ${outFile} (bench took ${fmtMs(wallMs)})`);
-  printTrainingBench({ quick: a.quick, torch: a.torch, reps: a.reps }, log);
+  if (!process.argv.includes('--no-training')) printTrainingBench({ quick: a.quick, torch: a.torch, reps: a.reps }, log);
+  if (a.big) process.stdout.write(runBigChild(log) + '\n');
 }
 
 function loadAverage(): number | null {

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """PyTorch CPU peer of leaf's benchmark (bench/run.ts spawns it).
 
-A plain-torch Llama (no transformers) with SmolLM2-135M's shapes and random float32 weights:
+A plain-torch Llama (no transformers) with SmolLM2-135M's shapes and random float32 weights (or, with
+"dtype": "bf16" in the config, the whole model and its activations in bfloat16, as model.to(torch.bfloat16)):
 embedding, RMSNorm, RoPE (rotate_half), grouped-query attention with a causal mask in eager math,
 SwiGLU MLP, lm_head tied to the embedding. It times the same four measurements as leaf, batch 1:
 
@@ -72,29 +73,30 @@ def rms_norm(x, w):
 
 
 class KVCache:
-    def __init__(self, layers, batch, capacity):
-        self.k = [torch.zeros(batch, KV_HEADS, capacity, HEAD_DIM) for _ in range(layers)]
-        self.v = [torch.zeros(batch, KV_HEADS, capacity, HEAD_DIM) for _ in range(layers)]
+    def __init__(self, layers, batch, capacity, dtype=torch.float32):
+        self.k = [torch.zeros(batch, KV_HEADS, capacity, HEAD_DIM, dtype=dtype) for _ in range(layers)]
+        self.v = [torch.zeros(batch, KV_HEADS, capacity, HEAD_DIM, dtype=dtype) for _ in range(layers)]
         self.length = 0
 
 
 class Llama:
-    def __init__(self, layers, seed):
+    def __init__(self, layers, seed, dtype=torch.float32):
         g = torch.Generator().manual_seed(seed)
+        self.dtype = dtype
 
         def mat(*shape):
-            return torch.randn(*shape, generator=g).mul_(0.02)
+            return torch.randn(*shape, generator=g).mul_(0.02).to(dtype)
 
         qw, kw = HEADS * HEAD_DIM, KV_HEADS * HEAD_DIM
         self.embed = mat(VOCAB, HID)
         self.layers = []
         for _ in range(layers):
             self.layers.append({
-                "ln1": torch.ones(HID), "wq": mat(qw, HID), "wk": mat(kw, HID), "wv": mat(kw, HID),
-                "wo": mat(HID, qw), "ln2": torch.ones(HID),
+                "ln1": torch.ones(HID, dtype=dtype), "wq": mat(qw, HID), "wk": mat(kw, HID), "wv": mat(kw, HID),
+                "wo": mat(HID, qw), "ln2": torch.ones(HID, dtype=dtype),
                 "wg": mat(INTER, HID), "wu": mat(INTER, HID), "wd": mat(HID, INTER),
             })
-        self.norm = torch.ones(HID)
+        self.norm = torch.ones(HID, dtype=dtype)
         self.inv_freq = 1.0 / (THETA ** (torch.arange(0, HEAD_DIM, 2, dtype=torch.int64).float() / HEAD_DIM))
 
     def parameters(self):
@@ -116,8 +118,8 @@ class Llama:
         pos = torch.arange(past, S, dtype=torch.float32)
         freqs = pos[:, None] * self.inv_freq[None, :]
         emb = torch.cat((freqs, freqs), dim=-1)
-        cos, sin = emb.cos(), emb.sin()  # [T, D], broadcast over batch and heads
-        mask = torch.full((T, S), float("-inf")).triu(past + 1) if T > 1 else None
+        cos, sin = emb.cos().to(x.dtype), emb.sin().to(x.dtype)  # [T, D], broadcast over batch and heads
+        mask = torch.full((T, S), float("-inf"), dtype=x.dtype).triu(past + 1) if T > 1 else None
         scale = 1.0 / math.sqrt(HEAD_DIM)
         n_rep = HEADS // KV_HEADS
         for l, p in enumerate(self.layers):
@@ -149,7 +151,7 @@ class Llama:
 
 def loss_of(logits, ids):
     # Mean next-token cross-entropy: row t predicts ids[t+1] (the last row has no target).
-    return F.cross_entropy(logits[0, :-1], ids[0, 1:])
+    return F.cross_entropy(logits[0, :-1].float(), ids[0, 1:])
 
 
 def token_ids(n, seed):
@@ -161,7 +163,7 @@ def token_ids(n, seed):
 
 def run_phase(phase, cfg):
     t0 = now_ms()
-    model = Llama(cfg["layers"], cfg["seed"])
+    model = Llama(cfg["layers"], cfg["seed"], torch.bfloat16 if cfg.get("dtype") == "bf16" else torch.float32)
     init_ms = now_ms() - t0
     rss_init = rss_mib()
     T = cfg["seqLen"]
@@ -216,7 +218,7 @@ def run_phase(phase, cfg):
             # Mirrors leaf's generate(): prefill, argmax, then n_new - 1 one-token steps.
             start = now_ms()
             with torch.no_grad():
-                cache = KVCache(cfg["layers"], 1, prompt.shape[1] + n_new)
+                cache = KVCache(cfg["layers"], 1, prompt.shape[1] + n_new, model.dtype)
                 logits = model.forward(prompt, cache=cache, last_only=True)
                 tok = int(torch.argmax(logits[0, -1]))
                 box["prefill"].append(now_ms() - start)
