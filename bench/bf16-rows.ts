@@ -15,8 +15,39 @@ export function bf16Config(cfg: BenchConfig): BenchConfig {
   return { ...cfg, dtype: 'bf16', reps: Math.min(cfg.reps, 3), decodeReps: 1 };
 }
 
+type Phases = Record<string, PhaseResult>;
+
+/** Runs the bf16 phases (leaf, then the peer, per phase; nothing when off), logging each median. */
+export function runBf16Phases(
+  on: boolean, log: (s: string) => void, leaf: (phase: string) => PhaseResult, peer: (phase: string) => PhaseResult | null,
+): { ours: Phases; theirs: Phases } {
+  const ours: Phases = {}, theirs: Phases = {};
+  const say = (r: PhaseResult) => log(`    median ${fmtMs(r.timing.medianMs)} (min ${fmtMs(r.timing.minMs)}), peak RSS ${r.peakMiB.toFixed(0)} MiB`);
+  for (const phase of on ? BF16_PHASES : []) {
+    log(`  leaf ${phase} (bf16) …`);
+    say((ours[phase] = leaf(phase)));
+    const t = peer(phase);
+    if (t) say((theirs[phase] = t));
+  }
+  return { ours, theirs };
+}
+
+type AddRow = (name: string, unit: string, ours: number, theirs: number | null, higherIsBetter: boolean, fmt: (x: number) => string, best?: [number, number | null]) => void;
+
+/** The bf16 rows of the table: time (decode: tokens/s) and peak RSS per phase, leaf bf16 against torch bfloat16. */
+export function addBf16Rows(ours: Phases, theirs: Phases, labels: Record<string, string>, add: AddRow): void {
+  const tps = (x: number) => `${x.toFixed(1)} tok/s`, mib = (x: number) => `${x.toFixed(0)} MiB`;
+  for (const p of BF16_PHASES) {
+    const o = ours[p], t = theirs[p] ?? null;
+    if (!o) continue;
+    if (p === 'decode') add(`bf16 ${labels[p]}`, 'tokens/s', o.extra.tokensPerSec, t?.extra.tokensPerSec ?? null, true, tps);
+    else add(`bf16 ${labels[p]}`, 'ms', o.timing.medianMs, t?.timing.medianMs ?? null, false, fmtMs, [o.timing.minMs, t?.timing.minMs ?? null]);
+    add(`    bf16 peak RSS ${p}`, 'MiB', o.peakMiB, t?.peakMiB ?? null, false, mib);
+  }
+}
+
 /** One line: leaf's bf16 time against its own float32 time per phase, and the resident weights. */
-export function bf16Summary(f32: Record<string, PhaseResult>, bf16: Record<string, PhaseResult>, cfg: BenchConfig): string {
+export function bf16Summary(f32: Phases, bf16: Phases, cfg: BenchConfig): string {
   const parts = BF16_PHASES.filter((p) => bf16[p] && f32[p]).map((p) => {
     const r = p === 'decode' ? f32[p].extra.tokensPerSec / bf16[p].extra.tokensPerSec : bf16[p].timing.medianMs / f32[p].timing.medianMs;
     return `${p} ${r.toFixed(2)}×`;

@@ -25,7 +25,7 @@ import { ensureTorch, runPeer } from './torch-peer.js';
 import { miningBenchLine } from './mining.js';
 import { shardingBenchLine } from './sharding.js';
 import { printTrainingBench } from './training.js';
-import { BF16_PHASES, bf16Config, bf16Summary, runBigChild } from './bf16-rows.js';
+import { addBf16Rows, bf16Config, bf16Summary, runBf16Phases, runBigChild } from './bf16-rows.js';
 
 interface PeerInfo {
   torch: string;
@@ -240,19 +240,11 @@ async function main(): Promise<void> {
   }
   // bfloat16: leaf with bf16 weights against torch with the whole model in bfloat16 (fewer repetitions: slow on CPUs without bf16 instructions).
   const bcfg = bf16Config(cfg);
-  const oursBf: Record<string, PhaseResult> = {}, theirsBf: Record<string, PhaseResult> = {};
-  for (const phase of a.bf16 ? BF16_PHASES : []) {
-    log(`  leaf ${phase} (bf16) …`);
+  const { ours: oursBf, theirs: theirsBf } = runBf16Phases(a.bf16, log, (phase) => {
     const o = runChild(phase, bcfg, kernels.name) as PhaseResult;
-    oursBf[phase] = o;
     ownCpu += o.cpuMs;
-    log(`    median ${fmtMs(o.timing.medianMs)} (min ${fmtMs(o.timing.minMs)}), peak RSS ${o.peakMiB.toFixed(0)} MiB`);
-    const t = peerStep<PhaseResult>(['--phase', phase], `${phase} (bfloat16)`, bcfg);
-    if (t) {
-      theirsBf[phase] = t;
-      log(`    median ${fmtMs(t.timing.medianMs)} (min ${fmtMs(t.timing.minMs)}), peak RSS ${t.peakMiB.toFixed(0)} MiB`);
-    }
-  }
+    return o;
+  }, (phase) => peerStep<PhaseResult>(['--phase', phase], `${phase} (bfloat16)`, bcfg));
   log('  leaf gemm …');
   const ourGemmRes = runChild('gemm', cfg, kernels.name) as { gemm: GemmResult[]; cpuMs: number };
   ownCpu += ourGemmRes.cpuMs;
@@ -295,13 +287,7 @@ async function main(): Promise<void> {
     add(`peak RSS ${p} (goal ratio ≤ 1.30)`, 'MiB', ours[p].peakMiB, tp(p)?.peakMiB ?? null, false, mib);
   }
   add('RSS after model init (before measuring)', 'MiB', ours.forward.rssAfterInitMiB, tp('forward')?.rssAfterInitMiB ?? null, false, mib);
-  for (const p of BF16_PHASES) {
-    const o = oursBf[p], t = theirsBf[p] ?? null;
-    if (!o) continue;
-    if (p === 'decode') add(`bf16 ${labels[p]}`, 'tokens/s', o.extra.tokensPerSec, t?.extra.tokensPerSec ?? null, true, tps);
-    else add(`bf16 ${labels[p]}`, 'ms', o.timing.medianMs, t?.timing.medianMs ?? null, false, fmtMs, [o.timing.minMs, t?.timing.minMs ?? null]);
-    add(`    bf16 peak RSS ${p}`, 'MiB', o.peakMiB, t?.peakMiB ?? null, false, mib);
-  }
+  addBf16Rows(oursBf, theirsBf, labels, add);
   const gf = (x: number) => `${x.toFixed(1)} GFLOP/s`;
   for (const g of ourGemm) {
     const t = theirGemm?.find((x) => x.name === g.name) ?? null;
