@@ -1,39 +1,43 @@
 /**
  * `leaf mine` as a library: LeaF stage 1 — confounder mining.
  *
- * For each problem of the input, in order:
- *  1. select: the student and the teacher answer the prompt (greedy, chat template; teacher
- *     answers may be given instead), the judges check them; only student-wrong, teacher-right
- *     problems go on (generations.ts, cached);
- *  2. score each unit (the prompt; or, at response level, the response before each segment j ≥ 2)
- *     with the chosen method (score.ts) and append its scores record;
- *  3. prune the spans (counterfactuals.ts), verify them (both models answer the pruned input, a
- *     counterfactual is kept only when both are right) and append the counterfactual records.
- * Records are appended whole and flushed (RecordLog); `resume` continues after the last complete
- * problem (resume.ts); summary.json is rewritten atomically after every problem and at the end.
+ * The driver (mineIn) is a list of phases, each in its own file:
+ *  - set up (mine-setup.ts, mine-run.ts): settings, what a resumed run left, the input, the models,
+ *    run.json, the record logs, the generation cache, the code sandbox pool;
+ *  - then for each batch of problems, in order:
+ *    1. select (mine-select.ts): the student and the teacher answer the prompt (greedy, chat template;
+ *       teacher answers may be given instead), the judges check them; only student-wrong,
+ *       teacher-right problems go on (generations.ts, cached);
+ *    2. score (mine-score.ts) each unit (the prompt; or, at response level, the response before each
+ *       segment j ≥ 2) with the chosen method (score.ts) and append its scores record;
+ *    3. prune (mine-problem.ts) the spans into counterfactuals (counterfactuals.ts);
+ *    4. verify (mine-verify.ts): both models answer the pruned input, a counterfactual is kept only
+ *       when both are right; append the counterfactual records;
+ *  - finish: the generation cache put in input order, the summary written complete.
+ * Every count, list and timing of the summary lives in one tally (mine-tally.ts). Records are appended
+ * whole and flushed (RecordLog); `resume` continues after the last complete problem (resume.ts);
+ * summary.json is rewritten atomically after every problem (at most once a second) and at the end.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { LeafError } from '../errors.js';
-import { fileDigest, inRunFolder, type RunFolder } from '../data/run-folder.js';
-import { CodePool, probeIsolation, sandboxWarning } from '../eval/code/index.js';
+import { inRunFolder, type RunFolder } from '../data/run-folder.js';
+import type { Shard } from '../data/shard.js';
 import type { Task } from '../eval/formats/index.js';
-import { modelFingerprint } from '../model/fingerprint.js';
 import { loadPretrained, sameTokenizer, type Pretrained } from '../model/pretrained.js';
-import { buildCounterfactuals, type CounterfactualDraft, type CounterfactualRecord, type Level, type Pruning } from './counterfactuals.js';
-import { GenerationCache, judgeGiven, orderGenerationCache, type Answer, type GenerationRecord, type GenerationRequest } from './generations.js';
-import { loadMiningData, loadTeacherOutputs, type MiningProblem } from './input.js';
+import type { Level, Pruning } from './counterfactuals.js';
+import type { DetectionTally } from './detection.js';
+import type { MiningUnit } from './flagging.js';
+import { orderGenerationCache, GenerationCache } from './generations.js';
 import type { ThresholdRule } from './normalize.js';
 import { prepareResume } from './resume.js';
-import { MINING_METHODS, scoreUnit, type MiningMethod, type ScoreSettings, type UnitScore } from './score.js';
-import { splitResponse } from './segments.js';
+import { MINING_METHODS, type MiningMethod, type UnitScore } from './score.js';
 import type { Removal } from './spans.js';
-import type { Unit } from './units.js';
-import { DetectionTally } from './detection.js';
-import { checkUnitOptions, protectOf } from './mine-units.js';
-import type { MiningUnit } from './flagging.js';
-import { passes, verifyMode, type VerifyMode } from './verify.js';
-import { takeShard, writeShardFile, type Shard } from '../data/shard.js';
+import { checkUnitOptions } from './mine-units.js';
+import { loadMineInput, mineFiles, mineSettings, readPreviousRun, writeIdentity } from './mine-setup.js';
+import { MineTally } from './mine-tally.js';
+import { closeLogs, openLogs, openPool, type MineRun } from './mine-run.js';
+import { decodeSelection, select } from './mine-select.js';
+import { mineProblem } from './mine-problem.js';
+import type { VerifyMode } from './verify.js';
 
 export interface MineProgress {
   done: number;
@@ -189,13 +193,6 @@ function checkOptions(o: MineOptions): void {
   checkUnitOptions(o);
 }
 
-/** Settings a resume must keep (--limit and --batch-size may change). */
-const RESUME_KEYS = ['level', 'segments', 'method', 'threshold', 'pruning', 'verify', 'teacher_outputs', 'seed', 'max_new_tokens', 'task', 'unit', 'top_units', 'protect_last_sentence', 'verify_equations'] as const;
-
-function nonEmpty(file: string): boolean {
-  return existsSync(file) && statSync(file).size > 0;
-}
-
 /** Runs the mining pipeline in its locked output folder; see the module comment. Returns (and writes) the summary. */
 export async function mine(options: MineOptions): Promise<MineSummary> {
   checkOptions(options);
@@ -205,328 +202,70 @@ export async function mine(options: MineOptions): Promise<MineSummary> {
   }, (folder) => mineIn(folder, options));
 }
 
+/** The phases: set up → for each batch of problems: select → (per selected problem) score → prune → verify → finish. */
 async function mineIn(folder: RunFolder, options: MineOptions): Promise<MineSummary> {
-  const t0 = performance.now();
-  const level: Level = options.level ?? 'instruction';
-  const k = level === 'response' ? options.segments ?? 2 : null;
-  const method: MiningMethod = options.method ?? 'gradient';
-  const rule: ThresholdRule = options.thresholdAbs !== undefined ? { kind: 'absolute', tau: options.thresholdAbs } : { kind: 'quantile', q: options.threshold ?? 0.1 };
-  const pruning: Pruning = options.pruning ?? 'span';
-  const verify = verifyMode(options.verify);
-  const unitKind: MiningUnit = options.unit ?? 'token';
-  const seed = options.seed ?? 1234;
-  const batchSize = options.batchSize ?? 8;
-  const maxNewTokens = options.maxNewTokens ?? 1024;
-  const warn = (m: string) => options.onWarning?.(m);
-  const settings: MineSummary['settings'] = {
-    level, segments: k, method, threshold: rule, pruning, verify, teacher_outputs: options.teacherOutputs ?? null,
-    limit: options.limit ?? null, seed, batch_size: batchSize, max_new_tokens: maxNewTokens, task: options.task ?? null, decoding: 'greedy',
-    unit: unitKind, top_units: options.topUnits ?? null, protect_last_sentence: options.protectLastSentence === true, verify_equations: options.verifyEquations === true,
-  };
-
-  const files = {
-    scores: join(options.out, 'scores.jsonl'),
-    counterfactuals: join(options.out, 'counterfactuals.jsonl'),
-    generations: options.generations ?? join(options.out, 'generations.jsonl'),
-    summary: join(options.out, 'summary.json'),
-  };
-  let done = new Set<string>();
-  let previousUnscored: MineSummary['unscored'] = [];
-  let previousNoCandidates: MineSummary['no_candidates'] = [];
-  let legacySettings = false;
-  if (options.resume) {
-    let prev: Partial<MineSummary> | null = null;
-    if (existsSync(files.summary)) {
-      try {
-        prev = JSON.parse(readFileSync(files.summary, 'utf8')) as Partial<MineSummary>;
-      } catch {
-        prev = null;
-      }
-    }
-    legacySettings = prev?.settings !== undefined;
-    if (prev?.settings) {
-      // Records of different settings must not be mixed in one output (limit and batch size may change).
-      for (const key of RESUME_KEYS) {
-        const was = JSON.stringify(prev.settings[key]), now = JSON.stringify(settings[key]);
-        if (was !== now) throw new LeafError(`${files.summary}: --resume with a different ${key} (${now}, the run being resumed used ${was}); use the same settings or another --out`);
-      }
-    }
-    previousUnscored = prev?.unscored ?? [];
-    previousNoCandidates = prev?.no_candidates ?? [];
-  }
-
-  const input = loadMiningData(options.data, {
-    ...(options.strict !== undefined ? { strict: options.strict } : {}),
-    ...(options.limit !== undefined ? { limit: options.limit } : {}),
-    ...(options.task !== undefined ? { task: options.task } : {}),
-    onIssue: (m) => warn(`skipped ${m}`),
-  });
-  const data = { ...input, problems: takeShard(input.problems, options.shard) };
-  if (input.problems.length === 0) throw new LeafError(`${options.data}: no problems to mine`);
-  const given = options.teacherOutputs !== undefined ? loadTeacherOutputs(options.teacherOutputs) : null;
-  if (given) {
-    const missing = data.problems.find((p) => !given.has(p.problem.id));
-    if (missing) throw new LeafError(`${options.teacherOutputs}: no teacher output for problem '${missing.problem.id}' (line ${missing.line} of ${options.data})`);
-  }
-
-  const tLoad = performance.now();
-  const { teacher, student } = loadModels(options);
-  const loadMs = performance.now() - tLoad;
-  const tokenizers = sameTokenizer(student.tokenizer, teacher.tokenizer) ? 'same' : 'different';
-
-  // What this output is made of (run.json, written before any record; a resume must match it).
-  const fingerprints = { student: modelFingerprint(student.model), teacher: modelFingerprint(teacher.model) };
-  folder.identity({
-    ...Object.fromEntries(RESUME_KEYS.map((key) => [key, settings[key]])),
-    data: resolve(options.data), data_sha256: fileDigest(options.data),
-    teacher_outputs_sha256: options.teacherOutputs !== undefined ? fileDigest(options.teacherOutputs) : null,
-    student: resolve(student.dir), student_weights: fingerprints.student.slice(0, 16),
-    teacher: resolve(teacher.dir), teacher_weights: fingerprints.teacher.slice(0, 16),
-    ...(options.shard ? { shard: options.shard } : {}),
-  }, { hasRecords: nonEmpty(files.scores) || nonEmpty(files.counterfactuals), legacy: legacySettings });
-  if (options.shard) writeShardFile(folder.dir, options.shard, input.problems.map((m) => m.problem.id));
-
-  if (options.resume) {
-    // Only now that the input and the models are known good: cut the in-flight problem's records.
-    done = prepareResume(files.scores, files.counterfactuals).done;
-    previousUnscored = previousUnscored.filter((u) => done.has(u.source_id));
-    previousNoCandidates = previousNoCandidates.filter((u) => done.has(u.source_id));
-  }
-  const fsync = options.fsync ?? true;
-  const genLog = folder.openLog<GenerationRecord>(files.generations, { resume: true, fsync, onAppend: (r) => options.onRecord?.('generations', r) });
-  const scoresLog = folder.openLog<ScoreRecord>(files.scores, { fsync });
-  const cfLog = folder.openLog<CounterfactualRecord>(files.counterfactuals, { fsync });
-  // Per problem already done: its scores and counterfactual records' counts (for the summary).
-  const doneCounts = new Map<string, { units: number; candidates: number; spans: number; cfs: CounterfactualRecord[]; scores: ScoreRecord[] }>();
-  const entry = (sid: string) => {
-    let e = doneCounts.get(sid);
-    if (!e) doneCounts.set(sid, (e = { units: 0, candidates: 0, spans: 0, cfs: [], scores: [] }));
-    return e;
-  };
-  for (const r of scoresLog.existing) {
-    const e = entry(r.source_id);
-    e.units++;
-    e.candidates += r.candidates.length;
-    e.spans += r.spans.length;
-    e.scores.push(r);
-  }
-  for (const r of cfLog.existing) entry(r.source_id).cfs.push({ verified: r.verified } as CounterfactualRecord);
-  const cache = new GenerationCache(genLog, maxNewTokens, { student, teacher }, fingerprints);
-  let staleWarned = false;
-  const warnStale = () => {
-    if (cache.stale === 0 || staleWarned) return;
-    staleWarned = true;
-    warn(`${files.generations}: cached answers from another model or another rendering of the prompt (weights, chat template or leaf version changed) are not used and are decoded again; summary.json counts them (stale_cached_answers)`);
-  };
-  const generatedBefore = { student: 0, teacher: 0 };
-  if (options.workers !== undefined && !data.problems.some((p) => p.problem.task === 'code')) warn('--workers only applies to code problems (the sandbox workers); ignored');
-  const pool = data.problems.some((p) => p.problem.task === 'code')
-    ? new CodePool({ ...(options.workers ? { concurrency: options.workers } : {}), defaults: { allowNetwork: options.allowNetwork ?? false } })
-    : null;
-  if (pool) {
-    const weak = sandboxWarning(await probeIsolation());
-    if (weak) warn(weak);
-  }
-
-  const summary: MineSummary = {
-    complete: false,
-    data: options.data,
-    out: options.out,
-    teacher: teacher.dir,
-    student: student.dir,
-    tokenizers,
-    settings,
-    counts: {
-      lines: data.lines, problems: data.problems.length, skipped_lines: data.skipped.length, resumed_problems: 0,
-      student_wrong: 0, teacher_right: 0, selected: 0, scored_units: 0, unscored_units: 0, units_without_candidates: 0, constant_diff_units: 0,
-      candidates: 0, spans: 0,
-      counterfactuals: 0, empty_after_pruning: 0, verified: 0, rejected: 0, unverified: 0,
-    },
-    skipped: data.skipped,
-    unscored: [...previousUnscored],
-    no_candidates: [],
-    generated: { student: 0, teacher: 0 },
-    stale_cached_answers: 0,
-    detection: null,
-    timings: { load_s: loadMs / 1000, selection_s: 0, scoring_s: 0, scoring_model_s: 0, verification_s: 0, total_s: 0 },
-  };
-  summary.counts.unscored_units = summary.unscored.length;
-  const c = summary.counts;
-  const detection = new DetectionTally();
-  const truthOf = new Map(data.problems.map((m) => [m.problem.id, m]));
-  /** Adds a scores record to the detection tally when its problem has ground truth (instruction level: the ranges are the prompt's). */
-  const detect = (r: ScoreRecord) => {
-    const m = truthOf.get(r.source_id);
-    if (m?.truth && r.level === 'instruction') detection.add(r.text, r.tokens, r.candidates, m.truth, protectOf(m, options.protectLastSentence === true));
-  };
-  const timing = { gen: 0, score: 0, model: 0, verify: 0 };
-  const summaryFile = folder.summary();
-  /** The lists a resume reads back (per done problem), as last written. */
-  const listed = () => summary.unscored.length + summary.no_candidates.length;
-  let listedWritten = listed();
-  /** summary.json as it stands: at the end, and as a snapshot at most once a second (and whenever a unit could not be scored or has no candidate, which a resume reads back). */
-  const snapshot = () => {
-    const n = listed();
-    if (summaryFile.write(currentSummary, n !== listedWritten)) listedWritten = n;
-  };
-  const currentSummary = () => {
-    summary.timings = {
-      load_s: loadMs / 1000, selection_s: timing.gen / 1000, scoring_s: timing.score / 1000, scoring_model_s: timing.model / 1000,
-      verification_s: timing.verify / 1000, total_s: (performance.now() - t0) / 1000,
-    };
-    summary.generated = { student: generatedBefore.student, teacher: generatedBefore.teacher };
-    summary.detection = detection.summary();
-    return summary;
-  };
-  const noCandidate = (u: MineSummary['no_candidates'][number]) => {
-    summary.no_candidates.push(u);
-    c.units_without_candidates++;
-    if (u.reason === 'constant-diff') c.constant_diff_units++;
-  };
-  const countRecords = (sid: string) => {
-    for (const u of previousNoCandidates) if (u.source_id === sid) noCandidate(u);
-    const e = doneCounts.get(sid);
-    if (!e) return;
-    c.scored_units += e.units;
-    c.candidates += e.candidates;
-    c.spans += e.spans;
-    for (const r of e.scores) detect(r);
-    for (const r of e.cfs) countCf(r);
-  };
-  const countCf = (r: CounterfactualRecord) => {
-    c.counterfactuals++;
-    if (r.verified === true) c.verified++;
-    else if (r.verified === false) c.rejected++;
-    else c.unverified++;
-  };
-  let processed = 0;
-  const progress = () => options.onProgress?.({ done: processed, total: data.problems.length, selected: c.selected, counterfactuals: c.counterfactuals, verified: c.verified });
-  progress();
-
-  const ensure = async (who: 'student' | 'teacher', p: Pretrained, reqs: GenerationRequest[], bucket: 'gen' | 'verify') => {
-    const before = cache.generated;
-    const tg = performance.now();
-    await cache.ensure(who, p, reqs, batchSize, pool);
-    warnStale();
-    timing[bucket] += performance.now() - tg;
-    generatedBefore[who] += cache.generated - before;
-  };
-
+  const run = await setUp(folder, options);
+  const { problems } = run.data;
+  progress(run);
   try {
-    for (let c0 = 0; c0 < data.problems.length; c0 += batchSize) {
-      const chunk = data.problems.slice(c0, c0 + batchSize);
-      const selectReqs = chunk.map((m): GenerationRequest => ({ problem: m.problem, stage: 'select', prompt: m.problem.prompt, prefix: null }));
-      await ensure('student', student, selectReqs, 'gen');
-      if (!given) await ensure('teacher', teacher, selectReqs, 'gen');
-      for (const m of chunk) {
-        const p = m.problem;
-        const s = cache.answer('student', p, p.prompt, null);
-        const t = given ? await judgeGiven(p, given.get(p.id)!, pool) : cache.answer('teacher', p, p.prompt, null);
-        if (!s.correct) c.student_wrong++;
-        if (t.correct) c.teacher_right++;
-        const selected = !s.correct && t.correct;
-        if (selected) c.selected++;
-        if (selected && done.has(p.id)) {
-          c.resumed_problems++;
-          countRecords(p.id);
-        } else if (selected) {
-          await mineProblem(m, t);
-        }
-        processed++;
-        snapshot();
-        progress();
+    for (let b = 0; b < problems.length; b += run.settings.batch_size) {
+      const batch = problems.slice(b, b + run.settings.batch_size);
+      await decodeSelection(run, batch);
+      for (const m of batch) {
+        const teacherAnswer = await select(run, m);
+        if (teacherAnswer && run.done.has(m.problem.id)) run.tally.resumed(m.problem.id);
+        else if (teacherAnswer) await mineProblem(run, m, teacherAnswer);
+        run.tally.processed++;
+        run.tally.snapshot(run.summaryFile);
+        progress(run);
       }
     }
   } finally {
-    genLog.close();
-    scoresLog.close();
-    cfLog.close();
+    closeLogs(run.logs);
   }
-  orderGenerationCache(files.generations, new Map(data.problems.map((m, i) => [m.problem.id, i])));
-  summary.complete = true;
-  summary.stale_cached_answers = cache.stale;
-  summaryFile.write(currentSummary, true);
-  return summary;
+  orderGenerationCache(run.files.generations, new Map(problems.map((m, i) => [m.problem.id, i])));
+  return run.tally.finish(run.summaryFile, run.cache.stale);
+}
 
-  async function mineProblem(m: MiningProblem, teacherAnswer: Answer): Promise<void> {
-    const p = m.problem;
-    const response = p.response ?? teacherAnswer.response;
-    const units: Array<{ unit: Unit; segment: number | null; segStart: number }> = [];
-    const unscored = (segment: number | null, reason: string) => {
-      summary.unscored.push({ source_id: p.id, segment, reason });
-      c.unscored_units++;
-      warn(`problem ${p.id}${segment !== null ? ` segment ${segment}` : ''}: not scored: ${reason}`);
-    };
-    if (level === 'instruction') {
-      units.push({ unit: { level: 'instruction' }, segment: null, segStart: 0 });
-    } else {
-      const starts = student.tokenizer.encode(response, { addSpecialTokens: false }).offsets.map((o) => o[0]);
-      const b = splitResponse(response, k!, starts);
-      if (!b) {
-        unscored(null, `the response cannot be split into ${k} non-blank segments`);
-        return;
-      }
-      for (let j = 2; j <= k!; j++) units.push({ unit: { level: 'response', segStart: b[j - 1], segEnd: b[j], last: j === k }, segment: j, segStart: b[j - 1] });
-    }
-    const settings: ScoreSettings = { method, rule, seed, batchSize, unit: unitKind, topUnits: options.topUnits ?? null };
-    const ctx = level === 'instruction' ? { protect: protectOf(m, options.protectLastSentence === true), truth: m.truth } : {};
-    const drafts: CounterfactualDraft[] = [];
-    for (const u of units) {
-      const key = `${p.id}/${level}${u.segment !== null ? `/segment-${u.segment}` : ''}`;
-      const ts = performance.now();
-      let sc: UnitScore;
-      try {
-        sc = scoreUnit(student, teacher, p.prompt, response, u.unit, settings, key, ctx);
-      } catch (e) {
-        timing.score += performance.now() - ts;
-        if (e instanceof LeafError) {
-          unscored(u.segment, e.message);
-          continue;
-        }
-        throw e;
-      }
-      timing.score += performance.now() - ts;
-      timing.model += sc.computeMs;
-      const rec: ScoreRecord = {
-        id: `${p.id}/${level}/${method}${u.segment !== null ? `/segment-${u.segment}` : ''}`,
-        source_id: p.id, level, segment: u.segment, method, text: sc.text, tokens: sc.tokens, student: sc.student, teacher: sc.teacher,
-        diff: sc.diff, threshold: sc.threshold, candidates: sc.candidates, spans: sc.spans, units: sc.units, protected: sc.protected, loss: sc.loss,
-      };
-      scoresLog.append(rec);
-      detect(rec);
-      options.onRecord?.('scores', rec);
-      c.scored_units++;
-      c.candidates += sc.candidates.length;
-      c.spans += sc.spans.length;
-      if (sc.candidates.length === 0) {
-        const reason: NoCandidateReason = sc.tokens.length === 0 ? 'no-tokens' : sc.constantDiff ? 'constant-diff' : 'none-flaggable';
-        noCandidate({ source_id: p.id, segment: u.segment, reason, tokens: sc.tokens.length });
-        if (reason === 'constant-diff') warn(`problem ${p.id}${u.segment !== null ? ` segment ${u.segment}` : ''}: D is constant over its ${sc.tokens.length} token${sc.tokens.length === 1 ? '' : 's'} (no ranking): no candidates`);
-      }
-      const built = buildCounterfactuals(
-        { sourceId: p.id, level, method, segment: u.segment, prompt: p.prompt, response, segStart: u.segStart, passthrough: m.passthrough },
-        sc.text, sc.spans, pruning,
-      );
-      c.empty_after_pruning += built.empty;
-      drafts.push(...built.drafts);
-    }
-    if (verify !== 'none' && drafts.length > 0) {
-      const reqs = drafts.map((d): GenerationRequest => ({ problem: p, stage: 'verify', prompt: d.ask.prompt, prefix: d.ask.prefix }));
-      if (verify === 'both') await ensure('student', student, reqs, 'verify');
-      await ensure('teacher', teacher, reqs, 'verify');
-      const reference = options.verifyEquations ? response : null;
-      for (const d of drafts) {
-        d.record.student = verify === 'both' ? cache.answer('student', p, d.ask.prompt, d.ask.prefix) : null;
-        d.record.teacher = cache.answer('teacher', p, d.ask.prompt, d.ask.prefix);
-        d.record.verified = passes(d.record.teacher, reference) && (d.record.student === null || passes(d.record.student, reference));
-      }
-    }
-    for (const d of drafts) {
-      cfLog.append(d.record);
-      options.onRecord?.('counterfactuals', d.record);
-      countCf(d.record);
-    }
+/**
+ * Setup: the settings, what a resumed run left (checked), the input, the models, run.json; then
+ * (resume) the in-flight problem's records cut; the record logs, the generation cache, the sandbox pool
+ * and the tally (with the records read back).
+ */
+async function setUp(folder: RunFolder, options: MineOptions): Promise<MineRun> {
+  const t0 = performance.now();
+  const warn = (m: string) => options.onWarning?.(m);
+  const settings = mineSettings(options);
+  const files = mineFiles(options);
+  const previous = readPreviousRun(options.resume === true, files.summary, settings);
+  const { input, data, given } = loadMineInput(options, warn);
+  const tLoad = performance.now();
+  const { teacher, student } = loadModels(options);
+  const loadMs = performance.now() - tLoad;
+  const fingerprints = writeIdentity(folder, options, settings, files, { student, teacher }, previous.legacy, input);
+  let done = new Set<string>();
+  if (options.resume) {
+    // Only now that the input and the models are known good: cut the in-flight problem's records.
+    done = prepareResume(files.scores, files.counterfactuals).done;
+    previous.unscored = previous.unscored.filter((u) => done.has(u.source_id));
+    previous.noCandidates = previous.noCandidates.filter((u) => done.has(u.source_id));
   }
+  const logs = openLogs(folder, options, files);
+  const cache = new GenerationCache(logs.generations, settings.max_new_tokens, { student, teacher }, fingerprints);
+  const pool = await openPool(options, data, warn);
+  const tokenizers = sameTokenizer(student.tokenizer, teacher.tokenizer) ? 'same' : 'different';
+  const tally = new MineTally(
+    { data: options.data, out: options.out, teacher: teacher.dir, student: student.dir, tokenizers, settings }, data, previous, { t0, loadMs },
+  );
+  tally.readBack(logs.scores.existing, logs.counterfactuals.existing);
+  return {
+    options, settings, files, data, done, student, teacher, given, pool, cache, logs, tally, warn, staleWarned: false, summaryFile: folder.summary(),
+  };
+}
+
+function progress(run: MineRun): void {
+  const c = run.tally.counts;
+  run.options.onProgress?.({ done: run.tally.processed, total: c.problems, selected: c.selected, counterfactuals: c.counterfactuals, verified: c.verified });
 }
 
 export type { Removal };
