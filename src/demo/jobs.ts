@@ -21,7 +21,14 @@ export type PlainDistillOptions = Omit<DistillOptions, 'student' | 'teacher' | '
 export type DemoJob =
   | { kind: 'train-model'; label: string; name: string; dir: string; tokenizerDir: string; recipe: ModelRecipe; problems: Partial<ProblemSettings>; dataSeed: number }
   | { kind: 'mine'; label: string; options: PlainMineOptions }
-  | { kind: 'distill'; label: string; options: PlainDistillOptions; evaluate: Record<string, string> };
+  | { kind: 'distill'; label: string; options: PlainDistillOptions; evaluate: EvalSet[] };
+
+/** An evaluation of a distilled model: a benchmark file, as given or with its distractors removed (`clean`). */
+export interface EvalSet {
+  name: string;
+  file: string;
+  which: 'prompt' | 'clean';
+}
 
 export type DistillJob = Extract<DemoJob, { kind: 'distill' }>;
 
@@ -56,9 +63,9 @@ export async function runJob(job: DemoJob): Promise<JobResult> {
       const s = await distill({ ...o, counterfactuals: o.counterfactuals, onWarning: () => {} });
       const model = loadPretrained(s.modelDir ?? join(o.out, 'model'));
       const ev: DistillJobResult['eval'] = {};
-      for (const [name, file] of Object.entries(job.evaluate)) {
-        const r = evaluateArith(model, readRecords(file));
-        ev[name] = { n: r.n, correct: r.correct, accuracy: r.accuracy, folded: r.folded, verdicts: r.verdicts };
+      for (const e of job.evaluate) {
+        const r = evaluateArith(model, readRecords(e.file), e.which);
+        ev[e.name] = { n: r.n, correct: r.correct, accuracy: r.accuracy, folded: r.folded, verdicts: r.verdicts };
       }
       return {
         modelDir: s.modelDir ?? join(o.out, 'model'), steps: s.steps, seconds: (Date.now() - started) / 1000,

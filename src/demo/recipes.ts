@@ -3,6 +3,8 @@
  * data and steps, the mining and distillation settings. `DEMO_RECIPE` is the default (sized for ≤ 5 minutes
  * on 2 CPU cores with the native kernels); `QUICK_RECIPE` is a seconds-long smoke version for tests.
  */
+import type { MiningUnit } from '../method/flagging.js';
+import type { VerifyMode } from '../method/verify.js';
 import type { ProblemSettings } from './arith/problem.js';
 import type { TinyArch } from './tiny-models.js';
 
@@ -32,8 +34,18 @@ export interface DemoRecipe {
   testProblems: number;
   teacher: ModelRecipe;
   student: ModelRecipe;
-  mining: { threshold: number; segments: number; batchSize: number; maxNewTokens: number; sweep: number[] };
-  distill: { steps: number; lr: number; batchSize: number; warmup: number; maxGradNorm: number };
+  /**
+   * Mining for the headline runs (gradient, random at the same budget, oracle): `unit`, `topUnits` (k
+   * lowest sentences; null = the threshold rule at q = `threshold`), the question protected, `verify`
+   * and `verifyEquations` (verify.ts). `threshold` is also the token-level (reference rule) q of the
+   * detection comparison and the extras; `sweep` the extras' q sweep (token level).
+   */
+  mining: {
+    unit: MiningUnit; topUnits: number | null; protectLastSentence: boolean; verify: VerifyMode; verifyEquations: boolean;
+    threshold: number; segments: number; batchSize: number; maxNewTokens: number; sweep: number[];
+  };
+  /** `cfWeight`: λ, the weight of each counterfactual's KD term. */
+  distill: { steps: number; lr: number; batchSize: number; warmup: number; maxGradNorm: number; cfWeight: number };
   /** Problems shown in the report, attention maps included. */
   reportProblems: number;
 }
@@ -45,8 +57,8 @@ export const DEMO_RECIPE: DemoRecipe = {
   problems: PROBLEMS,
   benchmark: { minDistractors: 1, maxDistractors: 3 },
   trainProblems: 1000,
-  validationProblems: 200,
-  testProblems: 300,
+  validationProblems: 1000,
+  testProblems: 1000,
   teacher: {
     arch: { hidden: 64, layers: 2, heads: 4, kvHeads: 2, intermediate: 128 },
     steps: 2400, batchSize: 16, lr: 5e-3, warmup: 20, seed: 1,
@@ -57,8 +69,11 @@ export const DEMO_RECIPE: DemoRecipe = {
     steps: 1500, batchSize: 16, lr: 5e-3, warmup: 20, seed: 1,
     data: { minDistractors: 0, maxDistractors: 3 }, distractedFraction: 0.5,
   },
-  mining: { threshold: 0.1, segments: 2, batchSize: 32, maxNewTokens: 48, sweep: [0.05, 0.1, 0.15] },
-  distill: { steps: 400, lr: 3e-3, batchSize: 16, warmup: 5, maxGradNorm: 1 },
+  mining: {
+    unit: 'sentence', topUnits: 2, protectLastSentence: true, verify: 'teacher', verifyEquations: true,
+    threshold: 0.1, segments: 2, batchSize: 32, maxNewTokens: 48, sweep: [0.05, 0.1, 0.15],
+  },
+  distill: { steps: 400, lr: 3e-3, batchSize: 16, warmup: 5, maxGradNorm: 1, cfWeight: 1 },
   reportProblems: 24,
 };
 

@@ -44,7 +44,7 @@ export function runKey(job: DistillJob, runtime: { kernels: string; concurrency:
   const o = job.options;
   const h = createHash('sha256');
   h.update(JSON.stringify({ job, runtime, code: codeDigest() }));
-  for (const f of [o.data, o.counterfactuals, ...Object.values(job.evaluate)]) hashFile(h, f);
+  for (const f of [o.data, o.counterfactuals, ...job.evaluate.map((e) => e.file)]) hashFile(h, f);
   for (const dir of [o.student, o.teacher]) for (const f of MODEL_FILES) hashFile(h, join(dir, f));
   return h.digest('hex');
 }

@@ -2,8 +2,10 @@
  * Seeded train / validation / test splits of the distracted-arithmetic benchmark, in leaf's mining
  * input format plus the ground-truth distractor spans:
  *
- *   { id, prompt, response, answer, distractors: [{start, end, text}], metadata: {split, key, steps,
- *     distractor_templates, clean_prompt} }
+ *   { id, prompt, response, answer, distractors: [{start, end, text}], distractor_spans: [[start, end]],
+ *     metadata: {split, key, steps, distractor_templates, clean_prompt} }
+ *
+ * (`distractor_spans` is what `leaf mine` reads as ground truth; `distractors`, with the text, what the report reads.)
  *
  * Splits never share a template-and-numbers combination: every problem's core key (start quantity,
  * operation template ids and operands) is hashed with the split salt to exactly one split, and a split
@@ -43,6 +45,7 @@ export interface ArithRecord {
   response: string;
   answer: string;
   distractors: CharRange[];
+  distractor_spans: Array<[number, number]>;
   metadata: {
     split: SplitName;
     key: string;
@@ -55,6 +58,7 @@ export interface ArithRecord {
 export function toRecord(p: ArithProblem, id: string, split: SplitName): ArithRecord {
   return {
     id, prompt: p.prompt, response: p.response, answer: String(p.answer), distractors: p.distractors,
+    distractor_spans: p.distractors.map((d) => [d.start, d.end]),
     metadata: {
       split, key: p.key, steps: p.core.ops.length, distractor_templates: p.distractorTemplates.map((d) => d.id),
       clean_prompt: p.cleanPrompt,
