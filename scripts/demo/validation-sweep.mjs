@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Exploratory check behind docs/demo.md's notes (not part of `leaf demo`): on a finished demo folder,
-// trains LeaF instr with counterfactual weight λ (λ = 0: plain KD) at the demo's settings, optionally without
+// Exploratory check (not part of `leaf demo`): on a finished demo folder,
+// trains LeaF-gradient with counterfactual weight λ (λ = 0: plain KD) at the demo's settings, optionally without
 // gradient clipping, and reports accuracy on the VALIDATION split only (the test split is never read).
 //   node scripts/demo/validation-sweep.mjs DEMO_OUT [--lambdas 0,0.25,0.5,1] [--seeds 1,2,3] [--clip 1]
 import { rmSync } from 'node:fs';
@@ -26,7 +26,7 @@ for (const lam of values.lambdas.split(',').map(Number)) {
     rmSync(out, { recursive: true, force: true });
     const s = distill({
       student: join(demo, 'models/student'), teacher: join(demo, 'models/teacher'), data: train,
-      counterfactuals: lam > 0 ? join(demo, 'distill-data/leaf-instr/counterfactuals.jsonl') : null, pairCounterfactuals: true, cfWeight: lam > 0 ? lam : 1,
+      counterfactuals: lam > 0 ? join(demo, 'distill-data/leaf-gradient/counterfactuals.jsonl') : null, pairCounterfactuals: true, cfWeight: lam > 0 ? lam : 1,
       out, loss: 'fkl', epochs, lr: d.lr, batchSize: d.batchSize, microBatchSize: d.batchSize, warmup: d.warmup, maxGradNorm: Number(values.clip),
       seed, keepCheckpoints: 1, onWarning: () => {},
     });
