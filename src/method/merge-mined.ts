@@ -48,6 +48,7 @@ export function mergeMinedShards(set: ShardSet, out: string): MineSummary {
     out,
     counts: sumFields(summaries.map((s) => s.counts), ONCE),
     unscored: inOrder(summaries.map((s) => s.unscored)),
+    refused: inOrder(summaries.map((s) => s.refused)),
     no_candidates: inOrder(summaries.map((s) => s.no_candidates)),
     generated: sumFields(summaries.map((s) => s.generated)),
     stale_cached_answers: summaries.reduce((a, s) => a + s.stale_cached_answers, 0),

@@ -4,7 +4,7 @@
  */
 import type { RunFolder, SummaryWriter } from '../data/run-folder.js';
 import type { RecordLog } from '../data/record-log.js';
-import { CodePool, probeIsolation, sandboxWarning } from '../eval/code/index.js';
+import { CodePool, probeIsolation, sandboxRecord, type SandboxRecord } from '../eval/code/index.js';
 import type { Pretrained } from '../model/pretrained.js';
 import type { CounterfactualRecord } from './counterfactuals.js';
 import { GenerationCache, type GenerationRecord, type GenerationRequest } from './generations.js';
@@ -51,15 +51,20 @@ export function closeLogs(logs: MineRun['logs']): void {
   logs.counterfactuals.close();
 }
 
-/** The code sandbox pool when the input has code problems (its isolation probed: a weak sandbox is warned about), else null. */
-export async function openPool(o: MineOptions, data: LoadedMiningData, warn: (m: string) => void): Promise<CodePool | null> {
+/**
+ * The code sandbox pool when the input has code problems, with what the isolation probe found (a weak
+ * sandbox is warned about; summary.json records the tier), else null for both.
+ */
+export async function openPool(
+  o: MineOptions, data: LoadedMiningData, warn: (m: string) => void,
+): Promise<{ pool: CodePool | null; sandbox: SandboxRecord | null }> {
   const code = data.problems.some((p) => p.problem.task === 'code');
   if (o.workers !== undefined && !code) warn('--workers only applies to code problems (the sandbox workers); ignored');
-  if (!code) return null;
+  if (!code) return { pool: null, sandbox: null };
   const pool = new CodePool({ ...(o.workers ? { concurrency: o.workers } : {}), defaults: { allowNetwork: o.allowNetwork ?? false } });
-  const weak = sandboxWarning(await probeIsolation());
-  if (weak) warn(weak);
-  return pool;
+  const sandbox = sandboxRecord(await probeIsolation());
+  if (sandbox.warning) warn(sandbox.warning);
+  return { pool, sandbox };
 }
 
 /** Makes sure `who` has answered every request (decoded in batches, cached), timed in `bucket`; counts what was decoded. */

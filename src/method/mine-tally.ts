@@ -35,7 +35,7 @@ export class MineTally {
   private listedWritten: number;
 
   constructor(
-    head: Pick<MineSummary, 'data' | 'out' | 'teacher' | 'student' | 'tokenizers' | 'settings'>, data: LoadedMiningData,
+    head: Pick<MineSummary, 'data' | 'out' | 'teacher' | 'student' | 'tokenizers' | 'settings' | 'sandbox'>, data: LoadedMiningData,
     private readonly previous: PreviousRun, private readonly times: { t0: number; loadMs: number },
   ) {
     this.summary = {
@@ -49,6 +49,7 @@ export class MineTally {
       },
       skipped: data.skipped,
       unscored: [...previous.unscored],
+      refused: [],
       no_candidates: [],
       generated: { student: 0, teacher: 0 },
       stale_cached_answers: 0,
@@ -102,6 +103,13 @@ export class MineTally {
     const selected = !studentCorrect && teacherCorrect;
     if (selected) c.selected++;
     return selected;
+  }
+
+  /** A problem left out before decoding (see mine-select.ts refusal); warned about once a run. Never selected. */
+  refuse(sourceId: string, reason: string, warn: (m: string) => void): null {
+    if (this.summary.refused.length === 0) warn(`problem ${sourceId} left out: ${reason} (every such problem is listed in summary.json refused)`);
+    this.summary.refused.push({ source_id: sourceId, reason });
+    return null;
   }
 
   unscored(u: MineSummary['unscored'][number]): void {

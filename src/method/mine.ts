@@ -35,7 +35,8 @@ import { checkUnitOptions } from './mine-units.js';
 import { loadMineInput, mineFiles, mineSettings, readPreviousRun, writeIdentity } from './mine-setup.js';
 import { MineTally } from './mine-tally.js';
 import { closeLogs, openLogs, openPool, type MineRun } from './mine-run.js';
-import { decodeSelection, select } from './mine-select.js';
+import type { SandboxRecord } from '../eval/code/index.js';
+import { decodeSelection, refusal, select } from './mine-select.js';
 import { mineProblem } from './mine-problem.js';
 import type { VerifyMode } from './verify.js';
 
@@ -132,6 +133,8 @@ export interface MineSummary {
   teacher: string;
   student: string;
   tokenizers: 'same' | 'different';
+  /** The code sandbox's tier and guarantees as probed (null when the input has no code problem). */
+  sandbox: SandboxRecord | null;
   settings: {
     level: Level; segments: number | null; method: MiningMethod; threshold: ThresholdRule; pruning: Pruning; verify: VerifyMode;
     unit: MiningUnit; top_units: number | null; protect_last_sentence: boolean; verify_equations: boolean;
@@ -164,6 +167,8 @@ export interface MineSummary {
   skipped: string[];
   /** Units that could not be scored: problem id, segment, reason. */
   unscored: Array<{ source_id: string; segment: number | null; reason: string }>;
+  /** Problems left out because a prompt leaves no room in a model's context: problem id and why. */
+  refused: Array<{ source_id: string; reason: string }>;
   /** Scored units without a candidate, and why (see NoCandidateReason). */
   no_candidates: Array<{ source_id: string; segment: number | null; reason: NoCandidateReason; tokens: number }>;
   generated: { student: number; teacher: number };
@@ -210,9 +215,10 @@ async function mineIn(folder: RunFolder, options: MineOptions): Promise<MineSumm
   try {
     for (let b = 0; b < problems.length; b += run.settings.batch_size) {
       const batch = problems.slice(b, b + run.settings.batch_size);
-      await decodeSelection(run, batch);
-      for (const m of batch) {
-        const teacherAnswer = await select(run, m);
+      const refused = batch.map((m) => refusal(run, m));
+      await decodeSelection(run, batch.filter((_, j) => refused[j] === null));
+      for (const [j, m] of batch.entries()) {
+        const teacherAnswer = refused[j] === null ? await select(run, m) : run.tally.refuse(m.problem.id, refused[j]!, run.warn);
         if (teacherAnswer && run.done.has(m.problem.id)) run.tally.resumed(m.problem.id);
         else if (teacherAnswer) await mineProblem(run, m, teacherAnswer);
         run.tally.processed++;
@@ -252,10 +258,10 @@ async function setUp(folder: RunFolder, options: MineOptions): Promise<MineRun> 
   }
   const logs = openLogs(folder, options, files);
   const cache = new GenerationCache(logs.generations, settings.max_new_tokens, { student, teacher }, fingerprints);
-  const pool = await openPool(options, data, warn);
+  const { pool, sandbox } = await openPool(options, data, warn);
   const tokenizers = sameTokenizer(student.tokenizer, teacher.tokenizer) ? 'same' : 'different';
   const tally = new MineTally(
-    { data: options.data, out: options.out, teacher: teacher.dir, student: student.dir, tokenizers, settings }, data, previous, { t0, loadMs },
+    { data: options.data, out: options.out, teacher: teacher.dir, student: student.dir, tokenizers, settings, sandbox }, data, previous, { t0, loadMs },
   );
   tally.readBack(logs.scores.existing, logs.counterfactuals.existing);
   return {

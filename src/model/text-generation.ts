@@ -51,15 +51,25 @@ function longestToken(p: Pretrained): number {
  * otherwise it is encoded and refused when its tokens fill the context.
  */
 export function fitPrompt(p: Pretrained, prompt: string, chat: boolean, system?: string): { ids: number[] } | { refused: string } {
-  const ctx = p.model.config.maxPositionEmbeddings;
-  const chars = prompt.length + (system?.length ?? 0);
-  const per = longestToken(p);
-  if (chars > ctx * per) {
-    return { refused: `prompt of ${chars} characters cannot fit the context of ${ctx} tokens (max_position_embeddings; no token is longer than ${per} characters)` };
-  }
+  const tooLong = tooManyChars(p, prompt.length + (system?.length ?? 0));
+  if (tooLong) return { refused: tooLong };
   const ids = encodePrompt(p, prompt, chat, system);
-  if (ids.length >= ctx) return { refused: `prompt of ${ids.length} tokens leaves no room in the context of ${ctx} tokens (max_position_embeddings)` };
-  return { ids };
+  const full = noRoom(p, ids.length);
+  return full ? { refused: full } : { ids };
+}
+
+/** Why a prompt of `chars` characters cannot fit p's context whatever its tokens (checked before tokenising), or null. */
+export function tooManyChars(p: Pretrained, chars: number): string | null {
+  const ctx = p.model.config.maxPositionEmbeddings;
+  const per = longestToken(p);
+  if (chars <= ctx * per) return null;
+  return `prompt of ${chars} characters cannot fit the context of ${ctx} tokens (max_position_embeddings; no token is longer than ${per} characters)`;
+}
+
+/** Why a prompt of `tokens` tokens leaves no room for a new token in p's context, or null. */
+export function noRoom(p: Pretrained, tokens: number): string | null {
+  const ctx = p.model.config.maxPositionEmbeddings;
+  return tokens >= ctx ? `prompt of ${tokens} tokens leaves no room in the context of ${ctx} tokens (max_position_embeddings)` : null;
 }
 
 /**

@@ -140,6 +140,7 @@ describe('leaf mine end to end on tiny trained models', () => {
 
     const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     assert.equal(s.complete, true);
+    assert.equal(s.sandbox, null, 'math problems: no sandbox probed');
     const sum = (f: (x: Record<string, any>) => number) => scores.reduce((acc, x) => acc + f(x), 0);
     assert.deepEqual(
       { ...s.counts, resumed_problems: undefined },
@@ -337,6 +338,10 @@ describe('leaf mine end to end on tiny trained models', () => {
     const cfs = readJsonl(join(dir, 'code', 'counterfactuals.jsonl'));
     const [sc] = readJsonl(join(dir, 'code', 'scores.jsonl'));
     const summary = JSON.parse(readFileSync(join(dir, 'code', 'summary.json'), 'utf8'));
+    // The sandbox's tier as probed on this machine, recorded with its guarantees (null for math-only runs).
+    assert.equal(typeof summary.sandbox?.tier, 'string');
+    assert.equal(typeof summary.sandbox.network, 'boolean');
+    assert.ok('warning' in summary.sandbox);
     assert.ok(sc.candidates.length >= 1);
     assert.deepEqual(sc.spans.map((x: any) => x.tokens), runsOf(sc.candidates));
     assert.equal(cfs.length, sc.spans.length - summary.counts.empty_after_pruning);
@@ -347,6 +352,27 @@ describe('leaf mine end to end on tiny trained models', () => {
       assert.equal(cf.response, right);
       assert.equal(cf.verified, cf.student.correct && cf.teacher.correct);
     }
+  });
+
+  it('a prompt beyond the context is left out on its own: the others mine as without it', () => {
+    // 1100 words on a word-level tokenizer: more tokens than the models' 1024 positions.
+    const long = { id: 'long', prompt: Array(1100).fill('alpha').join(' '), answer: '7' };
+    const alone = join(dir, 'fit-alone.jsonl'), withLong = join(dir, 'fit-long.jsonl');
+    writeFileSync(alone, PROBLEMS.map((p) => JSON.stringify(p)).join('\n') + '\n');
+    writeFileSync(withLong, [PROBLEMS[0], long, ...PROBLEMS.slice(1)].map((p) => JSON.stringify(p)).join('\n') + '\n');
+    const run = (data: string, out: string) => leaf('mine', '--teacher', fx.teacher, '--student', fx.student, '--data', data, '--out', join(dir, out), '--max-new-tokens', '12', '--batch-size', '3');
+    const a = run(alone, 'fit-a'), b = run(withLong, 'fit-b');
+    assert.equal(a.code, 0, a.err);
+    assert.equal(b.code, 0, b.err);
+    assert.match(b.err, /leaf: warning: problem long left out: student: prompt of \d+ tokens leaves no room in the context of 1024 tokens/);
+    for (const f of ['generations.jsonl', 'scores.jsonl', 'counterfactuals.jsonl']) {
+      assert.equal(readFileSync(join(dir, 'fit-b', f), 'utf8'), readFileSync(join(dir, 'fit-a', f), 'utf8'), f);
+    }
+    const sa = JSON.parse(readFileSync(join(dir, 'fit-a', 'summary.json'), 'utf8'));
+    const sb = JSON.parse(readFileSync(join(dir, 'fit-b', 'summary.json'), 'utf8'));
+    assert.deepEqual(sa.refused, []);
+    assert.deepEqual(sb.refused.map((r: any) => r.source_id), ['long']);
+    assert.deepEqual({ ...sb.counts, problems: sb.counts.problems - 1, lines: sb.counts.lines - 1 }, sa.counts);
   });
 
   it('--strict stops at the first malformed line; bad flags are one-line errors', () => {
