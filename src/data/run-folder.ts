@@ -78,7 +78,8 @@ export function fileDigest(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 16);
 }
 
-function nonEmpty(p: string): boolean {
+/** A file with bytes in it, or a folder with entries in it. */
+export function nonEmpty(p: string): boolean {
   if (!existsSync(p)) return false;
   const st = statSync(p);
   return st.isDirectory() ? readdirSync(p).length > 0 : st.size > 0;

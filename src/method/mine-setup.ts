@@ -3,10 +3,10 @@
  * left (its summary's settings must match), the input problems (and given teacher answers), and the
  * run's identity (run.json).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LeafError } from '../errors.js';
-import { fileDigest, type RunFolder } from '../data/run-folder.js';
+import { fileDigest, nonEmpty, type RunFolder } from '../data/run-folder.js';
 import { takeShard, writeShardFile } from '../data/shard.js';
 import { modelFingerprint } from '../model/fingerprint.js';
 import type { Pretrained } from '../model/pretrained.js';
@@ -92,10 +92,6 @@ export function loadMineInput(o: MineOptions, warn: (m: string) => void): { inpu
     if (missing) throw new LeafError(`${o.teacherOutputs}: no teacher output for problem '${missing.problem.id}' (line ${missing.line} of ${o.data})`);
   }
   return { input, data, given };
-}
-
-function nonEmpty(file: string): boolean {
-  return existsSync(file) && statSync(file).size > 0;
 }
 
 /** What this output is made of (run.json, written before any record; a resume must match it); the shard's file (naming every input problem). Returns the models' fingerprints. */
