@@ -31,6 +31,7 @@
  */
 
 import type { SurfaceFn } from './surface.js';
+import { TextBytes } from './text-bytes.js';
 
 /** A half-open character range [start, end) in JavaScript string (UTF-16) indices. */
 export type CharSpan = [number, number];
@@ -64,17 +65,6 @@ export interface AlignmentResult {
 }
 
 const encoder = new TextEncoder();
-
-/** UTF-8 length of a code point (lone surrogates count 3: they are encoded as U+FFFD). */
-function utf8Length(cp: number): number {
-  return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-}
-
-function isWhitespaceCp(cp: number): boolean {
-  if (cp === 32 || (cp >= 9 && cp <= 13)) return true;
-  if (cp < 0x85) return false;
-  return /\s/u.test(String.fromCodePoint(cp));
-}
 
 /** Splits `text` at occurrences of `contents` (longest match first, scanning left to right). */
 export function splitOnAddedTokens(text: string, contents: Iterable<string>): Array<{ start: number; end: number; added: boolean }> {
@@ -213,157 +203,150 @@ export class OffsetAligner {
    */
   align(text: string, tokens: readonly string[]): AlignmentResult {
     const { ref, toText } = normalizedView(text, this.cfg.normalize, this.cfg.addedTokens);
-    const bytes = Buffer.from(ref, 'utf8');
-    const nb = bytes.length;
-    // byte → ref index of the character holding it; ref index → first byte of that character.
-    const byteToRef = new Int32Array(nb + 1);
-    const refToByte = new Int32Array(ref.length + 1);
-    {
-      let b = 0;
-      for (let i = 0; i < ref.length;) {
-        const cp = ref.codePointAt(i)!;
-        const units = cp > 0xffff ? 2 : 1;
-        const len = utf8Length(cp);
-        refToByte[i] = b;
-        if (units === 2) refToByte[i + 1] = b;
-        for (let k = 0; k < len; k++) byteToRef[b + k] = i;
-        b += len;
-        i += units;
-      }
-      byteToRef[nb] = ref.length;
-      refToByte[ref.length] = nb;
-    }
-    const isCharStart = (b: number): boolean => b === nb || refToByte[byteToRef[b]!] === b;
-    const charLenAt = (b: number): number => utf8Length(ref.codePointAt(byteToRef[b]!)!);
-    const wsAt = (b: number): boolean => b < nb && isCharStart(b) && isWhitespaceCp(ref.codePointAt(byteToRef[b]!)!);
-    const skipWs = (b: number): number => {
-      while (wsAt(b)) b += charLenAt(b);
-      return b;
-    };
-    const matches = (at: number, s: Uint8Array, from: number): boolean => {
-      const len = s.length - from;
-      if (at + len > nb) return false;
-      for (let q = 0; q < len; q++) if (bytes[at + q] !== s[from + q]) return false;
-      return true;
-    };
-    /** Where token surface `s` matches at or after the cursor (skipping whitespace), or null. */
-    const place = (c: number, s: Uint8Array, allowVirtualSpace: boolean): [number, number] | null => {
-      const virtual = allowVirtualSpace && s.length > 0 && s[0] === 0x20;
-      if (matches(c, s, 0)) return [c, c + s.length];
-      if (virtual && matches(c, s, 1)) return [c, c + s.length - 1];
-      const g = skipWs(c);
-      if (g > c) {
-        if (matches(g, s, 0)) return [g, g + s.length];
-        if (virtual && matches(g, s, 1)) return [g, g + s.length - 1];
-      }
-      return null;
-    };
-    const surfaceOf = (t: string): Uint8Array => this.addedBytes.get(t) ?? this.cfg.surface(t);
+    const tb = new TextBytes(ref);
+    const pass = new AlignmentPass(tb, tokens, this.cfg, this.addedBytes);
+    pass.run();
+    return { offsets: charSpans(tb, pass.spans, toText), exact: pass.exact };
+  }
+}
 
-    const n = tokens.length;
-    const spans = new Int32Array(2 * n); // byte offsets [start, end) per token
+/** One alignment of a token list to a text: byte spans filled token by token, left to right. */
+class AlignmentPass {
+  /** Byte offsets [start, end) per token. */
+  readonly spans: Int32Array;
+  /** False once a token had to share text by byte length (see the module doc). */
+  exact = true;
+  private readonly n: number;
 
-    /**
-     * A run of unknown tokens starting at token k, cursor c: they cover the text up to where the
-     * next token matches (trailing whitespace excluded), one code point each, the last the rest.
-     * Returns the next token index and cursor, or null when the next token is not found.
-     */
-    const placeUnknownRun = (k0: number, c0: number): [number, number] | null => {
-      const unk = tokens[k0]!;
-      let m = k0;
-      while (m < n && tokens[m] === unk) m++;
-      const start = skipWs(c0);
-      let end = nb;
-      if (m < n) {
-        const next = surfaceOf(tokens[m]!);
-        const from = start < nb ? start + charLenAt(start) : nb;
-        let p = next.length === 0 ? from : bytes.indexOf(next, from);
-        if (next.length > 1 && next[0] === 0x20 && !this.addedBytes.has(tokens[m]!)) {
-          const q = bytes.indexOf(next.subarray(1), from);
-          if (q >= 0 && (p < 0 || q < p)) p = q;
-        }
-        if (p < 0) return null;
-        end = p;
-      }
-      while (end > start) {
-        const prev = refToByte[byteToRef[end - 1]!]!;
-        if (!wsAt(prev)) break;
-        end = prev;
-      }
-      let cur = start;
-      for (let i = k0; i < m; i++) {
-        const e = i === m - 1 ? end : cur < end ? Math.min(end, cur + charLenAt(cur)) : cur;
-        spans[2 * i] = cur;
-        spans[2 * i + 1] = e;
-        cur = e;
-      }
-      return [m, end];
-    };
+  constructor(
+    private readonly tb: TextBytes,
+    private readonly tokens: readonly string[],
+    private readonly cfg: AlignerConfig,
+    private readonly addedBytes: ReadonlyMap<string, Uint8Array>,
+  ) {
+    this.n = tokens.length;
+    this.spans = new Int32Array(2 * this.n);
+  }
 
-    const toChars = (): CharSpan[] => {
-      const out: CharSpan[] = new Array<CharSpan>(n);
-      for (let i = 0; i < n; i++) {
-        const a = byteToRef[spans[2 * i]!]!;
-        const b = byteToRef[spans[2 * i + 1]!]!;
-        out[i] = toText ? [toText[a]!, toText[b]!] : [a, b];
-      }
-      return out;
-    };
-
-    let exact = true;
+  run(): void {
     let c = 0;
     let k = 0;
-    while (k < n) {
-      const t = tokens[k]!;
-      const isAdded = this.addedBytes.has(t);
-      const s = surfaceOf(t);
-      if (s.length === 0) {
-        spans[2 * k] = spans[2 * k + 1] = c;
-        k++;
-        continue;
-      }
-      const hit = place(c, s, !isAdded);
-      if (hit) {
-        spans[2 * k] = hit[0];
-        spans[2 * k + 1] = hit[1];
-        c = hit[1];
-        k++;
-        continue;
-      }
-      if (t === this.cfg.unkToken) {
-        const r = placeUnknownRun(k, c);
-        if (r) {
-          [k, c] = r;
-          continue;
-        }
-      }
-      // Fallback: share the text up to the next added token found in it, by byte length.
-      exact = false;
-      let j = k + 1;
-      let anchor = nb;
-      for (; j < n; j++) {
-        const a = this.addedBytes.get(tokens[j]!);
-        if (!a || a.length === 0) continue;
-        const p = bytes.indexOf(a, c);
-        if (p >= 0) {
-          anchor = p;
-          break;
-        }
-      }
-      let total = 0;
-      for (let i = k; i < j; i++) total += surfaceOf(tokens[i]!).length;
-      let cum = 0;
-      const width = anchor - c;
-      for (let i = k; i < j; i++) {
-        spans[2 * i] = c + (total === 0 ? 0 : Math.floor((cum * width) / total));
-        cum += surfaceOf(tokens[i]!).length;
-        spans[2 * i + 1] = c + (total === 0 ? 0 : Math.floor((cum * width) / total));
-      }
-      c = anchor;
-      k = j;
-    }
-    return { offsets: toChars(), exact };
+    while (k < this.n) [k, c] = this.placeExactly(k, c) ?? this.shareByLength(k, c);
   }
+
+  private surfaceOf(t: string): Uint8Array {
+    return this.addedBytes.get(t) ?? this.cfg.surface(t);
+  }
+
+  private setSpan(i: number, start: number, end: number): void {
+    this.spans[2 * i] = start;
+    this.spans[2 * i + 1] = end;
+  }
+
+  /**
+   * Token k placed where its surface matches at cursor c (an empty surface: an empty span at c;
+   * an unknown token: its whole run). Returns the next token index and cursor, or null.
+   */
+  private placeExactly(k: number, c: number): [number, number] | null {
+    const t = this.tokens[k]!;
+    const s = this.surfaceOf(t);
+    if (s.length === 0) {
+      this.setSpan(k, c, c);
+      return [k + 1, c];
+    }
+    const hit = this.tb.place(c, s, !this.addedBytes.has(t));
+    if (hit) {
+      this.setSpan(k, hit[0], hit[1]);
+      return [k + 1, hit[1]];
+    }
+    if (t === this.cfg.unkToken) return this.placeUnknownRun(k, c);
+    return null;
+  }
+
+  /**
+   * A run of unknown tokens starting at token k0, cursor c0: they cover the text up to where the
+   * next token matches (trailing whitespace excluded), one code point each, the last the rest.
+   * Returns the next token index and cursor, or null when the next token is not found.
+   */
+  private placeUnknownRun(k0: number, c0: number): [number, number] | null {
+    const unk = this.tokens[k0]!;
+    let m = k0;
+    while (m < this.n && this.tokens[m] === unk) m++;
+    const start = this.tb.skipWs(c0);
+    let end = this.tb.nb;
+    if (m < this.n) {
+      const p = this.findAfterUnknown(m, start);
+      if (p < 0) return null;
+      end = p;
+    }
+    end = this.tb.trimWsEnd(start, end);
+    let cur = start;
+    for (let i = k0; i < m; i++) {
+      const e = i === m - 1 ? end : cur < end ? Math.min(end, cur + this.tb.charLenAt(cur)) : cur;
+      this.setSpan(i, cur, e);
+      cur = e;
+    }
+    return [m, end];
+  }
+
+  /**
+   * Where token m (the one after a run of unknown tokens starting at byte `start`) is found,
+   * at least one character on; with or without its leading space (non-added tokens); or -1.
+   */
+  private findAfterUnknown(m: number, start: number): number {
+    const { bytes, nb } = this.tb;
+    const next = this.surfaceOf(this.tokens[m]!);
+    const from = start < nb ? start + this.tb.charLenAt(start) : nb;
+    let p = next.length === 0 ? from : bytes.indexOf(next, from);
+    if (next.length > 1 && next[0] === 0x20 && !this.addedBytes.has(this.tokens[m]!)) {
+      const q = bytes.indexOf(next.subarray(1), from);
+      if (q >= 0 && (p < 0 || q < p)) p = q;
+    }
+    return p;
+  }
+
+  /**
+   * Fallback for token k unmatched at cursor c: tokens k… share the text up to the next added
+   * token found in it, in proportion to their byte lengths. Returns that added token's index and
+   * byte position (or n and the text's end).
+   */
+  private shareByLength(k: number, c: number): [number, number] {
+    this.exact = false;
+    const [j, anchor] = this.nextFoundAddedToken(k + 1, c);
+    let total = 0;
+    for (let i = k; i < j; i++) total += this.surfaceOf(this.tokens[i]!).length;
+    let cum = 0;
+    const width = anchor - c;
+    for (let i = k; i < j; i++) {
+      const start = c + (total === 0 ? 0 : Math.floor((cum * width) / total));
+      cum += this.surfaceOf(this.tokens[i]!).length;
+      this.setSpan(i, start, c + (total === 0 ? 0 : Math.floor((cum * width) / total)));
+    }
+    return [j, anchor];
+  }
+
+  /** The first token from index j0 on that is an added token found in the text at or after byte c, and where; else [n, nb]. */
+  private nextFoundAddedToken(j0: number, c: number): [number, number] {
+    for (let j = j0; j < this.n; j++) {
+      const a = this.addedBytes.get(this.tokens[j]!);
+      if (!a || a.length === 0) continue;
+      const p = this.tb.bytes.indexOf(a, c);
+      if (p >= 0) return [j, p];
+    }
+    return [this.n, this.tb.nb];
+  }
+}
+
+/** Byte spans as character spans of the text (through the normalized view's map, if any). */
+function charSpans(tb: TextBytes, spans: Int32Array, toText: Int32Array | null): CharSpan[] {
+  const n = spans.length / 2;
+  const out: CharSpan[] = new Array<CharSpan>(n);
+  for (let i = 0; i < n; i++) {
+    const a = tb.byteToRef[spans[2 * i]!]!;
+    const b = tb.byteToRef[spans[2 * i + 1]!]!;
+    out[i] = toText ? [toText[a]!, toText[b]!] : [a, b];
+  }
+  return out;
 }
 
 /**
