@@ -4,7 +4,7 @@
  * with content spans (chat-template.ts), and decoding — whole or streaming (stream-decoder.ts).
  */
 
-import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
+import type { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { LeafError } from '../errors.js';
 import {
   ChatRenderer,
@@ -13,16 +13,23 @@ import {
   type RenderedChat,
   type RenderedPromptWithPrefix,
 } from './chat-template.js';
-import { readTokenizerFiles, SPECIAL_TOKEN_KEYS, tokenContent, type TokenizerFiles } from './files.js';
+import { readTokenizerFiles, type TokenizerFiles } from './files.js';
 import { OffsetAligner, tokensInCharRange, viewNormalizer, type CharSpan, type TokenRange } from './offsets.js';
 import { StreamDecoder } from './stream-decoder.js';
 import { surfaceFunction } from './surface.js';
+import {
+  checkedModel,
+  knownIds,
+  libraryConfig,
+  loadHfTokenizer,
+  postProcessorIds,
+  readAddedTokens,
+  specialToken,
+  templateVariables,
+  type SpecialToken,
+} from './tokenizer-setup.js';
 
-/** A special token: its text and id. */
-export interface SpecialToken {
-  content: string;
-  id: number;
-}
+export type { SpecialToken } from './tokenizer-setup.js';
 
 export interface EncodeOptions {
   /**
@@ -77,14 +84,6 @@ export interface PromptWithPrefixEncoding extends RenderedPromptWithPrefix, Enco
   prefixTokens: TokensOfSpan;
 }
 
-const SUPPORTED_MODELS = ['BPE', 'WordPiece', 'Unigram', 'WordLevel'];
-const LLAMA_LIKE_CLASS = /^(Llama|CodeLlama|Gemma)Tokenizer(Fast)?$/;
-const PROBE = '\u0000leaf-post-processor-probe\u0000';
-
-function record(v: unknown): Record<string, unknown> | null {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
-}
-
 /** A loaded tokenizer. Create with {@link LeafTokenizer.load} (a model folder) or from parsed files. */
 export class LeafTokenizer {
   /** Where the tokenizer came from (named in error messages). */
@@ -121,117 +120,31 @@ export class LeafTokenizer {
     const tj = files.tokenizerJson;
     const cfg = files.tokenizerConfig;
     this.config = cfg;
-    const model = record(tj.model);
-    if (!model) throw new LeafError(`${where}: no "model" section`);
-    if (!SUPPORTED_MODELS.includes(model.type as string)) {
-      throw new LeafError(`${where}: unsupported tokenizer model type ${JSON.stringify(model.type)} (supported: ${SUPPORTED_MODELS.join(', ')})`);
-    }
-    if (tj.added_tokens !== undefined && !Array.isArray(tj.added_tokens)) {
-      throw new LeafError(`${where}: "added_tokens" must be a list`);
-    }
-    const addedList = (Array.isArray(tj.added_tokens) ? tj.added_tokens : []) as unknown[];
-    const added = new Set<string>();
-    const specialContents = new Set<string>();
-    for (const [i, a] of addedList.entries()) {
-      const r = record(a);
-      if (!r || typeof r.content !== 'string' || !Number.isInteger(r.id)) {
-        throw new LeafError(`${where}: added_tokens[${i}] must have a string "content" and an integer "id"`);
-      }
-      added.add(r.content);
-      if (r.special === true) specialContents.add(r.content);
-    }
-
-    // The config handed to @huggingface/tokenizers: special tokens as plain strings.
-    const libConfig: Record<string, unknown> = { ...cfg };
-    for (const key of SPECIAL_TOKEN_KEYS) {
-      const c = tokenContent(cfg[key]);
-      if (c === null) delete libConfig[key];
-      else libConfig[key] = c;
-    }
-    if (libConfig.unk_token === undefined && typeof model.unk_token === 'string') libConfig.unk_token = model.unk_token;
-    const additional = Array.isArray(cfg.additional_special_tokens)
-      ? cfg.additional_special_tokens.map(tokenContent).filter((x): x is string => x !== null)
-      : [];
-    libConfig.additional_special_tokens = additional;
-    this.cleanUpSpaces = cfg.clean_up_tokenization_spaces === true;
-    libConfig.clean_up_tokenization_spaces = this.cleanUpSpaces;
-    const libJson: Record<string, unknown> = {
-      ...tj,
-      normalizer: tj.normalizer ?? null,
-      pre_tokenizer: tj.pre_tokenizer ?? null,
-      post_processor: tj.post_processor ?? null,
-      decoder: tj.decoder ?? null,
-      added_tokens: addedList,
-    };
-    try {
-      this.hf = new HfTokenizer(libJson, libConfig);
-    } catch (e) {
-      throw new LeafError(`${where}: unsupported or malformed tokenizer (${e instanceof Error ? e.message : String(e)})`);
-    }
+    const model = checkedModel(where, tj);
+    const added = readAddedTokens(where, tj);
+    const lib = libraryConfig(cfg, model);
+    this.cleanUpSpaces = lib.cleanUpSpaces;
+    this.hf = loadHfTokenizer(where, tj, added.list, lib.config);
     const hfModel = this.hf.model;
     if (!hfModel) throw new LeafError(`${where}: unsupported tokenizer model`);
     this.vocabSize = hfModel.vocab.length;
 
-    const special = (key: (typeof SPECIAL_TOKEN_KEYS)[number]): SpecialToken | null => {
-      const content = tokenContent(cfg[key]);
-      if (content === null) return null;
-      const id = this.hf.token_to_id(content);
-      return id === undefined ? null : { content, id };
-    };
-    this.bosToken = special('bos_token');
-    this.eosToken = special('eos_token');
-    this.padToken = special('pad_token');
-    this.unkToken = special('unk_token');
-    const specialIds = new Set<number>();
-    for (const c of [...specialContents, ...additional]) {
-      const id = this.hf.token_to_id(c);
-      if (id !== undefined) specialIds.add(id);
-    }
-    this.specialIds = specialIds;
-
-    // Tokens the post-processor adds around a single sequence (or add_bos/eos_token of Llama-like
-    // tokenizers, which transformers' LlamaTokenizerFast turns into its post-processor).
-    let prefix: string[] = [];
-    let suffix: string[] = [];
-    const cls = typeof cfg.tokenizer_class === 'string' ? cfg.tokenizer_class : '';
-    if (LLAMA_LIKE_CLASS.test(cls) && (typeof cfg.add_bos_token === 'boolean' || typeof cfg.add_eos_token === 'boolean')) {
-      if (cfg.add_bos_token !== false && this.bosToken) prefix = [this.bosToken.content];
-      if (cfg.add_eos_token === true && this.eosToken) suffix = [this.eosToken.content];
-    } else if (this.hf.post_processor) {
-      let out: string[] = [];
-      try {
-        out = this.hf.post_processor.post_process([PROBE], null, true).tokens;
-      } catch (e) {
-        throw new LeafError(`${where}: unsupported post_processor (${e instanceof Error ? e.message : String(e)})`);
-      }
-      const at = out.indexOf(PROBE);
-      if (at < 0) throw new LeafError(`${where}: unsupported post_processor (it does not keep the text's tokens)`);
-      prefix = out.slice(0, at);
-      suffix = out.slice(at + 1);
-    }
-    const toIds = (ts: string[]): number[] =>
-      ts.map((t) => {
-        const id = this.hf.token_to_id(t);
-        if (id === undefined) throw new LeafError(`${where}: the post-processor adds "${t}", which is not in the vocabulary`);
-        return id;
-      });
-    this.specialPrefixIds = toIds(prefix);
-    this.specialSuffixIds = toIds(suffix);
+    this.bosToken = specialToken(this.hf, cfg, 'bos_token');
+    this.eosToken = specialToken(this.hf, cfg, 'eos_token');
+    this.padToken = specialToken(this.hf, cfg, 'pad_token');
+    this.unkToken = specialToken(this.hf, cfg, 'unk_token');
+    this.specialIds = knownIds(this.hf, [...added.special, ...lib.additional]);
+    const around = postProcessorIds(where, cfg, this.hf, this.bosToken, this.eosToken);
+    this.specialPrefixIds = around.prefix;
+    this.specialSuffixIds = around.suffix;
 
     this.aligner = new OffsetAligner({
       surface: surfaceFunction(tj.decoder ?? null, model),
-      addedTokens: added,
+      addedTokens: added.contents,
       unkToken: hfModel.unk_token ?? null,
       normalize: viewNormalizer(tj.normalizer ?? null),
     });
-
-    const templateVars: Record<string, unknown> = {};
-    for (const key of SPECIAL_TOKEN_KEYS) {
-      const c = tokenContent(cfg[key]);
-      if (c !== null) templateVars[key] = c;
-    }
-    if (Array.isArray(cfg.additional_special_tokens)) templateVars.additional_special_tokens = additional;
-    this.chat = new ChatRenderer(files.chatTemplates, templateVars, files.source);
+    this.chat = new ChatRenderer(files.chatTemplates, templateVariables(cfg, lib.additional), files.source);
   }
 
   /** Whether the tokenizer has a chat template. */
