@@ -224,19 +224,8 @@ export async function execSandboxed(req: ExecRequest): Promise<ExecOutcome> {
 }
 
 function launch(argv: string[], cwd: string, req: ExecRequest, started: number): Promise<ExecOutcome> {
-  const { limits } = req;
   return new Promise<ExecOutcome>((resolve) => {
     let child: ChildProcess;
-    const stdoutChunks: Buffer[] = [];
-    let stdoutKept = 0;
-    let stdoutBytes = 0;
-    const stderr = new TailBuffer(STDERR_TAIL_BYTES);
-    let statusText = '';
-    let killedBy: ExecOutcome['killedBy'] = null;
-    let settled = false;
-    let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
-    let closeTimer: NodeJS.Timeout | undefined;
-
     const minimalEnv = { PATH: req.env['PATH'] ?? '/usr/bin:/bin', LANG: 'C.UTF-8' };
     try {
       child = spawn(argv[0]!, argv.slice(1), {
@@ -249,113 +238,168 @@ function launch(argv: string[], cwd: string, req: ExecRequest, started: number):
       resolve(failedSpawn(started, String(e)));
       return;
     }
-    const pgid = child.pid;
-    if (pgid !== undefined) live.add(pgid);
+    new Launch(child, argv[0]!, req, started, resolve).start();
+  });
+}
 
-    const finish = (spawnError?: string): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(wallTimer);
-      clearTimeout(closeTimer);
-      clearTimeout(graceTimer);
-      req.signal?.removeEventListener('abort', onAbort);
-      if (pgid !== undefined) {
-        // Only while the launcher is unreaped is its pid (= the group id) guaranteed not reused.
-        if (exitInfo === null) killGroup(pgid);
-        live.delete(pgid);
-      }
-      for (const s of [child.stdin, child.stdout, child.stderr, child.stdio[3]]) s?.destroy();
-      let status: SupervisorStatus | null = null;
-      const line = statusText.trim().split('\n')[0];
-      if (line) {
-        try {
-          status = JSON.parse(line) as SupervisorStatus;
-        } catch {
-          status = null;
-        }
-      }
-      resolve({
-        stdout: Buffer.concat(stdoutChunks),
-        stdoutBytes,
-        stderrTail: stderr.get(),
-        stderrBytes: stderr.total,
-        killedBy,
-        launcherExit: exitInfo?.code ?? null,
-        launcherSignal: exitInfo?.signal ?? null,
-        status,
-        durationMs: performance.now() - started,
-        uid: null,
-        oomKilled: false,
-        ...(spawnError !== undefined ? { spawnError } : {}),
-      });
-    };
+/**
+ * One started supervisor: captures its output with byte caps, enforces the wall-clock limit and
+ * aborts, kills its whole process group, and settles exactly once (on close, or 2 s after exit).
+ */
+class Launch {
+  private readonly pgid: number | undefined;
+  private readonly stdoutChunks: Buffer[] = [];
+  private stdoutKept = 0;
+  private stdoutBytes = 0;
+  private readonly stderr = new TailBuffer(STDERR_TAIL_BYTES);
+  private statusText = '';
+  private killedBy: ExecOutcome['killedBy'] = null;
+  private settled = false;
+  private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  private wallTimer: NodeJS.Timeout | undefined;
+  private closeTimer: NodeJS.Timeout | undefined;
+  private graceTimer: NodeJS.Timeout | undefined;
+  private readonly onAbort = (): void => this.kill('abort');
 
-    let graceTimer: NodeJS.Timeout | undefined;
-    const kill = (why: 'wall' | 'output' | 'abort'): void => {
-      if (exitInfo !== null || pgid === undefined) return;
-      const first = killedBy === null;
-      if (first) killedBy = why;
-      if (req.tier.pidNamespace) {
-        killGroup(pgid); // the namespace init dies, and with it every process in the namespace
-      } else if (first) {
-        // No PID namespace: the launcher is the supervisor itself. Ask it to kill the program and
-        // every process of the sandbox uid (which may have left the group with setsid), then
-        // kill the group regardless.
-        try {
-          process.kill(pgid, 'SIGUSR1');
-        } catch {
-          // gone
-        }
-        graceTimer = setTimeout(() => {
-          if (exitInfo === null) killGroup(pgid);
-        }, 1000);
-      }
-    };
-    const wallTimer = setTimeout(() => kill('wall'), limits.wallMs);
-    const onAbort = (): void => kill('abort');
-    req.signal?.addEventListener('abort', onAbort, { once: true });
-    if (req.signal?.aborted) onAbort();
+  constructor(
+    private readonly child: ChildProcess,
+    private readonly command: string,
+    private readonly req: ExecRequest,
+    private readonly started: number,
+    private readonly resolve: (outcome: ExecOutcome) => void,
+  ) {
+    this.pgid = child.pid;
+    if (this.pgid !== undefined) live.add(this.pgid);
+  }
 
-    const overCap = (): boolean => stdoutBytes + stderr.total > limits.outputKillBytes;
+  start(): void {
+    this.armLimits();
+    this.captureOutput();
+    this.feedStdin();
+    this.watchExit();
+  }
+
+  /** The wall-clock timer and the abort signal. */
+  private armLimits(): void {
+    this.wallTimer = setTimeout(() => this.kill('wall'), this.req.limits.wallMs);
+    this.req.signal?.addEventListener('abort', this.onAbort, { once: true });
+    if (this.req.signal?.aborted) this.onAbort();
+  }
+
+  /** stdout (kept up to stdoutKeepBytes), stderr (a tail), the status line (fd 3); kill past outputKillBytes. */
+  private captureOutput(): void {
+    const { child, req } = this;
+    const limits = req.limits;
+    const overCap = (): boolean => this.stdoutBytes + this.stderr.total > limits.outputKillBytes;
     child.stdout!.on('data', (chunk: Buffer) => {
-      stdoutBytes += chunk.length;
-      if (stdoutKept < limits.stdoutKeepBytes) {
-        const take = chunk.subarray(0, limits.stdoutKeepBytes - stdoutKept);
-        stdoutChunks.push(take);
-        stdoutKept += take.length;
+      this.stdoutBytes += chunk.length;
+      if (this.stdoutKept < limits.stdoutKeepBytes) {
+        const take = chunk.subarray(0, limits.stdoutKeepBytes - this.stdoutKept);
+        this.stdoutChunks.push(take);
+        this.stdoutKept += take.length;
       }
-      if (overCap()) kill('output');
+      if (overCap()) this.kill('output');
     });
     child.stderr!.on('data', (chunk: Buffer) => {
-      stderr.push(chunk);
-      if (overCap()) kill('output');
+      this.stderr.push(chunk);
+      if (overCap()) this.kill('output');
     });
     const statusStream = child.stdio[3] as NodeJS.ReadableStream | null;
     statusStream?.on('data', (chunk: Buffer) => {
-      if (statusText.length < 65536) statusText += chunk.toString('utf8');
+      if (this.statusText.length < 65536) this.statusText += chunk.toString('utf8');
     });
     statusStream?.on('error', () => undefined);
     child.stdout!.on('error', () => undefined);
     child.stderr!.on('error', () => undefined);
+  }
+
+  private feedStdin(): void {
+    const { child, req } = this;
     child.stdin!.on('error', () => undefined); // EPIPE when the program never reads its input
     if (req.stdin !== undefined && req.stdin.length > 0) child.stdin!.end(req.stdin);
     else child.stdin!.end();
+  }
 
-    child.on('error', (e) => finish(`could not start ${argv[0]}: ${e.message}`));
+  private watchExit(): void {
+    const { child, pgid } = this;
+    child.on('error', (e) => this.finish(`could not start ${this.command}: ${e.message}`));
     child.on('exit', (code, signal) => {
-      exitInfo = { code, signal };
-      clearTimeout(wallTimer);
-      clearTimeout(graceTimer);
+      this.exitInfo = { code, signal };
+      clearTimeout(this.wallTimer);
+      clearTimeout(this.graceTimer);
       // Give the pipes a moment to drain, then finish even if some escaped descendant still
       // holds them open.
       // kill whatever is left in the group (tiers without a PID namespace; with one, the kernel
       // already killed the namespace when its init exited).
-      if (pgid !== undefined && !req.tier.pidNamespace) killGroup(pgid);
+      if (pgid !== undefined && !this.req.tier.pidNamespace) killGroup(pgid);
       if (pgid !== undefined) live.delete(pgid);
-      closeTimer = setTimeout(() => finish(), 2000);
+      this.closeTimer = setTimeout(() => this.finish(), 2000);
     });
-    child.on('close', () => finish());
-  });
+    child.on('close', () => this.finish());
+  }
+
+  private kill(why: 'wall' | 'output' | 'abort'): void {
+    const pgid = this.pgid;
+    if (this.exitInfo !== null || pgid === undefined) return;
+    const first = this.killedBy === null;
+    if (first) this.killedBy = why;
+    if (this.req.tier.pidNamespace) {
+      killGroup(pgid); // the namespace init dies, and with it every process in the namespace
+    } else if (first) {
+      // No PID namespace: the launcher is the supervisor itself. Ask it to kill the program and
+      // every process of the sandbox uid (which may have left the group with setsid), then
+      // kill the group regardless.
+      try {
+        process.kill(pgid, 'SIGUSR1');
+      } catch {
+        // gone
+      }
+      this.graceTimer = setTimeout(() => {
+        if (this.exitInfo === null) killGroup(pgid);
+      }, 1000);
+    }
+  }
+
+  private finish(spawnError?: string): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.wallTimer);
+    clearTimeout(this.closeTimer);
+    clearTimeout(this.graceTimer);
+    this.req.signal?.removeEventListener('abort', this.onAbort);
+    const { child, pgid } = this;
+    if (pgid !== undefined) {
+      // Only while the launcher is unreaped is its pid (= the group id) guaranteed not reused.
+      if (this.exitInfo === null) killGroup(pgid);
+      live.delete(pgid);
+    }
+    for (const s of [child.stdin, child.stdout, child.stderr, child.stdio[3]]) s?.destroy();
+    this.resolve({
+      stdout: Buffer.concat(this.stdoutChunks),
+      stdoutBytes: this.stdoutBytes,
+      stderrTail: this.stderr.get(),
+      stderrBytes: this.stderr.total,
+      killedBy: this.killedBy,
+      launcherExit: this.exitInfo?.code ?? null,
+      launcherSignal: this.exitInfo?.signal ?? null,
+      status: parseStatusLine(this.statusText),
+      durationMs: performance.now() - this.started,
+      uid: null,
+      oomKilled: false,
+      ...(spawnError !== undefined ? { spawnError } : {}),
+    });
+  }
+}
+
+/** The supervisor's status: the first line it wrote to fd 3, as JSON; null if none or malformed. */
+function parseStatusLine(statusText: string): SupervisorStatus | null {
+  const line = statusText.trim().split('\n')[0];
+  if (!line) return null;
+  try {
+    return JSON.parse(line) as SupervisorStatus;
+  } catch {
+    return null;
+  }
 }
 
 function failedSpawn(started: number, msg: string): ExecOutcome {
