@@ -11,7 +11,7 @@
  *  crashed       any other uncaught exception (reason names it), a signal, or a sandbox fault
  */
 import { LeafError } from '../../errors.js';
-import { execSandboxed } from './exec.js';
+import { execSandboxed, type ExecLimits, type ExecOutcome, type SupervisorStatus } from './exec.js';
 import { assertNetworkIsolated, getIsolation } from './isolation.js';
 
 export type RunStatus = 'passed' | 'failed' | 'timeout' | 'memory' | 'crashed' | 'output-limit';
@@ -141,16 +141,124 @@ function tailBytes(buf: Buffer, n: number): string {
   return (buf.length > n ? buf.subarray(buf.length - n) : buf).toString('utf8');
 }
 
-/** Runs `code` (a complete Python program) in a fresh sandbox and classifies the outcome. */
-export async function runPython(code: string, opts: RunOptions = {}): Promise<RunResult> {
-  const iso = await getIsolation(opts.python !== undefined ? { python: opts.python } : {});
-  assertNetworkIsolated(iso, opts.allowNetwork);
+/** The limits of one run, defaults applied (RunOptions documents each). */
+interface RunLimits {
+  timeoutMs: number;
+  cpuSec: number;
+  memoryMb: number;
+  /** Memory cap of the whole process tree (memory cgroup), MiB. */
+  totalMemoryMb: number;
+  fileSizeMb: number;
+  exec: ExecLimits;
+}
+
+function runLimits(opts: RunOptions): RunLimits {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   if (!(timeoutMs > 0)) throw new LeafError(`code judge: timeoutMs must be positive, got ${timeoutMs}`);
   const cpuSec = Math.max(1, Math.ceil((opts.cpuTimeMs ?? timeoutMs) / 1000));
   const memoryMb = opts.memoryMb ?? 2048;
   const tmpMb = opts.tmpMb ?? 64;
   const totalMemoryMb = opts.totalMemoryMb ?? memoryMb + tmpMb + 64;
+  const fileSizeMb = opts.fileSizeMb ?? 16;
+  return {
+    timeoutMs,
+    cpuSec,
+    memoryMb,
+    totalMemoryMb,
+    fileSizeMb,
+    exec: {
+      wallMs: timeoutMs,
+      cpuSec,
+      memoryBytes: memoryMb * 1024 * 1024,
+      maxProcs: opts.maxProcs ?? 64,
+      fileSizeBytes: fileSizeMb * 1024 * 1024,
+      maxOpenFiles: 1024,
+      tmpfsBytes: tmpMb * 1024 * 1024,
+      stdoutKeepBytes: opts.stdoutLimitBytes ?? 8 * 1024 * 1024,
+      outputKillBytes: opts.outputKillBytes ?? 64 * 1024 * 1024,
+    },
+  };
+}
+
+/** What the supervisor reported about the program, decoded. */
+interface ProgramEnd {
+  st: SupervisorStatus | null;
+  stderrText: string;
+  exitCode: number | null;
+  sigNum: number | null;
+  signal: string | null;
+  cpuMs: number | null;
+  maxRssKb: number | null;
+  tb: ReturnType<typeof parseTraceback>;
+}
+
+function programEnd(out: ExecOutcome): ProgramEnd {
+  const st = out.status;
+  const stderrText = out.stderrTail.toString('utf8');
+  const sigNum = st?.signal ?? null;
+  return {
+    st,
+    stderrText,
+    exitCode: st?.exit ?? null,
+    sigNum,
+    signal: sigNum !== null ? (SIGNAL_NAMES[sigNum] ?? `signal ${sigNum}`) : null,
+    cpuMs: st?.cpuSec !== undefined ? Math.round(st.cpuSec * 1000) : null,
+    maxRssKb: st?.maxRssKb ?? null,
+    tb: parseTraceback(stderrText),
+  };
+}
+
+/** The run's status and one-line reason; the checks are tried in this order (module doc). */
+function classify(out: ExecOutcome, end: ProgramEnd, lim: RunLimits): { status: RunStatus; reason: string } {
+  const { st, stderrText, exitCode, sigNum, signal, cpuMs, maxRssKb, tb } = end;
+  if (out.killedBy === 'output') {
+    return { status: 'output-limit', reason: `output exceeded ${lim.exec.outputKillBytes} bytes; killed` };
+  }
+  if (out.killedBy === 'wall' || st?.watchdog) {
+    return { status: 'timeout', reason: `wall-clock time limit of ${lim.timeoutMs} ms exceeded` };
+  }
+  if (out.spawnError !== undefined) return { status: 'crashed', reason: `sandbox error: ${out.spawnError}` };
+  if (st === null || !st.ok) {
+    const reason = st?.error ?? `sandbox error: supervisor ended without a status (exit ${out.launcherExit ?? out.launcherSignal})`;
+    return { status: 'crashed', reason };
+  }
+  if (sigNum === 24 || (sigNum === 9 && cpuMs !== null && cpuMs >= lim.cpuSec * 1000 - 50)) {
+    return { status: 'timeout', reason: `CPU time limit of ${lim.cpuSec} s exceeded` };
+  }
+  if (out.oomKilled && exitCode !== 0) {
+    return { status: 'memory', reason: `out of memory: killed by the kernel at the sandbox memory limit of ${lim.totalMemoryMb} MiB` };
+  }
+  if (tb?.type === 'MemoryError') {
+    return { status: 'memory', reason: `MemoryError (memory limit ${lim.memoryMb} MiB)${tb.line ? ` at ${tb.line}` : ''}` };
+  }
+  if (sigNum === 9 && maxRssKb !== null && maxRssKb * 1024 >= lim.memoryMb * 1024 * 1024 * 0.8) {
+    return { status: 'memory', reason: `killed (SIGKILL) near the memory limit of ${lim.memoryMb} MiB` };
+  }
+  if (sigNum !== null) {
+    const reason =
+      sigNum === 25
+        ? `file size limit of ${lim.fileSizeMb} MiB exceeded (SIGXFSZ)`
+        : `killed by ${signal}${sigNum === 11 ? ' (segmentation fault; deep recursion?)' : ''}`;
+    return { status: 'crashed', reason };
+  }
+  if (exitCode === 0) return { status: 'passed', reason: '' };
+  if (tb !== null) {
+    let head = tb.message ? `${tb.type}: ${clip(tb.message, 200)}` : tb.type;
+    if (/\[Errno 27\]/.test(tb.message)) head += ` (file size limit ${lim.fileSizeMb} MiB)`;
+    return { status: tb.type === 'AssertionError' ? 'failed' : 'crashed', reason: tb.line ? `${head} at ${clip(tb.line, 200)}` : head };
+  }
+  if (exitCode === 127 && /leaf sandbox: could not start/.test(stderrText)) {
+    return { status: 'crashed', reason: clip(stderrText.trim().split('\n').slice(-1)[0] ?? '', 300) };
+  }
+  const last = stderrText.trim().split('\n').slice(-1)[0] ?? '';
+  return { status: 'failed', reason: `exited with status ${exitCode}${last ? `: ${clip(last, 200)}` : ''}` };
+}
+
+/** Runs `code` (a complete Python program) in a fresh sandbox and classifies the outcome. */
+export async function runPython(code: string, opts: RunOptions = {}): Promise<RunResult> {
+  const iso = await getIsolation(opts.python !== undefined ? { python: opts.python } : {});
+  assertNetworkIsolated(iso, opts.allowNetwork);
+  const lim = runLimits(opts);
   const out = await execSandboxed({
     python: iso.python,
     code,
@@ -158,93 +266,26 @@ export async function runPython(code: string, opts: RunOptions = {}): Promise<Ru
     ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
     env: iso.env,
     visible: iso.visibleEntries,
-    cgroupBytes: iso.memoryCgroup ? totalMemoryMb * 1024 * 1024 : null,
+    cgroupBytes: iso.memoryCgroup ? lim.totalMemoryMb * 1024 * 1024 : null,
     tier: iso.tierSpec,
-    limits: {
-      wallMs: timeoutMs,
-      cpuSec,
-      memoryBytes: memoryMb * 1024 * 1024,
-      maxProcs: opts.maxProcs ?? 64,
-      fileSizeBytes: (opts.fileSizeMb ?? 16) * 1024 * 1024,
-      maxOpenFiles: 1024,
-      tmpfsBytes: tmpMb * 1024 * 1024,
-      stdoutKeepBytes: opts.stdoutLimitBytes ?? 8 * 1024 * 1024,
-      outputKillBytes: opts.outputKillBytes ?? 64 * 1024 * 1024,
-    },
+    limits: lim.exec,
   });
-
   if (out.killedBy === 'abort') {
     throw opts.signal?.reason instanceof Error ? opts.signal.reason : new Error('code judge: run aborted');
   }
-  const st = out.status;
-  const stderrText = out.stderrTail.toString('utf8');
-  const exitCode = st?.exit ?? null;
-  const sigNum = st?.signal ?? null;
-  const signal = sigNum !== null ? (SIGNAL_NAMES[sigNum] ?? `signal ${sigNum}`) : null;
-  const cpuMs = st?.cpuSec !== undefined ? Math.round(st.cpuSec * 1000) : null;
-  const maxRssKb = st?.maxRssKb ?? null;
-  const tb = parseTraceback(stderrText);
-
-  let status: RunStatus;
-  let reason: string;
-  if (out.killedBy === 'output') {
-    status = 'output-limit';
-    reason = `output exceeded ${opts.outputKillBytes ?? 64 * 1024 * 1024} bytes; killed`;
-  } else if (out.killedBy === 'wall' || st?.watchdog) {
-    status = 'timeout';
-    reason = `wall-clock time limit of ${timeoutMs} ms exceeded`;
-  } else if (out.spawnError !== undefined) {
-    status = 'crashed';
-    reason = `sandbox error: ${out.spawnError}`;
-  } else if (st === null || !st.ok) {
-    status = 'crashed';
-    reason = st?.error ?? `sandbox error: supervisor ended without a status (exit ${out.launcherExit ?? out.launcherSignal})`;
-  } else if (sigNum === 24 || (sigNum === 9 && cpuMs !== null && cpuMs >= cpuSec * 1000 - 50)) {
-    status = 'timeout';
-    reason = `CPU time limit of ${cpuSec} s exceeded`;
-  } else if (out.oomKilled && exitCode !== 0) {
-    status = 'memory';
-    reason = `out of memory: killed by the kernel at the sandbox memory limit of ${totalMemoryMb} MiB`;
-  } else if (tb?.type === 'MemoryError') {
-    status = 'memory';
-    reason = `MemoryError (memory limit ${memoryMb} MiB)${tb.line ? ` at ${tb.line}` : ''}`;
-  } else if (sigNum === 9 && maxRssKb !== null && maxRssKb * 1024 >= memoryMb * 1024 * 1024 * 0.8) {
-    status = 'memory';
-    reason = `killed (SIGKILL) near the memory limit of ${memoryMb} MiB`;
-  } else if (sigNum !== null) {
-    status = 'crashed';
-    reason =
-      sigNum === 25
-        ? `file size limit of ${opts.fileSizeMb ?? 16} MiB exceeded (SIGXFSZ)`
-        : `killed by ${signal}${sigNum === 11 ? ' (segmentation fault; deep recursion?)' : ''}`;
-  } else if (exitCode === 0) {
-    status = 'passed';
-    reason = '';
-  } else if (tb !== null) {
-    status = tb.type === 'AssertionError' ? 'failed' : 'crashed';
-    let head = tb.message ? `${tb.type}: ${clip(tb.message, 200)}` : tb.type;
-    if (/\[Errno 27\]/.test(tb.message)) head += ` (file size limit ${opts.fileSizeMb ?? 16} MiB)`;
-    reason = tb.line ? `${head} at ${clip(tb.line, 200)}` : head;
-  } else if (exitCode === 127 && /leaf sandbox: could not start/.test(stderrText)) {
-    status = 'crashed';
-    reason = clip(stderrText.trim().split('\n').slice(-1)[0] ?? '', 300);
-  } else {
-    status = 'failed';
-    const last = stderrText.trim().split('\n').slice(-1)[0] ?? '';
-    reason = `exited with status ${exitCode}${last ? `: ${clip(last, 200)}` : ''}`;
-  }
-
+  const end = programEnd(out);
+  const { status, reason } = classify(out, end, lim);
   return {
     status,
     reason,
-    exitCode,
-    signal,
+    exitCode: end.exitCode,
+    signal: end.signal,
     stdout: out.stdout.toString('utf8'),
     stdoutTruncated: out.stdoutBytes > out.stdout.length,
     errorTail: tailBytes(out.stderrTail, ERROR_TAIL_BYTES),
     durationMs: Math.round(out.durationMs),
-    cpuMs,
-    maxRssKb,
+    cpuMs: end.cpuMs,
+    maxRssKb: end.maxRssKb,
     isolation: iso.tier,
     sandboxUid: out.uid,
   };
