@@ -153,59 +153,78 @@ function validateHeader(
   let metadata: Record<string, string> = {};
   const tensors: TensorEntry[] = [];
   for (const [name, info] of Object.entries(header)) {
-    if (name === '__metadata__') {
-      if (!isPlainObject(info)) throw new LeafError(`${file}: "__metadata__" must be an object of strings, got ${show(info)}`);
-      for (const [k, v] of Object.entries(info)) {
-        if (typeof v !== 'string') {
-          throw new LeafError(`${file}: "__metadata__" field ${quoteForMessage(k)} must be a string, got ${show(v)}`);
-        }
-      }
-      metadata = Object.fromEntries(Object.entries(info as Record<string, string>));
-      continue;
-    }
-    const where = `${file}: tensor ${quoteForMessage(name)}`;
-    if (!isPlainObject(info)) throw new LeafError(`${where}: entry must be an object {dtype, shape, data_offsets}, got ${show(info)}`);
-    for (const field of ['dtype', 'shape', 'data_offsets']) {
-      if (!Object.prototype.hasOwnProperty.call(info, field)) throw new LeafError(`${where}: missing "${field}"`);
-    }
-    const { dtype, shape, data_offsets: offsets } = info;
-    if (typeof dtype !== 'string') throw new LeafError(`${where}: "dtype" must be a string, got ${show(dtype)}`);
-    if (!isDtype(dtype)) throw new LeafError(`${where}: unknown dtype ${quoteForMessage(dtype)}`);
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
-      throw new LeafError(`${where}: "shape" must be an array of non-negative integers, got ${show(shape)}`);
-    }
-    if (
-      !Array.isArray(offsets) ||
-      offsets.length !== 2 ||
-      !offsets.every((o) => Number.isSafeInteger(o) && (o as number) >= 0) ||
-      (offsets[0] as number) > (offsets[1] as number)
-    ) {
-      throw new LeafError(`${where}: "data_offsets" must be [begin, end], integers with 0 <= begin <= end, got ${show(offsets)}`);
-    }
-    const [begin, end] = offsets as [number, number];
-    if (end > dataSize) {
-      throw new LeafError(
-        `${where}: data_offsets [${begin}, ${end}] run past the end of the data section (${dataSize} bytes); is the file truncated?`,
-      );
-    }
-    // Element count times bits, stopping early once it cannot match (keeps numbers exact).
-    const bits = DTYPE_BITS[dtype];
-    const dims = shape as number[];
-    let count = dims.includes(0) ? 0 : bits;
-    for (const d of dims) {
-      if (count > dataSize * 8) break;
-      count *= d;
-    }
-    const bytes = end - begin;
-    if (count !== bytes * 8) {
-      const need = count > dataSize * 8 ? `more than the ${dataSize}-byte data section` : `${count / 8}`;
-      throw new LeafError(
-        `${where}: data_offsets [${begin}, ${end}] hold ${bytes} bytes but shape ${show(dims)} of ${dtype} needs ${need}`,
-      );
-    }
-    tensors.push({ name, dtype, shape: Object.freeze(dims.slice()), begin, end });
+    if (name === '__metadata__') metadata = checkedMetadata(file, info);
+    else tensors.push(checkedTensorEntry(`${file}: tensor ${quoteForMessage(name)}`, name, info, dataSize));
   }
-  // Coverage: sorted by offsets, each tensor must start exactly where the previous one ended.
+  checkContiguous(file, tensors, dataSize);
+  return {
+    tensors: tensors.map((t) => Object.freeze({ ...t, begin: t.begin + dataStart, end: t.end + dataStart })),
+    metadata,
+  };
+}
+
+/** The "__metadata__" entry: an object of strings. */
+function checkedMetadata(file: string, info: unknown): Record<string, string> {
+  if (!isPlainObject(info)) throw new LeafError(`${file}: "__metadata__" must be an object of strings, got ${show(info)}`);
+  for (const [k, v] of Object.entries(info)) {
+    if (typeof v !== 'string') {
+      throw new LeafError(`${file}: "__metadata__" field ${quoteForMessage(k)} must be a string, got ${show(v)}`);
+    }
+  }
+  return Object.fromEntries(Object.entries(info as Record<string, string>));
+}
+
+/** One tensor entry {dtype, shape, data_offsets}, checked; offsets relative to the data section. */
+function checkedTensorEntry(where: string, name: string, info: unknown, dataSize: number): TensorEntry {
+  if (!isPlainObject(info)) throw new LeafError(`${where}: entry must be an object {dtype, shape, data_offsets}, got ${show(info)}`);
+  for (const field of ['dtype', 'shape', 'data_offsets']) {
+    if (!Object.prototype.hasOwnProperty.call(info, field)) throw new LeafError(`${where}: missing "${field}"`);
+  }
+  const { dtype, shape, data_offsets: offsets } = info;
+  if (typeof dtype !== 'string') throw new LeafError(`${where}: "dtype" must be a string, got ${show(dtype)}`);
+  if (!isDtype(dtype)) throw new LeafError(`${where}: unknown dtype ${quoteForMessage(dtype)}`);
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
+    throw new LeafError(`${where}: "shape" must be an array of non-negative integers, got ${show(shape)}`);
+  }
+  if (
+    !Array.isArray(offsets) ||
+    offsets.length !== 2 ||
+    !offsets.every((o) => Number.isSafeInteger(o) && (o as number) >= 0) ||
+    (offsets[0] as number) > (offsets[1] as number)
+  ) {
+    throw new LeafError(`${where}: "data_offsets" must be [begin, end], integers with 0 <= begin <= end, got ${show(offsets)}`);
+  }
+  const [begin, end] = offsets as [number, number];
+  if (end > dataSize) {
+    throw new LeafError(
+      `${where}: data_offsets [${begin}, ${end}] run past the end of the data section (${dataSize} bytes); is the file truncated?`,
+    );
+  }
+  const dims = shape as number[];
+  checkByteCount(where, dtype, dims, begin, end, dataSize);
+  return { name, dtype, shape: Object.freeze(dims.slice()), begin, end };
+}
+
+/** The byte range [begin, end) holds exactly the elements of `dims` in `dtype`. */
+function checkByteCount(where: string, dtype: SafetensorsDtype, dims: number[], begin: number, end: number, dataSize: number): void {
+  // Element count times bits, stopping early once it cannot match (keeps numbers exact).
+  const bits = DTYPE_BITS[dtype];
+  let count = dims.includes(0) ? 0 : bits;
+  for (const d of dims) {
+    if (count > dataSize * 8) break;
+    count *= d;
+  }
+  const bytes = end - begin;
+  if (count !== bytes * 8) {
+    const need = count > dataSize * 8 ? `more than the ${dataSize}-byte data section` : `${count / 8}`;
+    throw new LeafError(
+      `${where}: data_offsets [${begin}, ${end}] hold ${bytes} bytes but shape ${show(dims)} of ${dtype} needs ${need}`,
+    );
+  }
+}
+
+/** Coverage: sorted by offsets (in place), each tensor must start exactly where the previous one ended. */
+function checkContiguous(file: string, tensors: TensorEntry[], dataSize: number): void {
   tensors.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let pos = 0;
   let prev: TensorEntry | undefined;
@@ -228,10 +247,6 @@ function validateHeader(
       `${file}: ${dataSize - pos} bytes after the last tensor${prev ? ` (${quoteForMessage(prev.name)})` : ''} belong to no tensor (data section is ${dataSize} bytes; safetensors data must be contiguous)`,
     );
   }
-  return {
-    tensors: tensors.map((t) => Object.freeze({ ...t, begin: t.begin + dataStart, end: t.end + dataStart })),
-    metadata,
-  };
 }
 
 function systemError(file: string, what: string, err: unknown): unknown {
