@@ -255,81 +255,21 @@ export class ChatRenderer {
     };
   }
 
-  private locateContents(
-    messages: readonly ChatMessage[],
-    direct: string,
-    render: (ms: readonly ChatMessage[]) => string,
-  ): CharSpan[] {
+  /**
+   * The span of each message's content in the rendered text `direct`: from one render with every
+   * content replaced by a sentinel, else message by message (a sentinel in that message alone,
+   * else the content itself searched after the previous one).
+   */
+  private locateContents(messages: readonly ChatMessage[], direct: string, render: RenderFn): CharSpan[] {
     if (messages.length === 0) return [];
-    const contents = messages.map((m) => m.content);
-    const mark = pickSentinelMarks(direct, contents);
+    const mark = pickSentinelMarks(direct, messages.map((m) => m.content));
     const sentinel = (i: number): string => `${mark.open}${i}${mark.close}`;
-
-    // 1. All contents replaced at once.
-    let all: string | null = null;
-    try {
-      all = render(messages.map((m, i) => ({ ...m, content: sentinel(i) })));
-    } catch {
-      all = null; // the template rejects the sentinels (it inspects contents): locate one by one
-    }
-    if (all !== null) {
-      const found: Array<{ i: number; pos: number }> = [];
-      let ok = true;
-      for (let i = 0; i < messages.length && ok; i++) {
-        const s = sentinel(i);
-        const pos = all.indexOf(s);
-        if (pos < 0 || all.indexOf(s, pos + 1) >= 0) ok = false;
-        else found.push({ i, pos });
-      }
-      if (ok) {
-        found.sort((a, b) => a.pos - b.pos);
-        const spans: CharSpan[] = new Array<CharSpan>(messages.length);
-        let out = '';
-        let last = 0;
-        for (const { i, pos } of found) {
-          out += all.slice(last, pos);
-          spans[i] = [out.length, out.length + contents[i]!.length];
-          out += contents[i]!;
-          last = pos + sentinel(i).length;
-        }
-        out += all.slice(last);
-        if (out === direct) return spans;
-      }
-    }
-
-    // 2. One message at a time.
+    const all = locateAllAtOnce(messages, direct, render, sentinel);
+    if (all) return all;
     const spans: CharSpan[] = [];
     let searchFrom = 0;
     for (let i = 0; i < messages.length; i++) {
-      const s = sentinel(i);
-      let span: CharSpan | null = null;
-      let one: string | null = null;
-      try {
-        one = render(messages.map((m, j) => (j === i ? { ...m, content: s } : m)));
-      } catch {
-        one = null;
-      }
-      if (one !== null) {
-        const pos = one.indexOf(s);
-        if (pos >= 0 && one.indexOf(s, pos + 1) < 0) {
-          const before = one.slice(0, pos);
-          const after = one.slice(pos + s.length);
-          if (before.length + after.length <= direct.length && direct.startsWith(before) && direct.endsWith(after)) {
-            span = [before.length, direct.length - after.length];
-          }
-        }
-      }
-      if (!span) {
-        // 3. The content itself, then trimmed, searched after the previous message.
-        const c = contents[i]!;
-        for (const needle of [c, c.trim()]) {
-          const p = direct.indexOf(needle, searchFrom);
-          if (p >= 0) {
-            span = [p, p + needle.length];
-            break;
-          }
-        }
-      }
+      const span = locateBySentinel(messages, i, direct, render, sentinel(i)) ?? locateAsText(messages[i]!.content, direct, searchFrom);
       if (!span) {
         throw new LeafError(
           `${this.source}: cannot locate the content of chat message ${i} (${messages[i]!.role}) in the rendered chat template`,
@@ -340,6 +280,77 @@ export class ChatRenderer {
     }
     return spans;
   }
+}
+
+type RenderFn = (ms: readonly ChatMessage[]) => string;
+
+/** `render`, or null when the template throws (it may inspect contents and reject sentinels). */
+function tryRender(render: RenderFn, messages: readonly ChatMessage[]): string | null {
+  try {
+    return render(messages);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Spans from one render with all contents replaced by sentinels at once, when each sentinel
+ * occurs exactly once and putting the contents back gives `direct`; else null.
+ */
+function locateAllAtOnce(
+  messages: readonly ChatMessage[],
+  direct: string,
+  render: RenderFn,
+  sentinel: (i: number) => string,
+): CharSpan[] | null {
+  const all = tryRender(render, messages.map((m, i) => ({ ...m, content: sentinel(i) })));
+  if (all === null) return null;
+  const found: Array<{ i: number; pos: number }> = [];
+  for (let i = 0; i < messages.length; i++) {
+    const s = sentinel(i);
+    const pos = all.indexOf(s);
+    if (pos < 0 || all.indexOf(s, pos + 1) >= 0) return null;
+    found.push({ i, pos });
+  }
+  found.sort((a, b) => a.pos - b.pos);
+  const spans: CharSpan[] = new Array<CharSpan>(messages.length);
+  let out = '';
+  let last = 0;
+  for (const { i, pos } of found) {
+    const content = messages[i]!.content;
+    out += all.slice(last, pos);
+    spans[i] = [out.length, out.length + content.length];
+    out += content;
+    last = pos + sentinel(i).length;
+  }
+  out += all.slice(last);
+  return out === direct ? spans : null;
+}
+
+/**
+ * The span of message i's content from a render with that content alone replaced by sentinel
+ * `s`: what comes before and after the sentinel must frame `direct`; else null.
+ */
+function locateBySentinel(messages: readonly ChatMessage[], i: number, direct: string, render: RenderFn, s: string): CharSpan | null {
+  const one = tryRender(render, messages.map((m, j) => (j === i ? { ...m, content: s } : m)));
+  if (one === null) return null;
+  const pos = one.indexOf(s);
+  if (pos < 0 || one.indexOf(s, pos + 1) >= 0) return null;
+  const before = one.slice(0, pos);
+  const after = one.slice(pos + s.length);
+  if (before.length + after.length <= direct.length && direct.startsWith(before) && direct.endsWith(after)) {
+    return [before.length, direct.length - after.length];
+  }
+  return null;
+}
+
+/** The content itself, then trimmed, searched in `direct` from `searchFrom` on; else null. */
+function locateAsText(content: string, direct: string, searchFrom: number): CharSpan | null {
+  for (const needle of [content, content.trim()]) {
+    const p = direct.indexOf(needle, searchFrom);
+    if (p >= 0) return [p, p + needle.length];
+  }
+  return null;
 }
 
 /** Sentinel delimiters (private-use characters) that occur nowhere in the render or the contents. */
