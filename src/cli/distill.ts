@@ -14,6 +14,7 @@ interface DistillFlags extends Partial<Resolved> {
   resume?: boolean;
   overwrite?: boolean;
   evalData?: string;
+  teacherCache?: string;
   strict?: boolean;
 }
 
@@ -27,6 +28,7 @@ export function registerDistill(program: Command): void {
     .option('--counterfactuals <file>', 'counterfactuals.jsonl from leaf mine (verified !== false are used)')
     .requiredOption('--out <dir>', 'output folder (checkpoints, metrics.jsonl, model/)')
     .option('--eval-data <file>', 'validation records (train.jsonl format)')
+    .option('--teacher-cache <dir>', 'a teacher top-K cache built beforehand (leaf teacher-cache, or leaf merge of its shards), checked to match the teacher and samples; implies --teacher-logits cache')
     .option('--resume', 'continue the run in --out from its last checkpoint')
     .option('--overwrite', 'start over in an --out that holds a run (a teacher cache there is kept and checked)')
     .option('--strict', 'stop at the first malformed input line instead of skipping it');
@@ -47,7 +49,7 @@ export function registerDistill(program: Command): void {
       };
       try {
         const s = distill({
-          ...f, teacher: f.teacher ?? null, counterfactuals: f.counterfactuals ?? null, evalData: f.evalData ?? null,
+          ...f, teacher: f.teacher ?? null, counterfactuals: f.counterfactuals ?? null, evalData: f.evalData ?? null, teacherCache: f.teacherCache ?? null,
           resume: f.resume === true, overwrite: f.overwrite === true, strict: f.strict === true, onProgress,
         });
         (bar as ReturnType<typeof progressBar> | null)?.stop();

@@ -14,6 +14,7 @@ import { registerReport } from './report.js';
 import { registerMine } from './mine.js';
 import { registerMerge } from './merge.js';
 import { registerExport } from './export.js';
+import { registerTeacherCache } from './teacher-cache.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerMine(program);
   registerMerge(program);
   registerExport(program);
+  registerTeacherCache(program);
   registerDistill(program);
   registerDemo(program);
   registerReport(program);

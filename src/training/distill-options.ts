@@ -4,6 +4,7 @@
  */
 import { above, atLeast, inRange, intAtLeast, option, resolveSpec, type ResolvedOf } from '../util/option-spec.js';
 import type { JsonObject } from '../data/jsonl.js';
+import { LeafError } from '../errors.js';
 import type { WritableDtype } from '../io/safetensors-write.js';
 import type { Kernels } from '../kernels/types.js';
 import { DTYPE_HELP, type WeightDtype } from '../model/weights.js';
@@ -98,6 +99,12 @@ export interface DistillOptions extends Partial<Resolved> {
   resume?: boolean;
   /** Start over in an --out that holds a run (its run.json, metrics, checkpoints, model/ and best/ are removed; a teacher cache is kept and checked). */
   overwrite?: boolean;
+  /**
+   * A teacher cache built beforehand (`leaf teacher-cache`, or merged shards of it): used instead of
+   * building one in `out`; it must have been built from this teacher and these samples with this K and
+   * temperature (one-line error naming what differs). Implies teacherLogits 'cache'.
+   */
+  teacherCache?: string | null;
   /** Validation records (train.jsonl format) for the student's cross-entropy (see evalEvery). */
   evalData?: RecordInput | null;
   /** Stop at the first malformed input line or unusable record. */
@@ -153,7 +160,8 @@ export interface DistillSummary {
 
 /** The options with their defaults, checked (one-line LeafError naming the flag). */
 export function resolveOptions(o: DistillOptions): Resolved {
-  return resolveSpec(DISTILL_SPEC, o);
+  if (o.teacherCache && o.teacherLogits === 'online') throw new LeafError('--teacher-cache needs --teacher-logits cache (its default), not online');
+  return resolveSpec(DISTILL_SPEC, o.teacherCache ? { ...o, teacherLogits: 'cache' } : o);
 }
 
 /** Options given that the run's other choices make meaningless: said, not silently ignored. */
@@ -162,6 +170,7 @@ export function ignoredOptions(o: DistillOptions, s: Resolved): string[] {
   if (o.topK !== undefined && s.teacherLogits !== 'cache') out.push('--top-k only applies with --teacher-logits cache; ignored');
   if (o.jsdBeta !== undefined && s.loss !== 'jsd') out.push(`--jsd-beta only applies with --loss jsd (not ${s.loss}); ignored`);
   if (o.temperature !== undefined && s.loss === 'ce') out.push('--temperature does not apply to --loss ce; ignored');
+  if (o.teacherCache && s.loss === 'ce') out.push('--teacher-cache does not apply to --loss ce; ignored');
   return out;
 }
 

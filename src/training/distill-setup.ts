@@ -3,7 +3,8 @@
  *   loadModels    the student and (unless --loss ce) the teacher, checked to be distillable together;
  *   loadData      train records and counterfactuals → samples, pairing, validation samples;
  *   runSettings   what a --resume must match (OUT/run.json) and its key (stored in every checkpoint);
- *   teacherRows   where the teacher's rows come from: online forwards, or the top-K cache built (or reused) once.
+ *   teacherRows   where the teacher's rows come from: online forwards, or the top-K cache built (or reused) once,
+ *                 or one built beforehand (--teacher-cache: leaf teacher-cache, merged shards).
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -22,7 +23,7 @@ import {
   type DistillRecord, type RecordsRead,
 } from './records.js';
 import { buildSamples, tokenizerSide, type SampleStats, type TrainSample } from './samples.js';
-import { TeacherCache } from './teacher-cache.js';
+import { cacheKeyParts, TeacherCache } from './teacher-cache.js';
 
 type Warn = (message: string) => void;
 
@@ -181,10 +182,13 @@ export function runSettings(o: DistillOptions, s: Resolved, m: Models, d: Distil
 export function teacherRows(out: string, o: DistillOptions, s: Resolved, m: Models, samples: readonly TrainSample[], warn: Warn): TeacherRows {
   if (!m.teacher) return { source: { kind: 'none' }, cache: null, how: null, rest: null };
   if (s.teacherLogits !== 'cache') return { source: { kind: 'online', model: m.teacher.model }, cache: null, how: null, rest: null };
-  const cache = TeacherCache.openOrBuild(out, m.teacher.model, samples, {
-    k: s.topK, temperature: s.temperature, vocab: m.student.model.config.vocabSize, batchSize: s.microBatchSize, teacherFingerprint: m.teacherFingerprint!,
-    onProgress: (done, total) => o.onProgress?.({ phase: 'teacher-cache', done, total }),
-  });
+  const vocab = m.student.model.config.vocabSize;
+  const cache = o.teacherCache
+    ? TeacherCache.open(o.teacherCache, cacheKeyParts(m.teacherFingerprint!, samples, { k: s.topK, temperature: s.temperature, vocab }), samples)
+    : TeacherCache.openOrBuild(out, m.teacher.model, samples, {
+      k: s.topK, temperature: s.temperature, vocab, batchSize: s.microBatchSize, teacherFingerprint: m.teacherFingerprint!,
+      onProgress: (done, total) => o.onProgress?.({ phase: 'teacher-cache', done, total }),
+    });
   if (cache.meanRest > 0.05) {
     warn(`the teacher keeps on average ${(100 * cache.meanRest).toFixed(1)}% of its probability outside its top ${cache.k} tokens: the cached loss underestimates the exact one by about that share of the tail divergence; raise --top-k or use --teacher-logits online`);
   }

@@ -2,72 +2,34 @@
  * The cached teacher: for every supervised position of every training sample, the teacher's K most
  * likely tokens with their log-probabilities (at the run's temperature) and the log of the remaining
  * probability mass, computed once and reused by every epoch (kd-batch.ts explains how the loss
- * completes the distribution and what that approximation costs).
- *
- * Files, in the run's output folder:
- * - `teacher-cache.bin`: rows in sample order, each row [K int32 token ids][K float32 log-probs]
- *   [float32 log remaining mass] (8K + 4 bytes); read with positional reads (the OS page cache plays the
- *   role of a memory map: Node has no mmap);
- * - `teacher-cache.json`: what the rows were computed from (a fingerprint of the teacher's weights and
- *   config, of the teacher inputs, K, the temperature, the vocabulary) and whether the file is complete.
+ * completes the distribution and what that approximation costs). The files and what identifies them:
+ * teacher-cache-file.ts. Rows are read with positional reads (the OS page cache plays the role of a
+ * memory map: Node has no mmap).
  *
  * Building is resumable: rows are appended batch by batch; a killed build keeps every complete batch,
  * and a rerun with the same key truncates to the start of the first incomplete batch and continues with
  * the batch size the build began with, so the teacher sees exactly the batches of an uninterrupted
  * build and the file ends byte-identical. Another key (other teacher, data, K or temperature) starts over.
+ * A cache built elsewhere (`leaf teacher-cache`, merged shards) is opened with TeacherCache.open, which
+ * builds nothing and names what differs when it does not fit.
  */
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { LeafError } from '../errors.js';
-import { writeFileAtomicSync } from '../io/atomic.js';
 import type { FArray, Kernels } from '../kernels/types.js';
 import type { CausalLM } from '../model/causal-lm.js';
 import { modelFingerprint } from '../model/fingerprint.js';
 import { packBatch } from './batch.js';
 import type { TeacherRows } from './kd-batch.js';
 import type { TrainSample } from './samples.js';
+import {
+  CACHE_DATA, checkDataSize, finishMeta, metaMismatch, readMeta, sampleRows, samplesFingerprint, startMeta, writeMeta,
+  type CacheKeyParts, type CacheMeta,
+} from './teacher-cache-file.js';
 
-const VERSION = 1;
-export const CACHE_DATA = 'teacher-cache.bin';
-export const CACHE_META = 'teacher-cache.json';
+export { CACHE_DATA, CACHE_META, sampleRows } from './teacher-cache-file.js';
 
 export type TopKRows = Extract<TeacherRows, { kind: 'topk' }>;
-
-interface CacheMeta {
-  version: number;
-  key: string;
-  k: number;
-  vocab: number;
-  temperature: number;
-  rowBytes: number;
-  samples: number;
-  rows: number;
-  /** Samples per teacher forward: batches always start at multiples of it, so a resumed build forms
-   * the same batches (the same padding and GEMM shapes, hence the same bytes) as an uninterrupted one. */
-  batchSize?: number;
-  complete: boolean;
-  /** Mean and largest teacher probability mass outside the top K, over all rows (when complete). */
-  meanRest?: number;
-  maxRest?: number;
-}
-
-
-/** Teacher inputs of the samples (what the cached rows depend on). */
-function samplesFingerprint(samples: readonly TrainSample[]): string {
-  const h = createHash('sha256');
-  for (const s of samples) {
-    const ids = Int32Array.from(s.teacherIds ?? s.ids);
-    h.update(new Uint8Array(ids.buffer));
-    h.update(`|${s.teacherResponseStart ?? s.responseStart}|${s.ids.length - s.responseStart};`);
-  }
-  return h.digest('hex');
-}
-
-/** Number of supervised rows of a sample. */
-export function sampleRows(s: TrainSample): number {
-  return s.ids.length - s.responseStart;
-}
 
 /**
  * Top-K of teacher logits rows [rows, teacherVocab] (truncated to `vocab` columns, divided by the
@@ -144,27 +106,42 @@ export interface TeacherCacheOptions {
   teacherFingerprint?: string;
 }
 
-/** Mean and largest remaining mass exp(logRest) over the rows of a cache file (one sequential read). */
-function restStats(file: string, k: number, rowBytes: number): { meanRest: number; maxRest: number } {
-  const fd = fs.openSync(file, 'r');
+/** What the rows of `samples` depend on (teacher-cache-file.ts CacheKeyParts). */
+export function cacheKeyParts(teacherFingerprint: string, samples: readonly TrainSample[], o: { k: number; temperature: number; vocab: number }): CacheKeyParts {
+  if (!(Number.isInteger(o.k) && o.k >= 1)) throw new LeafError(`--top-k must be an integer ≥ 1, got ${o.k}`);
+  return { teacher: teacherFingerprint, samples: samplesFingerprint(samples), k: Math.min(o.k, o.vocab), temperature: o.temperature, vocab: o.vocab };
+}
+
+/** Row offsets of the samples: sample i's rows are [offset[i], offset[i + 1]). */
+function rowOffsets(samples: readonly TrainSample[]): Float64Array {
+  const rowOffset = new Float64Array(samples.length + 1);
+  for (let i = 0; i < samples.length; i++) rowOffset[i + 1] = rowOffset[i] + sampleRows(samples[i]);
+  return rowOffset;
+}
+
+/** Writes the rows of samples [done, end) batch by batch (each batch starting at a multiple of batchSize). */
+function buildRows(file: string, teacher: CausalLM, samples: readonly TrainSample[], rowOffset: Float64Array, meta: CacheMeta, done: number, onProgress?: (done: number, total: number) => void): void {
+  const K = meta.k, rowBytes = meta.rowBytes, batchSize = meta.batchSize!;
+  const fd = fs.openSync(file, 'r+');
   try {
-    const rowsPerChunk = Math.max(1, Math.floor((4 << 20) / rowBytes));
-    const buf = new Uint8Array(rowsPerChunk * rowBytes);
-    const f32 = new Float32Array(buf.buffer);
-    let sum = 0, max = 0, rows = 0, pos = 0;
-    for (;;) {
-      const n = fs.readSync(fd, buf, 0, buf.length, pos);
-      const whole = Math.floor(n / rowBytes);
-      for (let r = 0; r < whole; r++) {
-        const rest = Math.exp(f32[(r * rowBytes) / 4 + 2 * k]);
-        sum += rest;
-        if (rest > max) max = rest;
+    onProgress?.(done, samples.length);
+    for (let start = done; start < samples.length; start += batchSize) {
+      const batch = samples.slice(start, Math.min(samples.length, start + batchSize));
+      const packed = packBatch(batch.map((s) => ({ ids: s.teacherIds ?? s.ids, responseStart: s.teacherResponseStart ?? s.responseStart, weight: 1 })));
+      const out = teacher.forward({ batch: packed.batch, seqLen: packed.seqLen, inputIds: packed.inputIds, attentionMask: packed.attentionMask, logitRows: packed.logitRows });
+      const top = topKFromLogits(teacher.kernels, out.logits!, packed.tokens, teacher.config.vocabSize, meta.vocab, meta.temperature, K);
+      const bytes = new Uint8Array(packed.tokens * rowBytes);
+      const i32 = new Int32Array(bytes.buffer), f32 = new Float32Array(bytes.buffer);
+      const w = rowBytes / 4;
+      for (let r = 0; r < packed.tokens; r++) {
+        i32.set(top.ids.subarray(r * K, (r + 1) * K), r * w);
+        f32.set(top.logProbs.subarray(r * K, (r + 1) * K), r * w + K);
+        f32[r * w + 2 * K] = top.logRest[r];
       }
-      rows += whole;
-      pos += whole * rowBytes;
-      if (n < buf.length || whole === 0) break;
+      fs.writeSync(fd, bytes, 0, bytes.length, rowOffset[start] * rowBytes);
+      onProgress?.(start + batch.length, samples.length);
     }
-    return { meanRest: rows ? sum / rows : 0, maxRest: max };
+    fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
@@ -183,82 +160,46 @@ export class TeacherCache {
     readonly maxRest: number,
   ) {}
 
+  private static openFile(dir: string, meta: CacheMeta, rowOffset: Float64Array, how: TeacherCache['built']): TeacherCache {
+    checkDataSize(dir, meta);
+    return new TeacherCache(fs.openSync(join(dir, CACHE_DATA), 'r'), meta.k, rowOffset, meta.rowBytes, how, meta.meanRest!, meta.maxRest!);
+  }
+
+  /** Opens the complete cache in `dir` built for exactly these teacher, samples, K, temperature and vocabulary; builds nothing (one-line error naming what differs). */
+  static open(dir: string, parts: CacheKeyParts, samples: readonly TrainSample[]): TeacherCache {
+    const meta = readMeta(dir);
+    const why = metaMismatch(dir, meta, parts);
+    if (why !== null) throw new LeafError(why);
+    return TeacherCache.openFile(dir, meta!, rowOffsets(samples), 'reused');
+  }
+
   /** Opens the cache in `dir` when it matches, builds (or finishes building) it otherwise. */
   static openOrBuild(dir: string, teacher: CausalLM, samples: readonly TrainSample[], o: TeacherCacheOptions): TeacherCache {
-    const K = Math.min(o.k, o.vocab);
-    if (!(Number.isInteger(o.k) && o.k >= 1)) throw new LeafError(`--top-k must be an integer ≥ 1, got ${o.k}`);
-    const key = createHash('sha256')
-      .update(JSON.stringify({ version: VERSION, teacher: o.teacherFingerprint ?? modelFingerprint(teacher), samples: samplesFingerprint(samples), k: K, temperature: o.temperature, vocab: o.vocab }))
-      .digest('hex');
-    const rowBytes = 8 * K + 4;
-    const rowOffset = new Float64Array(samples.length + 1);
-    for (let i = 0; i < samples.length; i++) rowOffset[i + 1] = rowOffset[i] + sampleRows(samples[i]);
-    const totalRows = rowOffset[samples.length];
-    const metaFile = join(dir, CACHE_META), dataFile = join(dir, CACHE_DATA);
-    const meta: CacheMeta = { version: VERSION, key, k: K, vocab: o.vocab, temperature: o.temperature, rowBytes, samples: samples.length, rows: totalRows, complete: false };
-    let old: CacheMeta | null = null;
-    try {
-      old = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as CacheMeta;
-    } catch {
-      old = null;
+    const parts = cacheKeyParts(o.teacherFingerprint ?? modelFingerprint(teacher), samples, o);
+    const rowOffset = rowOffsets(samples);
+    const dataFile = join(dir, CACHE_DATA);
+    const old = readMeta(dir);
+    const fresh = startMeta(parts, samples.length, rowOffset[samples.length], o.batchSize);
+    if (old && old.key === fresh.key && old.complete && fs.existsSync(dataFile) && old.meanRest !== undefined && old.maxRest !== undefined) {
+      return TeacherCache.openFile(dir, old, rowOffset, 'reused');
     }
-    const open = (how: 'reused' | 'built' | 'resumed', rest: { meanRest: number; maxRest: number }) => {
-      const fd = fs.openSync(dataFile, 'r');
-      const size = fs.fstatSync(fd).size;
-      if (size !== totalRows * rowBytes) {
-        fs.closeSync(fd);
-        throw new LeafError(`${dataFile}: ${size} bytes, expected ${totalRows * rowBytes} (${totalRows} rows); delete it to rebuild the teacher cache`);
-      }
-      return new TeacherCache(fd, K, rowOffset, rowBytes, how, rest.meanRest, rest.maxRest);
-    };
-    if (old && old.key === key && old.complete && fs.existsSync(dataFile) && old.meanRest !== undefined && old.maxRest !== undefined) {
-      return open('reused', { meanRest: old.meanRest, maxRest: old.maxRest });
-    }
-
-    // Continue a partial build with the same key, else start over.
+    // Continue a partial build with the same key (with the batch size it began with), else start over.
+    const resumable = old !== null && old.key === fresh.key && fs.existsSync(dataFile) && Number.isInteger(old.batchSize) && old.batchSize! >= 1;
+    const meta: CacheMeta = resumable ? { ...fresh, batchSize: old!.batchSize } : fresh;
     let done = 0;
-    let how: 'built' | 'resumed' = 'built';
-    const resumable = old !== null && old.key === key && fs.existsSync(dataFile) && Number.isInteger(old.batchSize) && old.batchSize! >= 1;
-    const batchSize = resumable ? old!.batchSize! : o.batchSize;
-    meta.batchSize = batchSize;
     if (resumable) {
       const size = fs.statSync(dataFile).size;
-      while (done < samples.length && rowOffset[done + 1] * rowBytes <= size) done++;
-      done -= done % batchSize; // back to the start of the batch that was being written
-      fs.truncateSync(dataFile, rowOffset[done] * rowBytes);
-      how = 'resumed';
+      while (done < samples.length && rowOffset[done + 1] * meta.rowBytes <= size) done++;
+      done -= done % meta.batchSize!; // back to the start of the batch that was being written
+      fs.truncateSync(dataFile, rowOffset[done] * meta.rowBytes);
     } else {
       fs.mkdirSync(dir, { recursive: true });
-      writeFileAtomicSync(metaFile, JSON.stringify(meta, null, 2) + '\n');
+      writeMeta(dir, meta);
       fs.writeFileSync(dataFile, new Uint8Array(0));
     }
-    const fd = fs.openSync(dataFile, 'r+');
-    try {
-      const V = teacher.config.vocabSize;
-      o.onProgress?.(done, samples.length);
-      for (let start = done; start < samples.length; start += batchSize) {
-        const batch = samples.slice(start, Math.min(samples.length, start + batchSize));
-        const packed = packBatch(batch.map((s) => ({ ids: s.teacherIds ?? s.ids, responseStart: s.teacherResponseStart ?? s.responseStart, weight: 1 })));
-        const out = teacher.forward({ batch: packed.batch, seqLen: packed.seqLen, inputIds: packed.inputIds, attentionMask: packed.attentionMask, logitRows: packed.logitRows });
-        const top = topKFromLogits(teacher.kernels, out.logits!, packed.tokens, V, o.vocab, o.temperature, K);
-        const bytes = new Uint8Array(packed.tokens * rowBytes);
-        const i32 = new Int32Array(bytes.buffer), f32 = new Float32Array(bytes.buffer);
-        const w = rowBytes / 4;
-        for (let r = 0; r < packed.tokens; r++) {
-          i32.set(top.ids.subarray(r * K, (r + 1) * K), r * w);
-          f32.set(top.logProbs.subarray(r * K, (r + 1) * K), r * w + K);
-          f32[r * w + 2 * K] = top.logRest[r];
-        }
-        fs.writeSync(fd, bytes, 0, bytes.length, rowOffset[start] * rowBytes);
-        o.onProgress?.(start + batch.length, samples.length);
-      }
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    const rest = restStats(dataFile, K, rowBytes);
-    writeFileAtomicSync(metaFile, JSON.stringify({ ...meta, complete: true, ...rest }, null, 2) + '\n');
-    return open(how, rest);
+    buildRows(dataFile, teacher, samples, rowOffset, meta, done, o.onProgress);
+    const rest = finishMeta(dir, meta);
+    return TeacherCache.openFile(dir, { ...meta, ...rest }, rowOffset, resumable ? 'resumed' : 'built');
   }
 
   /** The cached rows of several samples, concatenated in the given order (packBatch's row order). */
