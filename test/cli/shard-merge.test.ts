@@ -7,13 +7,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { repoRoot } from '../helpers/paths.js';
 import { rng } from '../helpers/random-arrays.js';
 import { makeMiningFixture, type MiningFixture } from '../helpers/mining-fixture.js';
+import { CF_RECORDS, TRAIN_RECORDS, writeJsonl, writeTinyModel } from '../helpers/tiny-distill.js';
 
 const cli = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 const read = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8') : '<missing>');
@@ -24,16 +25,25 @@ function leaf(args: string[], env: NodeJS.ProcessEnv = {}): { code: number | nul
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-/** Runs one shard's command until it exits 0, killing it (SIGKILL) after random delays up to `kills` times. */
-async function runKilled(args: string[], env: NodeJS.ProcessEnv, random: () => number, kills: number): Promise<number> {
+/**
+ * Runs one shard's command until it exits 0, killing it (SIGKILL) up to `kills` times: after a random
+ * delay, or — with `grows` — once that file has grown by a random part of `grows.bytes` during the attempt
+ * (a kill in the middle of writing it).
+ */
+async function runKilled(args: string[], env: NodeJS.ProcessEnv, random: () => number, kills: number, grows?: { file: string; bytes: number }): Promise<number> {
   let killed = 0;
+  const size = (f: string) => (existsSync(f) ? statSync(f).size : 0);
   for (let attempt = 0; attempt < 50; attempt++) {
     const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = killed < kills ? setTimeout(() => child.kill('SIGKILL'), 150 + random() * 1500) : null;
+    let timer: NodeJS.Timeout | null = null;
+    if (killed < kills && grows) {
+      const target = size(grows.file) + 1 + random() * grows.bytes;
+      timer = setInterval(() => size(grows.file) >= target && child.kill('SIGKILL'), 2);
+    } else if (killed < kills) timer = setTimeout(() => child.kill('SIGKILL'), 150 + random() * 1500);
     const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('exit', (c, s) => res({ code: c, signal: s })));
-    if (timer) clearTimeout(timer);
+    if (timer) clearInterval(timer);
     if (signal === 'SIGKILL') {
       killed++;
       continue;
@@ -90,6 +100,39 @@ describe('sharded runs on a scheduler: n shards killed and restarted at random, 
     for (const f of ['results.jsonl', 'run.json']) assert.equal(read(join(dir, 'eval-merged', f)), read(join(dir, 'eval-single', f)), f);
     const strip = (s: Record<string, unknown>) => ({ ...s, seconds: null });
     assert.deepEqual(strip(json(join(dir, 'eval-merged', 'summary.json'))), strip(json(join(dir, 'eval-single', 'summary.json'))));
+  });
+
+  it('leaf teacher-cache: Kubernetes Indexed Job (3 shards killed while writing rows), merged = one build; leaf distill --teacher-cache trains from it as from its own cache', async () => {
+    const teacher = writeTinyModel(join(dir, 'kd-teacher'), { hidden: 64, layers: 4, seed: 5, std: 0.5 });
+    const student = writeTinyModel(join(dir, 'kd-student'), { hidden: 32, layers: 1, seed: 7, std: 0.3 });
+    const more = Array.from({ length: 40 }, (_, i) => ({ id: `q${i}`, prompt: `What is ${i} + ${2 * i}? Explain.`, response: `${i} + ${2 * i} = ${3 * i}.${' So the sum is that.'.repeat(2 + (i % 5))}` }));
+    const data = writeJsonl(join(dir, 'kd-train.jsonl'), [...TRAIN_RECORDS, ...more]);
+    const cfs = writeJsonl(join(dir, 'kd-cf.jsonl'), CF_RECORDS);
+    const cacheArgs = (out: string) => ['teacher-cache', '--teacher', teacher, '--student', student, '--data', data, '--counterfactuals', cfs, '--out', join(dir, out), '--top-k', '16', '--micro-batch-size', '2'];
+    const single = leaf(cacheArgs('cache-single'));
+    assert.equal(single.code, 0, single.err);
+    assert.match(single.out, /^48 samples, \d+ rows of top 16 \(built\)/);
+    const bytes = statSync(join(dir, 'cache-single', 'teacher-cache.bin')).size;
+    const random = rng(17);
+    const n = 3;
+    const kills = await Promise.all(Array.from({ length: n }, (_, i) => runKilled([...cacheArgs(`cache-shard-${i}`), '--shard', 'auto', '--shard-count', String(n), '--resume'],
+      { JOB_COMPLETION_INDEX: String(i) }, random, 2, { file: join(dir, `cache-shard-${i}`, 'teacher-cache.bin'), bytes: bytes / n })));
+    assert.ok(kills.reduce((a, b) => a + b, 0) >= 2, `shards killed ${kills.join(', ')} times: the test did not exercise resumes`);
+    const m = leaf(['merge', '--out', join(dir, 'cache-merged'), ...[1, 2, 0].map((i) => join(dir, `cache-shard-${i}`))]);
+    assert.equal(m.code, 0, m.err);
+    const files = readdirSync(join(dir, 'cache-single')).sort();
+    assert.deepEqual(readdirSync(join(dir, 'cache-merged')).sort(), files);
+    for (const f of files) assert.ok(readFileSync(join(dir, 'cache-merged', f)).equals(readFileSync(join(dir, 'cache-single', f))), f);
+    const distillArgs = (out: string, ...extra: string[]) => ['distill', '--student', student, '--teacher', teacher, '--data', data, '--counterfactuals', cfs, '--out', join(dir, out),
+      '--top-k', '16', '--epochs', '1', '--batch-size', '8', '--micro-batch-size', '2', '--lr', '1e-3', ...extra];
+    for (const [out, extra] of [['kd-inline', ['--teacher-logits', 'cache']], ['kd-merged', ['--teacher-cache', join(dir, 'cache-merged')]]] as const) {
+      const r = leaf(distillArgs(out, ...extra));
+      assert.equal(r.code, 0, r.err);
+    }
+    assert.ok(readFileSync(join(dir, 'kd-merged', 'model', 'model.safetensors')).equals(readFileSync(join(dir, 'kd-inline', 'model', 'model.safetensors'))));
+    const other = leaf(distillArgs('kd-other', '--teacher-cache', join(dir, 'cache-merged'), '--top-k', '8'));
+    assert.equal(other.code, 1);
+    assert.match(other.err, /^leaf: .*cache-merged\/teacher-cache\.json: built with --top-k 16, this run has 8\n$/);
   });
 
   it('merge refuses a missing shard, a shard twice, shards of another run and an unfinished shard, in one line each', () => {
