@@ -105,42 +105,7 @@ export function copy2dFunc(): FuncDef {
  * p ≥ 4I − diag (Pᵀ·dO, dSᵀ·Q: rows are keys, and queries before 4I − diag cannot see them); 0 = all.
  */
 export function kernelFunc(): FuncDef {
-  const A = 0, A_ROW = 1, A_P = 2, B = 3, B_P = 4, C = 5, MP = 6, NP = 7, K = 8, LDC = 9, ALPHA = 10, BETA = 11;
-  const TRI = 12, DIAG = 13;
-  const I = 14, J = 15, PA = 16, PB = 17, P = 18, CT = 19, CROW = 20, A1 = 21, A2 = 22, A3 = 23;
-  const NPI = 24, KS = 25, KE = 26, L = 27;
-  const ACC = 28; // 8 accumulators: ACC + 2r + h (row r, half h)
-  const XA = 36; // 4 splatted A values
-  const YB = 40; // 2 B vectors
-  const VA = 42, VB = 43;
-  const rowOffset = [null, A1, A2, A3];
-  const accumulate: Bytes[] = [];
-  for (let r = 0; r < 4; r++) {
-    const off = rowOffset[r];
-    accumulate.push(get(PA), ...(off === null ? [] : [get(off), i32Add]), v128Load32Splat(0), set(XA + r));
-  }
-  for (let h = 0; h < 2; h++) accumulate.push(get(PB), v128Load(16 * h), set(YB + h));
-  for (let r = 0; r < 4; r++) {
-    for (let h = 0; h < 2; h++) accumulate.push(get(ACC + 2 * r + h), get(XA + r), get(YB + h), f32x4Mul, f32x4Add, set(ACC + 2 * r + h));
-  }
-  const zero: Bytes[] = [];
-  for (let q = 0; q < 8; q++) zero.push(v128Zero, set(ACC + q));
-  // Stores of the tile: row r at CT + r·ldc, halves at byte offsets 0 and 16.
-  const store = (withBeta: boolean): Bytes[] => {
-    const out: Bytes[] = [];
-    for (let r = 0; r < 4; r++) {
-      out.push(get(CT), get(LDC), i32(r), i32Mul, i32Add, set(CROW));
-      for (let h = 0; h < 2; h++) {
-        out.push(get(CROW), get(ACC + 2 * r + h), get(VA), f32x4Mul);
-        if (withBeta) out.push(get(CROW), v128Load(16 * h), get(VB), f32x4Mul, f32x4Add);
-        out.push(v128Store(16 * h));
-      }
-    }
-    return out;
-  };
-  /** min(x, y) of two locals, left on the stack. */
-  const min = (x: Bytes[], y: Bytes[]): Bytes[] => [...x, ...y, ...x, ...y, i32LtS, select];
-  const ifTri = (mode: number, then: Bytes[], otherwise: Bytes[]): Bytes[] => [get(TRI), i32(mode), i32Eq, ifElseValue(then, otherwise)];
+  const { A_ROW, MP, LDC, ALPHA, BETA, I, C, CT, A1, A2, A3, VA, VB } = KL;
   return {
     name: 'kernel',
     params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32, I32, I32],
@@ -155,37 +120,106 @@ export function kernelFunc(): FuncDef {
       block(loop(
         get(I), get(MP), i32GeS, brIf(1),
         get(C), get(I), i32(4), i32Mul, get(LDC), i32Mul, i32Add, set(CT),
-        // The row panel's ranges: column tiles [0, NPI), p in [KS, KE).
-        get(DIAG), get(I), i32(4), i32Mul, i32Add, i32(4), i32Add, set(L),
-        ...ifTri(1, min([get(NP)], [get(L), i32(7), i32Add, i32(3), i32ShrS]), [get(NP)]), set(NPI),
-        ...ifTri(2, min([get(K)], [get(L)]), [get(K)]), set(KE),
-        ...ifTri(3, min([get(K)], [get(I), i32(4), i32Mul, get(DIAG), i32Sub, i32(0), get(I), i32(4), i32Mul, get(DIAG), i32Sub, i32(0), i32GtS, select]), [i32(0)]), set(KS),
-        i32(0), set(J),
-        block(loop(
-          get(J), get(NPI), i32GeS, brIf(1),
-          ...zero,
-          get(A), get(I), i32(4), i32Mul, get(A_ROW), i32Mul, i32Add, get(KS), get(A_P), i32Mul, i32Add, set(PA),
-          get(B), get(J), i32(32), i32Mul, i32Add, get(KS), get(B_P), i32Mul, i32Add, set(PB),
-          get(KE), get(KS), i32Sub, set(P),
-          block(loop(
-            get(P), i32(1), i32LtS, brIf(1),
-            ...accumulate,
-            get(PA), get(A_P), i32Add, set(PA),
-            get(PB), get(B_P), i32Add, set(PB),
-            get(P), i32(1), i32Sub, set(P),
-            br(0),
-          )),
-          get(BETA), f32Zero, f32Eq,
-          ifElse(store(false), store(true)),
-          get(CT), i32(32), i32Add, set(CT),
-          get(J), i32(1), i32Add, set(J),
-          br(0),
-        )),
+        ...rowPanelRanges(),
+        ...columnTiles(),
         get(I), i32(1), i32Add, set(I),
         br(0),
       )),
     ],
   };
+}
+
+/** Locals of `kernel`: its parameters, then i32 locals, then v128 locals. */
+const KL = {
+  A: 0, A_ROW: 1, A_P: 2, B: 3, B_P: 4, C: 5, MP: 6, NP: 7, K: 8, LDC: 9, ALPHA: 10, BETA: 11, TRI: 12, DIAG: 13,
+  I: 14, J: 15, PA: 16, PB: 17, P: 18, CT: 19, CROW: 20, A1: 21, A2: 22, A3: 23, NPI: 24, KS: 25, KE: 26, L: 27,
+  /** 8 accumulators: ACC + 2r + h (row r, half h). */
+  ACC: 28,
+  /** 4 splatted A values. */
+  XA: 36,
+  /** 2 B vectors. */
+  YB: 40,
+  VA: 42,
+  VB: 43,
+} as const;
+
+/** The row panel's ranges: column tiles [0, NPI), p in [KS, KE) (see `tri` in kernelFunc). */
+function rowPanelRanges(): Bytes[] {
+  const { NP, K, TRI, DIAG, I, NPI, KS, KE, L } = KL;
+  /** min(x, y) of two locals, left on the stack. */
+  const min = (x: Bytes[], y: Bytes[]): Bytes[] => [...x, ...y, ...x, ...y, i32LtS, select];
+  const ifTri = (mode: number, then: Bytes[], otherwise: Bytes[]): Bytes[] => [get(TRI), i32(mode), i32Eq, ifElseValue(then, otherwise)];
+  return [
+    get(DIAG), get(I), i32(4), i32Mul, i32Add, i32(4), i32Add, set(L),
+    ...ifTri(1, min([get(NP)], [get(L), i32(7), i32Add, i32(3), i32ShrS]), [get(NP)]), set(NPI),
+    ...ifTri(2, min([get(K)], [get(L)]), [get(K)]), set(KE),
+    ...ifTri(3, min([get(K)], [get(I), i32(4), i32Mul, get(DIAG), i32Sub, i32(0), get(I), i32(4), i32Mul, get(DIAG), i32Sub, i32(0), i32GtS, select]), [i32(0)]), set(KS),
+  ];
+}
+
+/** The loop over the row panel's column tiles: zero, accumulate over p in [KS, KE), store. */
+function columnTiles(): Bytes[] {
+  const { A, A_ROW, A_P, B, B_P, BETA, I, J, PA, PB, P, CT, NPI, KS, KE } = KL;
+  return [
+    i32(0), set(J),
+    block(loop(
+      get(J), get(NPI), i32GeS, brIf(1),
+      ...tileZero(),
+      get(A), get(I), i32(4), i32Mul, get(A_ROW), i32Mul, i32Add, get(KS), get(A_P), i32Mul, i32Add, set(PA),
+      get(B), get(J), i32(32), i32Mul, i32Add, get(KS), get(B_P), i32Mul, i32Add, set(PB),
+      get(KE), get(KS), i32Sub, set(P),
+      block(loop(
+        get(P), i32(1), i32LtS, brIf(1),
+        ...tileAccumulate(),
+        get(PA), get(A_P), i32Add, set(PA),
+        get(PB), get(B_P), i32Add, set(PB),
+        get(P), i32(1), i32Sub, set(P),
+        br(0),
+      )),
+      get(BETA), f32Zero, f32Eq,
+      ifElse(tileStore(false), tileStore(true)),
+      get(CT), i32(32), i32Add, set(CT),
+      get(J), i32(1), i32Add, set(J),
+      br(0),
+    )),
+  ];
+}
+
+function tileZero(): Bytes[] {
+  const zero: Bytes[] = [];
+  for (let q = 0; q < 8; q++) zero.push(v128Zero, set(KL.ACC + q));
+  return zero;
+}
+
+/** One step p of the 4×8 tile: ACC[r][h] += splat(A[r, p]) · B[p, 4h..4h+3]. */
+function tileAccumulate(): Bytes[] {
+  const { PA, PB, A1, A2, A3, ACC, XA, YB } = KL;
+  const rowOffset = [null, A1, A2, A3];
+  const out: Bytes[] = [];
+  for (let r = 0; r < 4; r++) {
+    const off = rowOffset[r];
+    out.push(get(PA), ...(off === null ? [] : [get(off), i32Add]), v128Load32Splat(0), set(XA + r));
+  }
+  for (let h = 0; h < 2; h++) out.push(get(PB), v128Load(16 * h), set(YB + h));
+  for (let r = 0; r < 4; r++) {
+    for (let h = 0; h < 2; h++) out.push(get(ACC + 2 * r + h), get(XA + r), get(YB + h), f32x4Mul, f32x4Add, set(ACC + 2 * r + h));
+  }
+  return out;
+}
+
+/** Stores of the tile: row r at CT + r·ldc, halves at byte offsets 0 and 16 (plus beta · C when `withBeta`). */
+function tileStore(withBeta: boolean): Bytes[] {
+  const { LDC, CT, CROW, ACC, VA, VB } = KL;
+  const out: Bytes[] = [];
+  for (let r = 0; r < 4; r++) {
+    out.push(get(CT), get(LDC), i32(r), i32Mul, i32Add, set(CROW));
+    for (let h = 0; h < 2; h++) {
+      out.push(get(CROW), get(ACC + 2 * r + h), get(VA), f32x4Mul);
+      if (withBeta) out.push(get(CROW), v128Load(16 * h), get(VB), f32x4Mul, f32x4Add);
+      out.push(v128Store(16 * h));
+    }
+  }
+  return out;
 }
 
 /**
