@@ -182,7 +182,9 @@ async function demoIn(folder: RunFolder, options: DemoOptions, nSeeds: number): 
   const mined = await mineAll(ctx, options.extras === true);
   const distilled = await distillAll(ctx, mined, split, options.extras === true);
   const headline = headlineRows(HEADLINE_RUNS, distilled.byRun, split);
-  const verdict = verdictText(headline, split);
+  const weak = weakTeacherNote(diagnostics);
+  if (weak) ctx.log(`warning: ${weak}`);
+  const verdict = [verdictText(headline, split), weak].filter(Boolean).join(' ');
   ctx.log(verdict);
   const sweep = sweepRows(ctx, mined, distilled, split);
   const { reportFile, attention } = writeDemoReport(ctx, headline, mined.detection, sweep, verdict, diagnostics, distilled.byRun, splits[split].length);
@@ -245,6 +247,17 @@ function evaluateBase(ctx: Ctx, splits: Record<SplitName, ArithRecord[]>, split:
   ctx.log(`validation: teacher ${pct(out.teacher.distracted)}% (distractors removed: ${pct(out.teacher.clean)}%), student ${pct(out.student.distracted)}% (distractors removed: ${pct(out.student.clean)}%)`);
   lap(ctx, 'evaluate-base', t);
   return out;
+}
+
+/** Below this validation accuracy (distractors in) the teacher is itself distracted and LeaF's premise fails. */
+export const TEACHER_FLOOR = 0.9;
+
+/** The warning when the teacher is below {@link TEACHER_FLOOR} on validation, else null. */
+export function weakTeacherNote(d: DemoSummary['diagnostics']): string | null {
+  const t = d.teacher;
+  if (t.distracted >= TEACHER_FLOOR) return null;
+  return `The teacher is itself distracted (${pct(t.distracted)}% on validation, ${pct(t.clean)}% with the distractors removed, below ${pct(TEACHER_FLOOR)}%): ` +
+    'LeaF assumes a teacher that ignores the distractors, so the teacher–student gradient difference has little to find with this pair.';
 }
 
 interface Mined {

@@ -15,6 +15,8 @@ export interface ModelRecipe {
   batchSize: number;
   lr: number;
   warmup: number;
+  /** AdamW's decoupled weight decay (default 0). */
+  weightDecay?: number;
   seed: number;
   /** Problems drawn fresh (train split keys only) for every step. */
   data: Partial<ProblemSettings>;
@@ -61,7 +63,10 @@ export const DEMO_RECIPE: DemoRecipe = {
   testProblems: 1000,
   teacher: {
     arch: { hidden: 64, layers: 2, heads: 4, kvHeads: 2, intermediate: 128 },
-    steps: 2400, batchSize: 16, lr: 5e-3, warmup: 20, seed: 1,
+    // lr 2e-3 with weight decay 0.1, chosen on validation: at lr 5e-3 without decay the teacher's accuracy on
+    // distracted validation problems swung between 46% and 96% with float rounding alone (thread count,
+    // kernels); with these settings it was 99.8–100% for pair seeds 1, 3, 5, 6 (1 thread).
+    steps: 2400, batchSize: 16, lr: 2e-3, weightDecay: 0.1, warmup: 20, seed: 1,
     data: { minDistractors: 0, maxDistractors: 3 }, distractedFraction: 1,
   },
   student: {

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { pairRecipe, runDemo, type DemoSummary } from '../../src/demo/demo.js';
+import { pairRecipe, runDemo, TEACHER_FLOOR, weakTeacherNote, type DemoSummary } from '../../src/demo/demo.js';
 import { verdictText } from '../../src/demo/headline.js';
 import { QUICK_RECIPE } from '../../src/demo/recipes.js';
 import { repoRoot } from '../helpers/paths.js';
@@ -69,7 +69,7 @@ describe('leaf demo (quick recipe)', () => {
         assert.ok(Math.abs(m[0].kd_original - kd[0].kd_original) <= 1e-4 * kd[0].kd_original, `${key} seed ${seed}: step 1 KD term ${m[0].kd_original} vs ${kd[0].kd_original}`);
       }
     }
-    assert.equal(s.verdict, verdictText(s.headline, 'test'));
+    assert.equal(s.verdict, [verdictText(s.headline, 'test'), weakTeacherNote(s.diagnostics)].filter(Boolean).join(' '));
     assert.deepEqual(s.sweep.map((r) => r.q), [0.05, 0.1, 0.15]);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     assert.ok(html.includes('"id":"accuracy"') && html.includes('"id":"detection"'));
@@ -125,6 +125,17 @@ describe('leaf demo (quick recipe)', () => {
     assert.deepEqual(pairRecipe(QUICK_RECIPE, 1), QUICK_RECIPE);
     assert.equal(pairRecipe(QUICK_RECIPE, 3).teacher.seed, QUICK_RECIPE.teacher.seed + 2);
     assert.throws(() => pairRecipe(QUICK_RECIPE, 0), /--seed must be a positive integer/);
+  });
+
+  test('a teacher below the floor on validation is named in a warning; one at or above it is not', () => {
+    const diag = (t: number) => ({
+      teacher: { distracted: t, clean: 0.95, folded: 0, n: 1000, split: { distracted: t, clean: 0.95 } },
+      student: { distracted: 0.5, clean: 0.9, folded: 0, n: 1000, split: { distracted: 0.5, clean: 0.9 } },
+    });
+    assert.equal(weakTeacherNote(diag(TEACHER_FLOOR)), null);
+    assert.equal(weakTeacherNote(diag(0.97)), null);
+    const note = weakTeacherNote(diag(0.591));
+    assert.ok(note !== null && note.includes('59.1% on validation') && note.includes('95.0% with the distractors removed'), String(note));
   });
 
   test('bad --seeds is a one-line error', async () => {
