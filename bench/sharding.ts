@@ -1,6 +1,7 @@
 /**
- * The sharding line of the bench: what splitting a job costs. `leaf eval` over the same problems
- * once as one process, then as n = 2 shard processes started together (`--shard i/2`) and merged;
+ * The sharding lines of the bench: what splitting a job costs. `leaf eval` over the same problems, and
+ * `leaf teacher-cache` over their worked responses, each once as one process, then as n = 2 shard
+ * processes started together (`--shard i/2`) and merged;
  * reported: each shard's wall time against half the single run's (1.00× = no overhead; process
  * start, model load and the smaller batches are the overhead), and the merge time. On a machine
  * with fewer free cores than shards the shards compete for them, so the ratio then measures that
@@ -48,25 +49,47 @@ function run(args: string[]): Promise<number> {
   return new Promise((res, rej) => child.on('exit', (code) => (code === 0 ? res((performance.now() - t) / 1000) : rej(new Error(`leaf ${args[0]} failed: ${err}`)))));
 }
 
+interface ShardTimes {
+  single: number;
+  shards: number[];
+  merge: number;
+}
+
+/** One job's single run, then its n = 2 shards started together (`--shard i/2`), then their merge. */
+async function timeShards(dir: string, job: string, args: (out: string) => string[]): Promise<ShardTimes> {
+  const single = await run(args(`${job}-single`));
+  const shards = await Promise.all([0, 1].map((i) => run([...args(`${job}-shard-${i}`), '--shard', `${i}/2`])));
+  const t = performance.now();
+  const merged = spawnSync(process.execPath, [cli, 'merge', '--out', join(dir, `${job}-merged`), join(dir, `${job}-shard-0`), join(dir, `${job}-shard-1`)]);
+  if (merged.status !== 0) throw new Error(`leaf merge (${job}) failed: ${merged.stderr}`);
+  return { single, shards, merge: (performance.now() - t) / 1000 };
+}
+
+function row(what: string, t: ShardTimes, cores: number): { line: string; worst: number } {
+  const worst = Math.max(...t.shards) / (t.single / 2);
+  const line = `sharding (${what}, n = 2 on ${cores} cores): single ${t.single.toFixed(1)} s; shards ${t.shards.map((s) => s.toFixed(1)).join(' s, ')} s` +
+    ` = ${worst.toFixed(2)}× half the single run (worst shard); merge ${t.merge.toFixed(2)} s`;
+  return { line, worst };
+}
+
+/** The eval row and the teacher-cache row (`leaf teacher-cache` over the problems with a worked response, the model as its own teacher). */
 export async function shardingBenchLine(problems = 48, layers = 4): Promise<{ line: string; json: Record<string, number> }> {
   const dir = mkdtempSync(join(tmpdir(), 'leaf-bench-shards-'));
   try {
     const model = join(dir, 'model');
     writeModel(model, layers);
     const data = join(dir, 'data.jsonl');
-    writeFileSync(data, Array.from({ length: problems }, (_, i) => JSON.stringify({ id: `q${i}`, prompt: `Tom has ${i} apples and buys ${i % 7} more. How many?`, answer: String(i + (i % 7)) })).join('\n') + '\n');
-    const evalArgs = (out: string) => ['eval', '--model', model, '--data', data, '--out', join(dir, out), '--max-new-tokens', '24', '--batch-size', '4'];
-    const single = await run(evalArgs('single'));
-    const shards = await Promise.all([0, 1].map((i) => run([...evalArgs(`shard-${i}`), '--shard', `${i}/2`])));
-    const t = performance.now();
-    const merged = spawnSync(process.execPath, [cli, 'merge', '--out', join(dir, 'merged'), join(dir, 'shard-0'), join(dir, 'shard-1')]);
-    if (merged.status !== 0) throw new Error(`leaf merge failed: ${merged.stderr}`);
-    const mergeS = (performance.now() - t) / 1000;
-    const worst = Math.max(...shards) / (single / 2);
-    const json = { problems, single_s: single, shard0_s: shards[0]!, shard1_s: shards[1]!, worst_ratio: worst, merge_s: mergeS, cores: availableParallelism() };
-    const line = `sharding (leaf eval, ${problems} problems, n = 2 on ${json.cores} cores): single ${single.toFixed(1)} s; shards ${shards.map((s) => s.toFixed(1)).join(' s, ')} s` +
-      ` = ${worst.toFixed(2)}× half the single run (worst shard); merge ${mergeS.toFixed(2)} s`;
-    return { line, json };
+    const response = (i: number) => `Tom starts with ${i} apples. He buys ${i % 7} more, so he has ${i} + ${i % 7} = ${i + (i % 7)} apples. The answer is ${i + (i % 7)}.`;
+    writeFileSync(data, Array.from({ length: problems }, (_, i) => JSON.stringify({ id: `q${i}`, prompt: `Tom has ${i} apples and buys ${i % 7} more. How many?`, answer: String(i + (i % 7)), response: response(i) })).join('\n') + '\n');
+    const cores = availableParallelism();
+    const ev = await timeShards(dir, 'eval', (out) => ['eval', '--model', model, '--data', data, '--out', join(dir, out), '--max-new-tokens', '24', '--batch-size', '4']);
+    const kd = await timeShards(dir, 'cache', (out) => ['teacher-cache', '--teacher', model, '--student', model, '--data', data, '--out', join(dir, out), '--top-k', '64', '--micro-batch-size', '2']);
+    const a = row(`leaf eval, ${problems} problems`, ev, cores), b = row(`leaf teacher-cache, ${problems} samples`, kd, cores);
+    const json = {
+      problems, cores, single_s: ev.single, shard0_s: ev.shards[0]!, shard1_s: ev.shards[1]!, worst_ratio: a.worst, merge_s: ev.merge,
+      cache_single_s: kd.single, cache_shard0_s: kd.shards[0]!, cache_shard1_s: kd.shards[1]!, cache_worst_ratio: b.worst, cache_merge_s: kd.merge,
+    };
+    return { line: `${a.line}\n${b.line}`, json };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
