@@ -57,6 +57,8 @@ export type { KdLossKind, KdLossOptions } from './training/kd-loss.js';
 export { BatchKdLoss } from './training/kd-batch.js';
 export type { TeacherRows } from './training/kd-batch.js';
 export { TeacherCache, topKFromLogits } from './training/teacher-cache.js';
+export { buildTeacherCache, TEACHER_CACHE_SPEC } from './training/teacher-cache-run.js';
+export type { TeacherCacheRunOptions, TeacherCacheRunSummary } from './training/teacher-cache-run.js';
 export { AdamW, clipGradNorm, gradNorm } from './training/adamw.js';
 export { cosineWithWarmup } from './training/schedule.js';
 export { packBatch } from './training/batch.js';

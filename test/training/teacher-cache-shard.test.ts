@@ -55,6 +55,12 @@ describe('teacher cache built on its own, sharded and merged', () => {
     });
   }
 
+  it('why the partition is over whole teacher forwards: a sample\'s rows depend on its batch mates (batch 3 vs batch 2: other bytes, same rows)', () => {
+    const a = readFileSync(join(dir, 'single-2', 'teacher-cache.bin')), b = readFileSync(join(dir, 'single-3', 'teacher-cache.bin'));
+    assert.equal(a.length, b.length);
+    assert.ok(!a.equals(b), 'batched forwards gave the same bytes at another batch composition: the blocks would not be needed');
+  });
+
   it('merge refuses shards of a build with other settings and an unfinished shard, in one line each', () => {
     build('k4-0', { topK: 4, shard: { index: 0, count: 2 } });
     build('s2-2-1-copy', { shard: { index: 1, count: 2 } });
