@@ -129,10 +129,10 @@ export function registerMine(program: Command): void {
       const det = s.detection;
       if (det) process.stdout.write(`detection vs distractor_spans (${det.problems} problems): tokens P ${pct(det.token.precision)} R ${pct(det.token.recall)} F1 ${pct(det.token.f1)}; sentences P ${pct(det.unit.precision)} R ${pct(det.unit.recall)} F1 ${pct(det.unit.f1)} (%)\n`);
       process.stdout.write(
-        `${n.problems} problems, ${n.selected} selected (student wrong, teacher right), ${n.scored_units} scored, ${n.candidates} candidate tokens in ${n.spans} spans` +
-          `${n.units_without_candidates > 0 ? ` (${n.units_without_candidates} units without candidates, ${n.constant_diff_units} of them with constant D)` : ''}, ` +
+        `${n.problems} problems, ${n.selected} selected (student wrong, teacher right), ${n.scoredUnits} scored, ${n.candidates} candidate tokens in ${n.spans} spans` +
+          `${n.unitsWithoutCandidates > 0 ? ` (${n.unitsWithoutCandidates} units without candidates, ${n.constantDiffUnits} of them with constant D)` : ''}, ` +
           `${n.counterfactuals} counterfactuals (${s.settings.verify !== 'none' ? `${n.verified} verified, ${n.rejected} rejected` : 'unverified'}) — ` +
-          `${s.timings.total_s.toFixed(1)} s; ${f.out}/counterfactuals.jsonl, ${f.out}/summary.json\n`,
+          `${s.timings.total.toFixed(1)} s; ${f.out}/counterfactuals.jsonl, ${f.out}/summary.json\n`,
       );
     });
 }

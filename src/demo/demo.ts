@@ -307,7 +307,7 @@ async function mineAll(ctx: Ctx, extras: boolean): Promise<Mined> {
   const mining: DemoSummary['mining'] = {};
   const detection: DetectionRow[] = [];
   for (const [k, s] of Object.entries(summaries)) {
-    mining[k] = { selected: s.counts.selected, counterfactuals: s.counts.counterfactuals, verified: s.counts.verified, seconds: s.timings.total_s };
+    mining[k] = { selected: s.counts.selected, counterfactuals: s.counts.counterfactuals, verified: s.counts.verified, seconds: s.timings.total };
     if (s.detection && (k === 'gradient' || k === 'random' || k === 'oracle' || k === 'gradient-token')) {
       detection.push({ run: k, token: s.detection.token, unit: s.detection.unit, counterfactuals: s.counts.counterfactuals, verified: s.counts.verified });
     }

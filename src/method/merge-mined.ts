@@ -5,7 +5,7 @@
  * the per-unit lists are put in input order; detection precision / recall / F1 are recomputed from
  * the summed confusion counts by the same function (detection.ts `quality`). The input's `lines`
  * and `skipped` are the same in every shard and taken once; `timings` are summed (compute, not wall
- * time) and `resumed_problems` counts the shards' resumes.
+ * time) and `resumedProblems` counts the shards' resumes.
  */
 import { join } from 'node:path';
 import { LeafError } from '../errors.js';
@@ -13,8 +13,9 @@ import { writeFileAtomicSync } from '../io/atomic.js';
 import { makeMergeOut, mergeRecordFiles, readSummary, writeMergedRunFile, type ShardSet } from '../data/merge-shards.js';
 import { quality, type DetectionCounts } from './detection.js';
 import type { MineSummary } from './mine.js';
+import { checkSummaryFormat } from './mine-setup.js';
 
-const ONCE = new Set(['lines', 'skipped_lines']);
+const ONCE = new Set(['lines', 'skippedLines']);
 
 function mergeDetection(summaries: MineSummary[]): MineSummary['detection'] {
   const parts = summaries.map((s) => s.detection).filter((d): d is NonNullable<MineSummary['detection']> => d !== null);
@@ -32,6 +33,7 @@ function sumFields<T extends object>(items: readonly T[], once: ReadonlySet<stri
 
 export function mergeMinedShards(set: ShardSet, out: string): MineSummary {
   const summaries = set.shards.map((s) => readSummary<MineSummary>(s.dir));
+  set.shards.forEach((s, i) => checkSummaryFormat(join(s.dir, 'summary.json'), summaries[i]!));
   set.shards.forEach((s, i) => {
     if (!summaries[i]!.complete) throw new LeafError(`${s.dir}: shard ${s.file.shard.index}/${s.file.shard.count} has not finished (summary.json complete: false); resume it`);
   });
@@ -39,8 +41,8 @@ export function mergeMinedShards(set: ShardSet, out: string): MineSummary {
   for (const name of ['scores.jsonl', 'counterfactuals.jsonl', 'generations.jsonl']) {
     mergeRecordFiles(set.shards.map((s) => join(s.dir, name)), join(out, name), 'source_id', set.rank);
   }
-  const inOrder = <T extends { source_id: string }>(lists: T[][]): T[] =>
-    lists.flat().map((x, at) => ({ x, at })).sort((a, b) => set.rank.get(a.x.source_id)! - set.rank.get(b.x.source_id)! || a.at - b.at).map((e) => e.x);
+  const inOrder = <T extends { sourceId: string }>(lists: T[][]): T[] =>
+    lists.flat().map((x, at) => ({ x, at })).sort((a, b) => set.rank.get(a.x.sourceId)! - set.rank.get(b.x.sourceId)! || a.at - b.at).map((e) => e.x);
   const first = summaries[0]!;
   const summary: MineSummary = {
     ...first,
@@ -49,9 +51,9 @@ export function mergeMinedShards(set: ShardSet, out: string): MineSummary {
     counts: sumFields(summaries.map((s) => s.counts), ONCE),
     unscored: inOrder(summaries.map((s) => s.unscored)),
     refused: inOrder(summaries.map((s) => s.refused)),
-    no_candidates: inOrder(summaries.map((s) => s.no_candidates)),
+    noCandidates: inOrder(summaries.map((s) => s.noCandidates)),
     generated: sumFields(summaries.map((s) => s.generated)),
-    stale_cached_answers: summaries.reduce((a, s) => a + s.stale_cached_answers, 0),
+    staleCachedAnswers: summaries.reduce((a, s) => a + s.staleCachedAnswers, 0),
     detection: mergeDetection(summaries),
     timings: sumFields(summaries.map((s) => s.timings)),
   };

@@ -28,6 +28,6 @@ function prune(run: MineRun, m: MiningProblem, response: string, u: MineUnit, sc
     { sourceId: m.problem.id, level, method, segment: u.segment, prompt: m.problem.prompt, response, segStart: u.segStart, passthrough: m.passthrough },
     sc.text, sc.spans, pruning,
   );
-  run.tally.counts.empty_after_pruning += built.empty;
+  run.tally.counts.emptyAfterPruning += built.empty;
   return built.drafts;
 }

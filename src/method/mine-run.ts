@@ -72,10 +72,10 @@ export async function decode(run: MineRun, who: 'student' | 'teacher', reqs: Gen
   const { cache, tally } = run;
   const before = cache.generated;
   const tg = performance.now();
-  await cache.ensure(who, run[who], reqs, run.settings.batch_size, run.pool);
+  await cache.ensure(who, run[who], reqs, run.settings.batchSize, run.pool);
   if (cache.stale > 0 && !run.staleWarned) {
     run.staleWarned = true;
-    run.warn(`${run.files.generations}: cached answers from another model or another rendering of the prompt (weights, chat template or leaf version changed) are not used and are decoded again; summary.json counts them (stale_cached_answers)`);
+    run.warn(`${run.files.generations}: cached answers from another model or another rendering of the prompt (weights, chat template or leaf version changed) are not used and are decoded again; summary.json counts them (staleCachedAnswers)`);
   }
   tally.timing[bucket] += performance.now() - tg;
   tally.generated[who] += cache.generated - before;

@@ -21,7 +21,7 @@ export interface MineUnit {
 
 /** Says a unit could not be scored (counted, listed, warned about). */
 function unscored(run: MineRun, sourceId: string, segment: number | null, reason: string): void {
-  run.tally.unscored({ source_id: sourceId, segment, reason });
+  run.tally.unscored({ sourceId, segment, reason });
   run.warn(`problem ${sourceId}${segment !== null ? ` segment ${segment}` : ''}: not scored: ${reason}`);
 }
 
@@ -44,8 +44,8 @@ export function problemUnits(run: MineRun, m: MiningProblem, response: string): 
 export function scoreOne(run: MineRun, m: MiningProblem, response: string, u: MineUnit): UnitScore | null {
   const { settings: s, tally } = run;
   const p = m.problem;
-  const scoreSettings: ScoreSettings = { method: s.method, rule: s.threshold, seed: s.seed, batchSize: s.batch_size, unit: s.unit, topUnits: s.top_units };
-  const ctx = s.level === 'instruction' ? { protect: protectOf(m, s.protect_last_sentence), truth: m.truth } : {};
+  const scoreSettings: ScoreSettings = { method: s.method, rule: s.threshold, seed: s.seed, batchSize: s.batchSize, unit: s.unit, topUnits: s.topUnits };
+  const ctx = s.level === 'instruction' ? { protect: protectOf(m, s.protectLastSentence), truth: m.truth } : {};
   const key = `${p.id}/${s.level}${u.segment !== null ? `/segment-${u.segment}` : ''}`;
   const ts = performance.now();
   let sc: UnitScore;
@@ -76,6 +76,6 @@ export function scoreOne(run: MineRun, m: MiningProblem, response: string, u: Mi
 /** Lists a scored unit without a candidate, and why (warned about when D is constant). */
 function noCandidate(run: MineRun, sourceId: string, segment: number | null, sc: UnitScore): void {
   const reason: NoCandidateReason = sc.tokens.length === 0 ? 'no-tokens' : sc.constantDiff ? 'constant-diff' : 'none-flaggable';
-  run.tally.noCandidate({ source_id: sourceId, segment, reason, tokens: sc.tokens.length });
+  run.tally.noCandidate({ sourceId, segment, reason, tokens: sc.tokens.length });
   if (reason === 'constant-diff') run.warn(`problem ${sourceId}${segment !== null ? ` segment ${segment}` : ''}: D is constant over its ${sc.tokens.length} token${sc.tokens.length === 1 ? '' : 's'} (no ranking): no candidates`);
 }

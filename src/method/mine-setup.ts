@@ -26,13 +26,13 @@ export interface MineFiles {
 /** What a resumed run left in its summary.json: the lists a resume reads back, and whether its settings were there. */
 export interface PreviousRun {
   unscored: MineSummary['unscored'];
-  noCandidates: MineSummary['no_candidates'];
+  noCandidates: MineSummary['noCandidates'];
   /** The previous summary held settings (checked here): outputs written before run.json existed are accepted. */
   legacy: boolean;
 }
 
 /** Settings a resume must keep (--limit and --batch-size may change). */
-export const RESUME_KEYS = ['level', 'segments', 'method', 'threshold', 'pruning', 'verify', 'teacher_outputs', 'seed', 'max_new_tokens', 'task', 'unit', 'top_units', 'protect_last_sentence', 'verify_equations'] as const;
+export const RESUME_KEYS = ['level', 'segments', 'method', 'threshold', 'pruning', 'verify', 'teacherOutputs', 'seed', 'maxNewTokens', 'task', 'unit', 'topUnits', 'protectLastSentence', 'verifyEquations'] as const;
 
 /** The run's settings, every default filled in (as summary.json records them). */
 export function mineSettings(o: MineOptions): MineSettings {
@@ -40,9 +40,9 @@ export function mineSettings(o: MineOptions): MineSettings {
   return {
     level, segments: level === 'response' ? o.segments ?? 2 : null, method: o.method ?? 'gradient',
     threshold: o.thresholdAbs !== undefined ? { kind: 'absolute', tau: o.thresholdAbs } : { kind: 'quantile', q: o.threshold ?? 0.1 },
-    pruning: o.pruning ?? 'span', verify: verifyMode(o.verify), teacher_outputs: o.teacherOutputs ?? null,
-    limit: o.limit ?? null, seed: o.seed ?? 1234, batch_size: o.batchSize ?? 8, max_new_tokens: o.maxNewTokens ?? 1024, task: o.task ?? null, decoding: 'greedy',
-    unit: o.unit ?? 'token', top_units: o.topUnits ?? null, protect_last_sentence: o.protectLastSentence === true, verify_equations: o.verifyEquations === true,
+    pruning: o.pruning ?? 'span', verify: verifyMode(o.verify), teacherOutputs: o.teacherOutputs ?? null,
+    limit: o.limit ?? null, seed: o.seed ?? 1234, batchSize: o.batchSize ?? 8, maxNewTokens: o.maxNewTokens ?? 1024, task: o.task ?? null, decoding: 'greedy',
+    unit: o.unit ?? 'token', topUnits: o.topUnits ?? null, protectLastSentence: o.protectLastSentence === true, verifyEquations: o.verifyEquations === true,
   };
 }
 
@@ -66,6 +66,7 @@ export function readPreviousRun(resume: boolean, file: string, settings: MineSet
       prev = null;
     }
   }
+  if (prev) checkSummaryFormat(file, prev);
   if (prev?.settings) {
     // Records of different settings must not be mixed in one output (limit and batch size may change).
     for (const key of RESUME_KEYS) {
@@ -73,7 +74,13 @@ export function readPreviousRun(resume: boolean, file: string, settings: MineSet
       if (was !== now) throw new LeafError(`${file}: --resume with a different ${key} (${now}, the run being resumed used ${was}); use the same settings or another --out`);
     }
   }
-  return { unscored: prev?.unscored ?? [], noCandidates: prev?.no_candidates ?? [], legacy: prev?.settings !== undefined };
+  return { unscored: prev?.unscored ?? [], noCandidates: prev?.noCandidates ?? [], legacy: prev?.settings !== undefined };
+}
+
+/** A mine summary.json in the snake_case format of earlier versions (e.g. `counts.skipped_lines`) is refused in one line naming it. */
+export function checkSummaryFormat(file: string, s: Partial<MineSummary>): void {
+  const old = ['skipped_lines', 'scored_units'].some((k) => Object.hasOwn(s.counts ?? {}, k)) || Object.hasOwn(s, 'no_candidates');
+  if (old) throw new LeafError(`${file}: a summary.json in the snake_case format of an earlier leaf (summaries are camelCase now); mine that folder again (--overwrite keeps its cached generations)`);
 }
 
 /** The input, the problems to mine (this shard's), and the given teacher answers (checked to cover them) when --teacher-outputs is given. */

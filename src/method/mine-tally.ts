@@ -42,21 +42,21 @@ export class MineTally {
       complete: false,
       ...head,
       counts: {
-        lines: data.lines, problems: data.problems.length, skipped_lines: data.skipped.length, resumed_problems: 0,
-        student_wrong: 0, teacher_right: 0, selected: 0, scored_units: 0, unscored_units: 0, units_without_candidates: 0, constant_diff_units: 0,
+        lines: data.lines, problems: data.problems.length, skippedLines: data.skipped.length, resumedProblems: 0,
+        studentWrong: 0, teacherRight: 0, selected: 0, scoredUnits: 0, unscoredUnits: 0, unitsWithoutCandidates: 0, constantDiffUnits: 0,
         candidates: 0, spans: 0,
-        counterfactuals: 0, empty_after_pruning: 0, verified: 0, rejected: 0, unverified: 0,
+        counterfactuals: 0, emptyAfterPruning: 0, verified: 0, rejected: 0, unverified: 0,
       },
       skipped: data.skipped,
       unscored: [...previous.unscored],
       refused: [],
-      no_candidates: [],
+      noCandidates: [],
       generated: { student: 0, teacher: 0 },
-      stale_cached_answers: 0,
+      staleCachedAnswers: 0,
       detection: null,
-      timings: { load_s: times.loadMs / 1000, selection_s: 0, scoring_s: 0, scoring_model_s: 0, verification_s: 0, total_s: 0 },
+      timings: { load: times.loadMs / 1000, selection: 0, scoring: 0, scoringModel: 0, verification: 0, total: 0 },
     };
-    this.summary.counts.unscored_units = this.summary.unscored.length;
+    this.summary.counts.unscoredUnits = this.summary.unscored.length;
     this.truthOf = new Map(data.problems.map((m) => [m.problem.id, m]));
     this.listedWritten = this.listed();
   }
@@ -85,11 +85,11 @@ export class MineTally {
   /** A selected problem mined by the run being resumed: its records' counts. */
   resumed(sid: string): void {
     const c = this.counts;
-    c.resumed_problems++;
-    for (const u of this.previous.noCandidates) if (u.source_id === sid) this.noCandidate(u);
+    c.resumedProblems++;
+    for (const u of this.previous.noCandidates) if (u.sourceId === sid) this.noCandidate(u);
     const e = this.done.get(sid);
     if (!e) return;
-    c.scored_units += e.units;
+    c.scoredUnits += e.units;
     c.candidates += e.candidates;
     c.spans += e.spans;
     for (const r of e.scores) this.detect(r);
@@ -98,8 +98,8 @@ export class MineTally {
 
   selection(studentCorrect: boolean, teacherCorrect: boolean): boolean {
     const c = this.counts;
-    if (!studentCorrect) c.student_wrong++;
-    if (teacherCorrect) c.teacher_right++;
+    if (!studentCorrect) c.studentWrong++;
+    if (teacherCorrect) c.teacherRight++;
     const selected = !studentCorrect && teacherCorrect;
     if (selected) c.selected++;
     return selected;
@@ -108,27 +108,27 @@ export class MineTally {
   /** A problem left out before decoding (see mine-select.ts refusal); warned about once a run. Never selected. */
   refuse(sourceId: string, reason: string, warn: (m: string) => void): null {
     if (this.summary.refused.length === 0) warn(`problem ${sourceId} left out: ${reason} (every such problem is listed in summary.json refused)`);
-    this.summary.refused.push({ source_id: sourceId, reason });
+    this.summary.refused.push({ sourceId, reason });
     return null;
   }
 
   unscored(u: MineSummary['unscored'][number]): void {
     this.summary.unscored.push(u);
-    this.counts.unscored_units++;
+    this.counts.unscoredUnits++;
   }
 
   /** A scores record appended: its counts and detection against the ground truth. */
   scored(r: ScoreRecord): void {
     this.detect(r);
-    this.counts.scored_units++;
+    this.counts.scoredUnits++;
     this.counts.candidates += r.candidates.length;
     this.counts.spans += r.spans.length;
   }
 
-  noCandidate(u: { source_id: string; segment: number | null; reason: NoCandidateReason; tokens: number }): void {
-    this.summary.no_candidates.push(u);
-    this.counts.units_without_candidates++;
-    if (u.reason === 'constant-diff') this.counts.constant_diff_units++;
+  noCandidate(u: MineSummary['noCandidates'][number]): void {
+    this.summary.noCandidates.push(u);
+    this.counts.unitsWithoutCandidates++;
+    if (u.reason === 'constant-diff') this.counts.constantDiffUnits++;
   }
 
   counterfactual(r: Pick<CounterfactualRecord, 'verified'>): void {
@@ -148,7 +148,7 @@ export class MineTally {
   /** The summary, complete, written (forced). */
   finish(file: SummaryWriter, staleCachedAnswers: number): MineSummary {
     this.summary.complete = true;
-    this.summary.stale_cached_answers = staleCachedAnswers;
+    this.summary.staleCachedAnswers = staleCachedAnswers;
     file.write(() => this.current(), true);
     return this.summary;
   }
@@ -156,19 +156,19 @@ export class MineTally {
   /** Adds a scores record to the detection tally when its problem has ground truth (instruction level: the ranges are the prompt's). */
   private detect(r: ScoreRecord): void {
     const m = this.truthOf.get(r.source_id);
-    if (m?.truth && r.level === 'instruction') this.detection.add(r.text, r.tokens, r.candidates, m.truth, protectOf(m, this.summary.settings.protect_last_sentence));
+    if (m?.truth && r.level === 'instruction') this.detection.add(r.text, r.tokens, r.candidates, m.truth, protectOf(m, this.summary.settings.protectLastSentence));
   }
 
   /** The lists a resume reads back (per done problem), as last written. */
   private listed(): number {
-    return this.summary.unscored.length + this.summary.no_candidates.length;
+    return this.summary.unscored.length + this.summary.noCandidates.length;
   }
 
   private current(): MineSummary {
     const t = this.timing;
     this.summary.timings = {
-      load_s: this.times.loadMs / 1000, selection_s: t.gen / 1000, scoring_s: t.score / 1000, scoring_model_s: t.model / 1000,
-      verification_s: t.verify / 1000, total_s: (performance.now() - this.times.t0) / 1000,
+      load: this.times.loadMs / 1000, selection: t.gen / 1000, scoring: t.score / 1000, scoringModel: t.model / 1000,
+      verification: t.verify / 1000, total: (performance.now() - this.times.t0) / 1000,
     };
     this.summary.generated = { student: this.generated.student, teacher: this.generated.teacher };
     this.summary.detection = this.detection.summary();

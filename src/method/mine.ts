@@ -137,28 +137,28 @@ export interface MineSummary {
   sandbox: SandboxRecord | null;
   settings: {
     level: Level; segments: number | null; method: MiningMethod; threshold: ThresholdRule; pruning: Pruning; verify: VerifyMode;
-    unit: MiningUnit; top_units: number | null; protect_last_sentence: boolean; verify_equations: boolean;
-    teacher_outputs: string | null; limit: number | null; seed: number; batch_size: number; max_new_tokens: number; task: Task | null;
+    unit: MiningUnit; topUnits: number | null; protectLastSentence: boolean; verifyEquations: boolean;
+    teacherOutputs: string | null; limit: number | null; seed: number; batchSize: number; maxNewTokens: number; task: Task | null;
     decoding: 'greedy';
   };
   counts: {
     lines: number;
     problems: number;
-    skipped_lines: number;
-    resumed_problems: number;
-    student_wrong: number;
-    teacher_right: number;
+    skippedLines: number;
+    resumedProblems: number;
+    studentWrong: number;
+    teacherRight: number;
     selected: number;
-    scored_units: number;
-    unscored_units: number;
-    /** Scored units in which no token was flagged (listed in `no_candidates` with the reason). */
-    units_without_candidates: number;
+    scoredUnits: number;
+    unscoredUnits: number;
+    /** Scored units in which no token was flagged (listed in `noCandidates` with the reason). */
+    unitsWithoutCandidates: number;
     /** Of which: D constant over the unit (e.g. a single token) — no ranking, nothing flagged. */
-    constant_diff_units: number;
+    constantDiffUnits: number;
     candidates: number;
     spans: number;
     counterfactuals: number;
-    empty_after_pruning: number;
+    emptyAfterPruning: number;
     verified: number;
     rejected: number;
     unverified: number;
@@ -166,17 +166,18 @@ export interface MineSummary {
   /** `file:line: reason` of every skipped input line. */
   skipped: string[];
   /** Units that could not be scored: problem id, segment, reason. */
-  unscored: Array<{ source_id: string; segment: number | null; reason: string }>;
+  unscored: Array<{ sourceId: string; segment: number | null; reason: string }>;
   /** Problems left out because a prompt leaves no room in a model's context: problem id and why. */
-  refused: Array<{ source_id: string; reason: string }>;
+  refused: Array<{ sourceId: string; reason: string }>;
   /** Scored units without a candidate, and why (see NoCandidateReason). */
-  no_candidates: Array<{ source_id: string; segment: number | null; reason: NoCandidateReason; tokens: number }>;
+  noCandidates: Array<{ sourceId: string; segment: number | null; reason: NoCandidateReason; tokens: number }>;
   generated: { student: number; teacher: number };
   /** Requests whose cached answers all came from another model or input (see generations.ts), decoded anew. */
-  stale_cached_answers: number;
+  staleCachedAnswers: number;
   /** Detection against the records' ground-truth distractor_spans (detection.ts); null when no scored problem has them. */
   detection: ReturnType<DetectionTally['summary']>;
-  timings: { load_s: number; selection_s: number; scoring_s: number; scoring_model_s: number; verification_s: number; total_s: number };
+  /** Seconds: loading the models, selection decoding, scoring (of which in the models), verification, the whole run. */
+  timings: { load: number; selection: number; scoring: number; scoringModel: number; verification: number; total: number };
 }
 
 function loadModels(o: MineOptions): { teacher: Pretrained; student: Pretrained } {
@@ -213,8 +214,8 @@ async function mineIn(folder: RunFolder, options: MineOptions): Promise<MineSumm
   const { problems } = run.data;
   progress(run);
   try {
-    for (let b = 0; b < problems.length; b += run.settings.batch_size) {
-      const batch = problems.slice(b, b + run.settings.batch_size);
+    for (let b = 0; b < problems.length; b += run.settings.batchSize) {
+      const batch = problems.slice(b, b + run.settings.batchSize);
       const refused = batch.map((m) => refusal(run, m));
       await decodeSelection(run, batch.filter((_, j) => refused[j] === null));
       for (const [j, m] of batch.entries()) {
@@ -253,11 +254,11 @@ async function setUp(folder: RunFolder, options: MineOptions): Promise<MineRun> 
   if (options.resume) {
     // Only now that the input and the models are known good: cut the in-flight problem's records.
     done = prepareResume(files.scores, files.counterfactuals).done;
-    previous.unscored = previous.unscored.filter((u) => done.has(u.source_id));
-    previous.noCandidates = previous.noCandidates.filter((u) => done.has(u.source_id));
+    previous.unscored = previous.unscored.filter((u) => done.has(u.sourceId));
+    previous.noCandidates = previous.noCandidates.filter((u) => done.has(u.sourceId));
   }
   const logs = openLogs(folder, options, files);
-  const cache = new GenerationCache(logs.generations, settings.max_new_tokens, { student, teacher }, fingerprints);
+  const cache = new GenerationCache(logs.generations, settings.maxNewTokens, { student, teacher }, fingerprints);
   const { pool, sandbox } = await openPool(options, data, warn);
   const tokenizers = sameTokenizer(student.tokenizer, teacher.tokenizer) ? 'same' : 'different';
   const tally = new MineTally(

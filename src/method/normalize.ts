@@ -16,7 +16,7 @@
  * step when max == min, so its D is then the raw difference and it flags every token when that is
  * ≤ 0.5 (a one-token prompt is cut whole) and none otherwise — an artefact of the raw scale, not a
  * ranking. A constant ĝ of one model only shifts d, so D agrees with the reference's otherwise.
- * mine.ts counts such units (summary counts.constant_diff_units, no_candidates[].reason).
+ * mine.ts counts such units (summary counts.constantDiffUnits, noCandidates[].reason).
  */
 
 /** Min–max rescaling to [0, 1]; a constant (or empty) vector maps to zeros. */

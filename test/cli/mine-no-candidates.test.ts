@@ -52,16 +52,16 @@ describe('leaf mine: units without candidates are counted with their reason', ()
     for (const r of scores.filter((x) => x.tokens.length === 1)) assert.ok(isConstant(r.diff));
     for (const r of constant) assert.deepEqual(r.candidates, [], `${r.source_id}: a constant D flags nothing`);
     assert.ok(constant.length >= 2);
-    assert.equal(s.counts.constant_diff_units, constant.length);
-    assert.equal(s.counts.units_without_candidates, none.length);
+    assert.equal(s.counts.constantDiffUnits, constant.length);
+    assert.equal(s.counts.unitsWithoutCandidates, none.length);
     assert.deepEqual(
-      s.no_candidates,
-      none.map((r) => ({ source_id: r.source_id, segment: null, reason: isConstant(r.diff) ? 'constant-diff' : r.tokens.length === 0 ? 'no-tokens' : 'none-flaggable', tokens: r.tokens.length })),
+      s.noCandidates,
+      none.map((r) => ({ sourceId: r.source_id, segment: null, reason: isConstant(r.diff) ? 'constant-diff' : r.tokens.length === 0 ? 'no-tokens' : 'none-flaggable', tokens: r.tokens.length })),
     );
     assert.deepEqual(readJsonl(join(dir, 'run', 'counterfactuals.jsonl')).filter((c) => constant.some((r) => r.source_id === c.source_id)), []);
     for (const r of constant) assert.ok(warnings.some((w) => w.startsWith(`problem ${r.source_id}: D is constant over its ${r.tokens.length} token`)), warnings.join('\n'));
     const file = JSON.parse(readFileSync(join(dir, 'run', 'summary.json'), 'utf8'));
-    assert.deepEqual(file.no_candidates, s.no_candidates);
+    assert.deepEqual(file.noCandidates, s.noCandidates);
     assert.deepEqual(file.counts, s.counts);
   });
 
@@ -69,8 +69,8 @@ describe('leaf mine: units without candidates are counted with their reason', ()
     const s = await mine(opts('abs', { thresholdAbs: -0.5 }));
     const scores = readJsonl(join(dir, 'abs', 'scores.jsonl'));
     assert.equal(s.counts.candidates, 0);
-    assert.equal(s.counts.units_without_candidates, scores.length);
-    assert.deepEqual(s.no_candidates.map((u) => u.reason), scores.map((r) => (isConstant(r.diff) ? 'constant-diff' : 'none-flaggable')));
+    assert.equal(s.counts.unitsWithoutCandidates, scores.length);
+    assert.deepEqual(s.noCandidates.map((u) => u.reason), scores.map((r) => (isConstant(r.diff) ? 'constant-diff' : 'none-flaggable')));
   });
 
   it('the same counts and list after an interruption at every record and a resume', async () => {
@@ -84,8 +84,8 @@ describe('leaf mine: units without candidates are counted with their reason', ()
         if (++seen === n) throw new Interrupt(`stop after record ${n}`);
       } }), Interrupt);
       const s = await mine(opts(out, { resume: true }));
-      assert.deepEqual({ ...s.counts, resumed_problems: 0 }, { ...ref.counts, resumed_problems: 0 }, `after record ${n}`);
-      assert.deepEqual(s.no_candidates, ref.no_candidates, `after record ${n}`);
+      assert.deepEqual({ ...s.counts, resumedProblems: 0 }, { ...ref.counts, resumedProblems: 0 }, `after record ${n}`);
+      assert.deepEqual(s.noCandidates, ref.noCandidates, `after record ${n}`);
     }
   });
 });

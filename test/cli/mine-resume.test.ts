@@ -49,7 +49,7 @@ describe('leaf mine: an interrupted run resumes to the files of an uninterrupted
         if (n % 2 === 0) for (const f of FILES) appendFileSync(join(dir, out, f), '{"source_id":"p9","te');
         const s = await mine({ ...opts(out, extra), resume: true });
         assert.deepEqual(bytes(join(dir, out)), want, `interrupted after record ${n}`);
-        assert.deepEqual({ ...s.counts, resumed_problems: 0 }, { ...ref.counts, resumed_problems: 0 });
+        assert.deepEqual({ ...s.counts, resumedProblems: 0 }, { ...ref.counts, resumedProblems: 0 });
         assert.equal(s.complete, true);
       }
     });
@@ -61,7 +61,7 @@ describe('leaf mine: an interrupted run resumes to the files of an uninterrupted
     // Byte for byte, the generation cache included: the answers were decoded in other batches
     // (--limit cut the first one), and the finished cache is put in input order.
     assert.deepEqual(bytes(join(dir, 'limited')), bytes(join(dir, 'ref-instruction')));
-    assert.equal(s.counts.resumed_problems, 1); // p1 done; p2, the last problem with records, mined again
+    assert.equal(s.counts.resumedProblems, 1); // p1 done; p2, the last problem with records, mined again
   });
 
   it('a complete line that is not JSON is not silently dropped: resuming refuses', async () => {
@@ -137,7 +137,7 @@ describe('leaf mine: an interrupted run resumes to the files of an uninterrupted
     assert.deepEqual(bytes(join(dir, 'killed')), bytes(join(dir, 'kill-ref')));
     const s = JSON.parse(readFileSync(join(dir, 'killed', 'summary.json'), 'utf8'));
     const ref = JSON.parse(readFileSync(join(dir, 'kill-ref', 'summary.json'), 'utf8'));
-    assert.ok(s.counts.resumed_problems > 0);
-    assert.deepEqual({ ...s.counts, resumed_problems: 0 }, { ...ref.counts, resumed_problems: 0 });
+    assert.ok(s.counts.resumedProblems > 0);
+    assert.deepEqual({ ...s.counts, resumedProblems: 0 }, { ...ref.counts, resumedProblems: 0 });
   });
 });

@@ -104,7 +104,7 @@ describe('leaf mine: sentence units, protected text, oracle, detection, verifica
     assert.ok(cfs.every((c) => c.verified === null && c.student === null && c.teacher === null));
     const d = s.detection!;
     assert.deepEqual([d.token.precision, d.token.recall, d.unit.precision, d.unit.recall], [1, 1, 1, 1]);
-    assert.equal(s.counts.units_without_candidates, 1, 'the problem without distractors');
+    assert.equal(s.counts.unitsWithoutCandidates, 1, 'the problem without distractors');
   });
 
   it('random sentences at the gradient budget; verification by both models', async () => {

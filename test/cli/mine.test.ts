@@ -143,12 +143,12 @@ describe('leaf mine end to end on tiny trained models', () => {
     assert.equal(s.sandbox, null, 'math problems: no sandbox probed');
     const sum = (f: (x: Record<string, any>) => number) => scores.reduce((acc, x) => acc + f(x), 0);
     assert.deepEqual(
-      { ...s.counts, resumed_problems: undefined },
+      { ...s.counts, resumedProblems: undefined },
       {
-        lines: dataLines().length, problems: PROBLEMS.length, skipped_lines: dataLines().length - PROBLEMS.length, resumed_problems: undefined,
-        student_wrong: PROBLEMS.filter((p) => !right(p).student).length, teacher_right: PROBLEMS.filter((p) => right(p).teacher).length,
-        selected: SELECTED.length, scored_units: SELECTED.length, unscored_units: 0, units_without_candidates: 0, constant_diff_units: 0,
-        candidates: sum((x) => x.candidates.length), spans: sum((x) => runsOf(x.candidates).length), counterfactuals: expected.length, empty_after_pruning: 0,
+        lines: dataLines().length, problems: PROBLEMS.length, skippedLines: dataLines().length - PROBLEMS.length, resumedProblems: undefined,
+        studentWrong: PROBLEMS.filter((p) => !right(p).student).length, teacherRight: PROBLEMS.filter((p) => right(p).teacher).length,
+        selected: SELECTED.length, scoredUnits: SELECTED.length, unscoredUnits: 0, unitsWithoutCandidates: 0, constantDiffUnits: 0,
+        candidates: sum((x) => x.candidates.length), spans: sum((x) => runsOf(x.candidates).length), counterfactuals: expected.length, emptyAfterPruning: 0,
         verified: cfs.filter((x) => x.verified === true).length, rejected: cfs.filter((x) => x.verified === false).length, unverified: 0,
       },
     );
@@ -344,7 +344,7 @@ describe('leaf mine end to end on tiny trained models', () => {
     assert.ok('warning' in summary.sandbox);
     assert.ok(sc.candidates.length >= 1);
     assert.deepEqual(sc.spans.map((x: any) => x.tokens), runsOf(sc.candidates));
-    assert.equal(cfs.length, sc.spans.length - summary.counts.empty_after_pruning);
+    assert.equal(cfs.length, sc.spans.length - summary.counts.emptyAfterPruning);
     assert.ok(cfs.length >= 1);
     for (const cf of cfs) {
       assert.deepEqual(cf.tests, tests);
@@ -371,7 +371,7 @@ describe('leaf mine end to end on tiny trained models', () => {
     const sa = JSON.parse(readFileSync(join(dir, 'fit-a', 'summary.json'), 'utf8'));
     const sb = JSON.parse(readFileSync(join(dir, 'fit-b', 'summary.json'), 'utf8'));
     assert.deepEqual(sa.refused, []);
-    assert.deepEqual(sb.refused.map((r: any) => r.source_id), ['long']);
+    assert.deepEqual(sb.refused.map((r: any) => r.sourceId), ['long']);
     assert.deepEqual({ ...sb.counts, problems: sb.counts.problems - 1, lines: sb.counts.lines - 1 }, sa.counts);
   });
 

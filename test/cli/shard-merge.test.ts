@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -78,7 +78,7 @@ describe('sharded runs on a scheduler: n shards killed and restarted at random, 
     for (const f of ['scores.jsonl', 'counterfactuals.jsonl', 'generations.jsonl', 'run.json']) {
       assert.equal(read(join(dir, 'mine-merged', f)), read(join(dir, 'mine-single', f)), f);
     }
-    const strip = (s: Record<string, unknown>) => ({ ...s, out: null, timings: null, counts: { ...(s.counts as object), resumed_problems: 0 } });
+    const strip = (s: Record<string, unknown>) => ({ ...s, out: null, timings: null, counts: { ...(s.counts as object), resumedProblems: 0 } });
     assert.deepEqual(strip(json(join(dir, 'mine-merged', 'summary.json'))), strip(json(join(dir, 'mine-single', 'summary.json'))));
     assert.ok(read(join(dir, 'mine-single', 'counterfactuals.jsonl')).split('\n').length > 3, 'too few records to test an order');
     // leaf export and leaf report read the merged folder as they read a single run's.
@@ -87,6 +87,20 @@ describe('sharded runs on a scheduler: n shards killed and restarted at random, 
     assert.match(read(join(dir, 'chat-merged.jsonl')), /"kind":"counterfactual"/);
     const r = leaf(['report', '--mined', join(dir, 'mine-merged'), '--out', join(dir, 'merged.html')]);
     assert.equal(r.code, 0, r.err);
+  });
+
+  it('a mine summary.json in the snake_case format of earlier versions: merge and --resume stop in one line naming it', () => {
+    const snake = (text: string) => text.replace(/"([a-z]+[A-Z][A-Za-z]*)":/g, (_, k: string) => `"${k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}":`);
+    const old = [0, 1, 2].map((i) => join(dir, `old-shard-${i}`));
+    old.forEach((d, i) => cpSync(join(dir, `mine-shard-${i}`), d, { recursive: true }));
+    const file = join(old[1]!, 'summary.json');
+    writeFileSync(file, snake(readFileSync(file, 'utf8')));
+    assert.match(read(file), /"skipped_lines":/);
+    for (const r of [leaf(['merge', '--out', join(dir, 'old-merged'), ...old]), leaf([...mineArgs('old-shard-1'), '--shard', '1/3', '--resume'])]) {
+      assert.equal(r.code, 1, r.err);
+      assert.equal(r.err, `leaf: ${file}: a summary.json in the snake_case format of an earlier leaf (summaries are camelCase now); mine that folder again (--overwrite keeps its cached generations)\n`);
+    }
+    assert.equal(existsSync(join(dir, 'old-merged')), false);
   });
 
   it('leaf eval: Slurm array (SLURM_ARRAY_TASK_ID from 1, SLURM_ARRAY_TASK_MIN 1)', async () => {

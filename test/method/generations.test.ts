@@ -92,7 +92,7 @@ describe('generation prompts are the scoring rendering of the conversation up to
     const swapped = await mine({ teacher: chat, student: other, data, out, maxNewTokens: 4, fsync: false, overwrite: true, onWarning: (m) => warnings.push(m) });
     assert.equal(warnings.length, 1);
     assert.match(warnings[0], /generations\.jsonl: cached answers from another model or another rendering of the prompt .* are not used and are decoded again/);
-    assert.equal(swapped.stale_cached_answers, 1, 'the student\'s selection answer');
+    assert.equal(swapped.staleCachedAnswers, 1, 'the student\'s selection answer');
     const now = gens() as Array<{ model: string; stage: string; asked: string }>;
     const select = (model: string) => now.filter((g) => g.model === model && g.stage === 'select');
     assert.equal(select('teacher').length, 1, 'the teacher was not asked again');
@@ -103,7 +103,7 @@ describe('generation prompts are the scoring rendering of the conversation up to
     // Back to the first student: its own answer is still there and used; nothing it needs is stale.
     const back = await mine({ teacher: chat, student: chat, data, out, maxNewTokens: 4, fsync: false, overwrite: true, onWarning: (m) => warnings.push(m) });
     assert.deepEqual(back.generated, { student: 0, teacher: 0 });
-    assert.equal(back.stale_cached_answers, 0);
+    assert.equal(back.staleCachedAnswers, 0);
     assert.equal(warnings.length, 1);
   });
 });
