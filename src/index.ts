@@ -34,7 +34,7 @@ export type { ChatMessage, Encoding, EncodeOptions, DecodeOptions, SpecialToken 
 export { Rng } from './util/rng.js';
 
 // ── Stage 1, confounder mining (leaf mine) and its building blocks ──────────────────────────────────────
-export { mine } from './method/mine.js';
+export { mine, MINE_SPEC } from './method/mine.js';
 export type { MineOptions, MineProgress, MineSummary, ScoreRecord } from './method/mine.js';
 export { scoreUnit, MINING_METHODS } from './method/score.js';
 export type { MiningMethod, ScoreSettings, UnitScore } from './method/score.js';
@@ -70,7 +70,7 @@ export { latestCheckpoint, loadCheckpoint, saveCheckpoint } from './training/che
 export type { TrainerState } from './training/checkpoint.js';
 
 // ── Evaluation (leaf eval): judges, runner, statistics ──────────────────────────────────────────────────
-export { runEval } from './eval/runner.js';
+export { runEval, EVAL_SPEC } from './eval/runner.js';
 export type { EvalOptions, EvalRecord, EvalSummary, ResponseGenerator } from './eval/runner.js';
 export { judgeMath, extractAnswer, isEquivalent } from './eval/math/index.js';
 export { CodePool, extractCode, judgeHumanEval, judgeMbpp, judgeStdio, runPython, probeIsolation } from './eval/code/index.js';
@@ -79,7 +79,7 @@ export type { Verdict } from './eval/judge-problem.js';
 export { accuracy, meanStd, passAtK, wilsonInterval } from './eval/stats.js';
 
 // ── The demo (leaf demo) and the report (leaf report) ───────────────────────────────────────────────────
-export { runDemo } from './demo/demo.js';
+export { runDemo, DEMO_SPEC } from './demo/demo.js';
 export type { DemoOptions, DemoSummary } from './demo/demo.js';
 export { generateSplit, arithDetokenize, arithVocabulary } from './demo/arith/index.js';
 export type { ArithRecord } from './demo/arith/index.js';

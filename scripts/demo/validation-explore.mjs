@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The validation exploration behind the demo's recipe (src/demo/recipes.ts): runs `leaf demo` with the test
-// split neither written nor read (runDemo with test: false) for named variants of the mining and distillation
+// split neither written nor read (runDemo with validationOnly: true) for named variants of the mining and distillation
 // settings, and prints each variant's validation headline (paired differences vs KD) and detection table.
 // Models and unchanged distillation runs are reused between variants (same --out).
 //   node scripts/demo/validation-explore.mjs OUT [--variants a,b,…] [--seed 1] [--seeds 3]
@@ -29,6 +29,6 @@ for (const name of values.variants.split(',')) {
   const v = VARIANTS[name];
   if (!v) throw new Error(`unknown variant ${name}; known: ${Object.keys(VARIANTS).join(', ')}`);
   const t0 = Date.now();
-  const s = await runDemo({ out, seed: Number(values.seed), seeds: Number(values.seeds), test: false, recipe: { ...DEMO_RECIPE, ...v }, log: (l) => process.stderr.write(`${name}: ${l}\n`) });
+  const s = await runDemo({ out, seed: Number(values.seed), seeds: Number(values.seeds), validationOnly: true, recipe: { ...DEMO_RECIPE, ...v }, log: (l) => process.stderr.write(`${name}: ${l}\n`) });
   process.stdout.write(`\n=== variant ${name} (pair seed ${values.seed}, ${values.seeds} seeds, ${((Date.now() - t0) / 1000).toFixed(0)} s) ===\n${formatDemoSummary(s)}`);
 }

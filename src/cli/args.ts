@@ -1,7 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { LeafError } from '../errors.js';
 import { parseShard, type Shard } from '../data/shard.js';
-import { DTYPE_HELP, type WeightDtype } from '../model/weights.js';
 
 /** Commander parser for an integer option ≥ min. */
 export function intArg(name: string, min = 0): (v: string) => number {
@@ -21,25 +20,16 @@ export function numArg(name: string, min = -Infinity, max = Infinity): (v: strin
   };
 }
 
-/** Commander parser for one of a fixed set of strings. */
-export function choice<T extends string>(name: string, values: readonly T[]): (v: string) => T {
-  return (v) => {
-    if (!(values as readonly string[]).includes(v)) throw new InvalidArgumentError(`${name} must be one of ${values.join(', ')}`);
-    return v as T;
-  };
-}
-
-export type DtypeFlag = WeightDtype | 'auto';
-
-/** --dtype: the resident dtype of the weight matrices of every model a command loads (`.option(...DTYPE_OPTION)`). */
-export const DTYPE_OPTION = [
-  '--dtype <dtype>', DTYPE_HELP,
-  choice<DtypeFlag>('--dtype', ['auto', 'f32', 'bf16']), 'auto',
-] as const;
-
 /** One warning line on stderr, in the CLI's format. */
 export function warnLine(message: string): void {
   process.stderr.write(`leaf: warning: ${message}\n`);
+}
+
+/** Adds the code sandbox's `--workers n` and `--unsafe-allow-network` (eval, mine). */
+export function sandboxOptions(cmd: Command): Command {
+  return cmd
+    .option('--workers <n>', 'code sandbox workers (default: number of cores)', intArg('--workers', 1))
+    .option('--unsafe-allow-network', 'run generated code even where no network namespace can be made');
 }
 
 /** Adds `--shard i/n|auto` and `--shard-count n` (data/shard.ts) to a command. */

@@ -2,12 +2,15 @@ import type { Command } from 'commander';
 import { LeafError } from '../errors.js';
 import { loadPretrained } from '../model/pretrained.js';
 import { generateText } from '../model/text-generation.js';
-import { DTYPE_OPTION, intArg, numArg, type DtypeFlag } from './args.js';
+import { MODEL_SPEC } from '../model/weights.js';
+import { resolveSpec } from '../util/option-spec.js';
+import { intArg, numArg } from './args.js';
+import { addSpecOptions } from './spec-options.js';
 import { warnLine } from './args.js';
 
 interface GenerateFlags {
   model: string;
-  dtype: DtypeFlag;
+  dtype?: string;
   prompt: string[];
   chat?: boolean;
   system?: string;
@@ -22,11 +25,11 @@ interface GenerateFlags {
 const collect = (v: string, prev: string[] | undefined) => [...(prev ?? []), v];
 
 export function registerGenerate(program: Command): void {
-  program
+  const cmd = program
     .command('generate')
     .description('continue one or more prompts with a model (greedy by default)')
-    .requiredOption('--model <dir>', 'Hugging Face model folder')
-    .option(...DTYPE_OPTION)
+    .requiredOption('--model <dir>', 'Hugging Face model folder');
+  addSpecOptions(cmd, MODEL_SPEC)
     .requiredOption('--prompt <text>', 'prompt text (repeat for a batch)', collect)
     .option('--chat', 'render the prompt as a user turn of the model\'s chat template')
     .option('--system <text>', 'system message (with --chat)')
@@ -38,7 +41,7 @@ export function registerGenerate(program: Command): void {
     .option('--json', 'print one JSON object per prompt')
     .action((f: GenerateFlags) => {
       if (f.system !== undefined && f.chat !== true) warnLine('--system only applies with --chat; ignored');
-      const p = loadPretrained(f.model, { dtype: f.dtype });
+      const p = loadPretrained(f.model, resolveSpec(MODEL_SPEC, f));
       const started = Date.now();
       const out = generateText(p, f.prompt, {
         chat: f.chat === true, system: f.system, maxNewTokens: f.maxNewTokens,

@@ -13,3 +13,13 @@ export function progressBar(label: string, extra: string[] = []): cliProgress.Si
     cliProgress.Presets.shades_classic,
   );
 }
+
+/** What a run reports, drawn on `bar`: the first report starts it (at the run's total), the later ones move it. */
+export function drawProgress(bar: cliProgress.SingleBar): (done: number, total: number, payload: Record<string, unknown>) => void {
+  let started = false;
+  return (done, total, payload) => {
+    if (started) return bar.update(done, payload);
+    bar.start(total, done, payload);
+    started = true;
+  };
+}

@@ -1,27 +1,20 @@
 /**
  * Commander options from an option spec (util/option-spec.ts): each option's flag and help (with its
- * default) as declared; values are parsed by kind only and passed straight through — defaults and rules
- * are the library's (resolveSpec), so a flag left out reaches it as undefined.
+ * default) as declared; values are passed straight through — numbers converted from their text, nothing
+ * checked here: defaults, kinds, choices and rules are the library's (resolveSpec, one error style for
+ * every command), so a flag left out reaches it as undefined and a bad value fails there in one line.
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { flagName, type OptionSpec, type Spec } from '../util/option-spec.js';
 
 const camel = (flag: string) => flagName({ flag } as OptionSpec<unknown>).slice(2).replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
-function parser(s: OptionSpec<unknown>): (v: string) => unknown {
-  const name = flagName(s);
-  if (s.kind === 'choice') {
-    return (v) => {
-      if (!s.choices!.includes(v)) throw new InvalidArgumentError(`${name} must be one of ${s.choices!.join(', ')}`);
-      return v;
-    };
-  }
+/** A number option's text as a number; text that is not one is passed on as it is (resolveSpec names it). */
+function parser(s: OptionSpec<unknown>): ((v: string) => unknown) | undefined {
+  if (s.kind === 'choice') return undefined;
   return (v) => {
     const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n) || (s.kind === 'int' && !Number.isInteger(n))) {
-      throw new InvalidArgumentError(`${name} must be ${s.kind === 'int' ? 'an integer' : 'a number'}`);
-    }
-    return n;
+    return v.trim() !== '' && Number.isFinite(n) ? n : v;
   };
 }
 
@@ -34,13 +27,16 @@ export function addSpecOptions(cmd: Command, spec: Spec): Command {
       continue;
     }
     const shown = defaultText(s);
-    cmd.option(s.flag, shown === undefined ? s.help : `${s.help} (default: ${shown})`, parser(s));
+    const help = shown === undefined ? s.help : `${s.help} (default: ${shown})`;
+    const parse = parser(s);
+    if (parse) cmd.option(s.flag, help, parse);
+    else cmd.option(s.flag, help);
   }
   return cmd;
 }
 
 function defaultText(s: OptionSpec<unknown>): string | undefined {
-  return s.defaultHelp ?? (typeof s.default === 'function' ? undefined : String(s.default));
+  return s.defaultHelp ?? (typeof s.default === 'function' || s.default === null ? undefined : String(s.default));
 }
 
 /** The spec as a markdown table (flag, default, meaning): the flag tables of docs/*.md are this text. */

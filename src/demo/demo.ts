@@ -17,7 +17,7 @@
  * response-level counterfactuals too, and the token-level q sweep.
  *
  * Nothing is tuned on the test split: recipes are fixed in recipes.ts (chosen on validation with
- * scripts/demo/validation-explore.mjs, which runs this with `test: false`), and the test split is only
+ * scripts/demo/validation-explore.mjs, which runs this with `validationOnly: true`), and the test split is only
  * read by the final evaluations.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -45,27 +45,9 @@ import { DEMO_RECIPE, type DemoRecipe } from './recipes.js';
 import { reusableResult, runKey, saveResult } from './run-reuse.js';
 import { writeArithTokenizer } from './tiny-models.js';
 import { inRunFolder, type RunFolder } from '../data/run-folder.js';
+import { resolveDemoOptions, type DemoOptions, type DemoResolved } from './demo-options.js';
 
-export interface DemoOptions {
-  out: string;
-  /** Distillation seeds per run (default 3). */
-  seeds?: number;
-  /** The teacher/student pair and benchmark seed (default 1): the generator's seed and both models' initialisation. */
-  seed?: number;
-  recipe?: DemoRecipe;
-  /** Evaluate on the test split (default true); false = validation only (choosing settings). */
-  test?: boolean;
-  /** Also the runs outside the headline (token level, response level, q sweep). */
-  extras?: boolean;
-  /** Worker processes (default: 2 when two or more cores are available, else 1 = in this process). */
-  concurrency?: number;
-  /** One line per stage on stderr (default: none). */
-  log?: (line: string) => void;
-  /** Reuse what the folder holds and is still valid (also the default: see run-reuse.ts and models.ts). */
-  resume?: boolean;
-  /** Start over: remove what an earlier demo wrote to the folder (models, mined runs, distillation runs, results). */
-  overwrite?: boolean;
-}
+export { DEMO_SPEC, type DemoOptions } from './demo-options.js';
 
 /** What a demo writes to its folder (removed by --overwrite). */
 const DEMO_OUTPUTS = ['data', 'models', 'mined', 'runs', 'distill-data', 'jobs', 'summary.json', 'report.html'];
@@ -151,16 +133,15 @@ interface Ctx {
 
 /** Runs the demo in its locked output folder (one demo per folder; see DemoOptions for resume / overwrite). */
 export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
-  const nSeeds = options.seeds ?? 3;
-  if (!(Number.isInteger(nSeeds) && nSeeds >= 1 && nSeeds <= 20)) throw new LeafError(`--seeds must be an integer in 1..20, got ${nSeeds}`);
+  const r = resolveDemoOptions(options);
   return inRunFolder(resolve(options.out), {
     command: 'demo', resume: options.resume === true, overwrite: options.overwrite === true, otherwise: 'resume', records: [], outputs: DEMO_OUTPUTS,
-  }, (folder) => demoIn(folder, options, nSeeds));
+  }, (folder) => demoIn(folder, options, r));
 }
 
-async function demoIn(folder: RunFolder, options: DemoOptions, nSeeds: number): Promise<DemoSummary> {
+async function demoIn(folder: RunFolder, options: DemoOptions, r: DemoResolved): Promise<DemoSummary> {
   const t0 = Date.now();
-  const pairSeed = options.seed ?? 1;
+  const pairSeed = r.seed;
   const recipe = pairRecipe(options.recipe ?? DEMO_RECIPE, pairSeed);
   const out = resolve(options.out);
   const dirs = {
@@ -170,17 +151,17 @@ async function demoIn(folder: RunFolder, options: DemoOptions, nSeeds: number): 
   folder.start();
   for (const d of Object.values(dirs)) makeOutDir(d, 'output folder');
   const ctx: Ctx = {
-    recipe, seeds: Array.from({ length: nSeeds }, (_, i) => i + 1), concurrency: options.concurrency ?? (availableParallelism() >= 2 ? 2 : 1),
+    recipe, seeds: Array.from({ length: r.seeds }, (_, i) => i + 1), concurrency: r.jobs ?? (availableParallelism() >= 2 ? 2 : 1),
     log: options.log ?? (() => {}), dirs,
     files: { train: join(dirs.data, 'train.jsonl'), validation: join(dirs.data, 'validation.jsonl'), test: join(dirs.data, 'test.jsonl') },
     teacherDir: join(dirs.models, 'teacher'), studentDir: join(dirs.models, 'student'), timings: {},
   };
-  const split = options.test === false ? 'validation' : 'test';
+  const split = r.validationOnly ? 'validation' : 'test';
   const splits = writeBenchmark(ctx, split === 'test');
   const models = await trainModels(ctx);
   const diagnostics = evaluateBase(ctx, splits, split);
-  const mined = await mineAll(ctx, options.extras === true);
-  const distilled = await distillAll(ctx, mined, split, options.extras === true);
+  const mined = await mineAll(ctx, r.extras);
+  const distilled = await distillAll(ctx, mined, split, r.extras);
   const headline = headlineRows(HEADLINE_RUNS, distilled.byRun, split);
   const weak = weakTeacherNote(diagnostics);
   if (weak) ctx.log(`warning: ${weak}`);

@@ -4,9 +4,10 @@ import { doneKeys } from '../data/record-log.js';
 import { fileDigest, inRunFolder, type RunFolder } from '../data/run-folder.js';
 import { CodePool, probeIsolation, sandboxRecord, sandboxWarning, type SandboxRecord } from './code/index.js';
 import { buildInstruction, loadProblems, type FormatName, type Problem, type Task } from './formats/index.js';
+import { maxNewTokensOf, resolveEvalOptions, type EvalOptions } from './eval-options.js';
 import { judgeResponse } from './judge-problem.js';
 import { accuracy, type Accuracy } from './stats.js';
-import { takeShard, writeShardFile, type Shard } from '../data/shard.js';
+import { takeShard, writeShardFile } from '../data/shard.js';
 
 /** A prompt the model cannot answer (e.g. longer than its context), with the reason. */
 export interface RefusedPrompt {
@@ -25,30 +26,7 @@ export interface ResponseGenerator {
   generate(instructions: readonly string[], maxNewTokens: number): Promise<Array<string | RefusedPrompt>> | Array<string | RefusedPrompt>;
 }
 
-export interface EvalOptions {
-  data: string;
-  out: string;
-  task?: Task;
-  format?: FormatName;
-  limit?: number;
-  batchSize?: number;
-  maxNewTokens?: number;
-  resume?: boolean;
-  /** Start results.jsonl over instead of refusing an output that holds records. */
-  overwrite?: boolean;
-  strict?: boolean;
-  /** Sandbox workers for code (default: number of cores). */
-  workers?: number;
-  allowNetwork?: boolean;
-  /** Evaluate only this shard of the problems (data/shard.ts); `leaf merge` joins the shards' folders. */
-  shard?: Shard;
-  /** Called after each batch: problems done (this run and resumed), total. */
-  onProgress?: (done: number, total: number, correct: number) => void;
-  /** Called after each record is appended to results.jsonl (this run's records only). */
-  onRecord?: (record: EvalRecord) => void;
-  /** Called for each skipped input line (malformed). */
-  onWarning?: (message: string) => void;
-}
+export { EVAL_SPEC, type EvalOptions } from './eval-options.js';
 
 /** One line of results.jsonl. */
 export interface EvalRecord {
@@ -89,24 +67,25 @@ export interface EvalSummary {
 export async function runEval(generator: ResponseGenerator, options: EvalOptions): Promise<EvalSummary> {
   if (options.resume && options.overwrite) throw new LeafError('give --resume or --overwrite, not both');
   const started = Date.now();
+  const r = resolveEvalOptions(options);
   const skippedLines: string[] = [];
-  const batchSize = options.batchSize ?? 8;
+  const { batchSize } = r;
   const shards = options.shard?.count ?? 1;
   // With --limit, the last batch (of each shard) is still read whole (decoded, not recorded beyond the limit):
   // a later run without the limit then finds each problem decoded in the same batch as it would have been.
   const loaded = loadProblems(options.data, {
-    ...(options.format ? { format: options.format } : {}),
+    ...(r.format !== null ? { format: r.format } : {}),
     ...(options.strict !== undefined ? { strict: options.strict } : {}),
-    ...(options.limit !== undefined ? { limit: Math.ceil(options.limit / (batchSize * shards)) * batchSize * shards } : {}),
+    ...(r.limit !== null ? { limit: Math.ceil(r.limit / (batchSize * shards)) * batchSize * shards } : {}),
     onIssue: (i) => {
       const msg = `${i.file}:${i.line}: ${i.reason}`;
       skippedLines.push(msg);
       options.onWarning?.(`skipped ${msg}`);
     },
   });
-  const all = loaded.problems.slice(0, options.limit ?? loaded.problems.length);
+  const all = loaded.problems.slice(0, r.limit ?? loaded.problems.length);
   if (all.length === 0) throw new LeafError(`${options.data}: no problems to evaluate`);
-  const task = options.task ?? all[0].task;
+  const task = r.task ?? all[0].task;
   const wrongTask = all.find((p) => p.task !== task);
   if (wrongTask) throw new LeafError(`${options.data}: problem ${wrongTask.id} is a ${wrongTask.task} problem but --task is ${task}`);
 
@@ -117,7 +96,7 @@ export async function runEval(generator: ResponseGenerator, options: EvalOptions
 
   return inRunFolder(options.out, {
     command: 'eval', resume: options.resume === true, overwrite: options.overwrite === true, records: ['results.jsonl'], outputs: ['summary.json'],
-  }, (folder) => evaluateIn(folder, generator, options, { started, loaded, all, skippedLines, task, sandbox }));
+  }, (folder) => evaluateIn(folder, generator, options, { started, loaded, all, skippedLines, task, sandbox, batchSize, maxNewTokens: maxNewTokensOf(r, task) }));
 }
 
 /** The problems loaded and the sandbox probed, before the output folder is touched. */
@@ -129,15 +108,15 @@ interface EvalInputs {
   skippedLines: string[];
   task: Task;
   sandbox: Awaited<ReturnType<typeof probeIsolation>> | null;
+  batchSize: number;
+  maxNewTokens: number;
 }
 
 async function evaluateIn(folder: RunFolder, generator: ResponseGenerator, options: EvalOptions, input: EvalInputs): Promise<EvalSummary> {
-  const { started, loaded, all, skippedLines, task, sandbox } = input;
+  const { started, loaded, all, skippedLines, task, sandbox, batchSize, maxNewTokens } = input;
   const problems = takeShard(all, options.shard);
   // The shard's problems and, after them, those that only complete its last batch under --limit.
   const company = takeShard(loaded.problems, options.shard);
-  const batchSize = options.batchSize ?? 8;
-  const maxNewTokens = options.maxNewTokens ?? (task === 'math' ? 1024 : 768);
   // What the records are answers of: a resume with another model, data or decoding length is refused.
   folder.identity({
     model: generator.description, model_identity: generator.identity ?? null,

@@ -11,8 +11,8 @@ import { takeShard, writeShardFile } from '../data/shard.js';
 import { modelFingerprint } from '../model/fingerprint.js';
 import type { Pretrained } from '../model/pretrained.js';
 import { loadMiningData, loadTeacherOutputs, type LoadedMiningData } from './input.js';
-import type { MineOptions, MineSummary } from './mine.js';
-import { verifyMode } from './verify.js';
+import type { MineSummary } from './mine.js';
+import type { MineOptions, MineResolved } from './mine-options.js';
 
 export type MineSettings = MineSummary['settings'];
 
@@ -35,14 +35,13 @@ export interface PreviousRun {
 export const RESUME_KEYS = ['level', 'segments', 'method', 'threshold', 'pruning', 'verify', 'teacherOutputs', 'seed', 'maxNewTokens', 'task', 'unit', 'topUnits', 'protectLastSentence', 'verifyEquations'] as const;
 
 /** The run's settings, every default filled in (as summary.json records them). */
-export function mineSettings(o: MineOptions): MineSettings {
-  const level = o.level ?? 'instruction';
+export function mineSettings(r: MineResolved, o: MineOptions): MineSettings {
   return {
-    level, segments: level === 'response' ? o.segments ?? 2 : null, method: o.method ?? 'gradient',
-    threshold: o.thresholdAbs !== undefined ? { kind: 'absolute', tau: o.thresholdAbs } : { kind: 'quantile', q: o.threshold ?? 0.1 },
-    pruning: o.pruning ?? 'span', verify: verifyMode(o.verify), teacherOutputs: o.teacherOutputs ?? null,
-    limit: o.limit ?? null, seed: o.seed ?? 1234, batchSize: o.batchSize ?? 8, maxNewTokens: o.maxNewTokens ?? 1024, task: o.task ?? null, decoding: 'greedy',
-    unit: o.unit ?? 'token', topUnits: o.topUnits ?? null, protectLastSentence: o.protectLastSentence === true, verifyEquations: o.verifyEquations === true,
+    level: r.level, segments: r.segments, method: r.method,
+    threshold: r.thresholdAbs !== null ? { kind: 'absolute', tau: r.thresholdAbs } : { kind: 'quantile', q: r.threshold },
+    pruning: r.pruning, verify: r.verify, teacherOutputs: o.teacherOutputs ?? null,
+    limit: r.limit, seed: r.seed, batchSize: r.batchSize, maxNewTokens: r.maxNewTokens, task: r.task, decoding: 'greedy',
+    unit: r.unit, topUnits: r.topUnits, protectLastSentence: r.protectLastSentence, verifyEquations: r.verifyEquations,
   };
 }
 
@@ -84,11 +83,11 @@ export function checkSummaryFormat(file: string, s: Partial<MineSummary>): void 
 }
 
 /** The input, the problems to mine (this shard's), and the given teacher answers (checked to cover them) when --teacher-outputs is given. */
-export function loadMineInput(o: MineOptions, warn: (m: string) => void): { input: LoadedMiningData; data: LoadedMiningData; given: Map<string, string> | null } {
+export function loadMineInput(o: MineOptions, s: MineSettings, warn: (m: string) => void): { input: LoadedMiningData; data: LoadedMiningData; given: Map<string, string> | null } {
   const input = loadMiningData(o.data, {
     ...(o.strict !== undefined ? { strict: o.strict } : {}),
-    ...(o.limit !== undefined ? { limit: o.limit } : {}),
-    ...(o.task !== undefined ? { task: o.task } : {}),
+    ...(s.limit !== null ? { limit: s.limit } : {}),
+    ...(s.task !== null ? { task: s.task } : {}),
     onIssue: (m) => warn(`skipped ${m}`),
   });
   const data = { ...input, problems: takeShard(input.problems, o.shard) };

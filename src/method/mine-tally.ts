@@ -6,7 +6,7 @@ import type { SummaryWriter } from '../data/run-folder.js';
 import type { CounterfactualRecord } from './counterfactuals.js';
 import { DetectionTally } from './detection.js';
 import type { LoadedMiningData, MiningProblem } from './input.js';
-import type { MineSummary, NoCandidateReason, ScoreRecord } from './mine.js';
+import type { MineSummary, ScoreRecord } from './mine.js';
 import { protectOf } from './mine-units.js';
 import type { PreviousRun } from './mine-setup.js';
 

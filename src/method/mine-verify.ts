@@ -16,7 +16,7 @@ export async function verifyDrafts(run: MineRun, p: Problem, response: string, d
   const reqs = drafts.map((d): GenerationRequest => ({ problem: p, stage: 'verify', prompt: d.ask.prompt, prefix: d.ask.prefix }));
   if (verify === 'both') await decode(run, 'student', reqs, 'verify');
   await decode(run, 'teacher', reqs, 'verify');
-  const reference = run.options.verifyEquations ? response : null;
+  const reference = run.settings.verifyEquations ? response : null;
   for (const d of drafts) {
     d.record.student = verify === 'both' ? run.cache.answer('student', p, d.ask.prompt, d.ask.prefix) : null;
     d.record.teacher = run.cache.answer('teacher', p, d.ask.prompt, d.ask.prefix);

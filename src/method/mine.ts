@@ -18,9 +18,7 @@
  * whole and flushed (RecordLog); `resume` continues after the last complete problem (resume.ts);
  * summary.json is rewritten atomically after every problem (at most once a second) and at the end.
  */
-import { LeafError } from '../errors.js';
 import { inRunFolder, type RunFolder } from '../data/run-folder.js';
-import type { Shard } from '../data/shard.js';
 import type { Task } from '../eval/formats/index.js';
 import { loadPretrained, sameTokenizer, type Pretrained } from '../model/pretrained.js';
 import type { Level, Pruning } from './counterfactuals.js';
@@ -29,9 +27,9 @@ import type { MiningUnit } from './flagging.js';
 import { orderGenerationCache, GenerationCache } from './generations.js';
 import type { ThresholdRule } from './normalize.js';
 import { prepareResume } from './resume.js';
-import { MINING_METHODS, type MiningMethod, type UnitScore } from './score.js';
+import type { MiningMethod, UnitScore } from './score.js';
 import type { Removal } from './spans.js';
-import { checkUnitOptions } from './mine-units.js';
+import { resolveMineOptions, type MineOptions, type MineResolved } from './mine-options.js';
 import { loadMineInput, mineFiles, mineSettings, readPreviousRun, writeIdentity } from './mine-setup.js';
 import { MineTally } from './mine-tally.js';
 import { closeLogs, openLogs, openPool, type MineRun } from './mine-run.js';
@@ -40,68 +38,7 @@ import { decodeSelection, refusal, select } from './mine-select.js';
 import { mineProblem } from './mine-problem.js';
 import type { VerifyMode } from './verify.js';
 
-export interface MineProgress {
-  done: number;
-  total: number;
-  selected: number;
-  counterfactuals: number;
-  verified: number;
-}
-
-export interface MineOptions {
-  /** Model folders, or models already loaded. */
-  teacher: string | Pretrained;
-  student: string | Pretrained;
-  /** Mining input (leaf format JSONL). */
-  data: string;
-  /** Output folder. */
-  out: string;
-  /** Only problems of this task (others are skipped with a warning); default all. */
-  task?: Task;
-  level?: Level;
-  /** Response level: number of segments k (default 2). */
-  segments?: number;
-  method?: MiningMethod;
-  /** Fraction q of a unit's tokens to flag (the reference rule; default 0.10). */
-  threshold?: number;
-  /** Flag D ≤ τ instead of the quantile rule. */
-  thresholdAbs?: number;
-  pruning?: Pruning;
-  /** Mining unit: token (the reference rule, default) or sentence (flagging.ts). */
-  unit?: MiningUnit;
-  /** Sentence unit: flag the k lowest units instead of the threshold rule. */
-  topUnits?: number;
-  /** Instruction level: the prompt's last sentence (the question) is protected — never scored or cut. */
-  protectLastSentence?: boolean;
-  /** Which models must answer a counterfactual right (verify.ts; default both; true = both, false = none). */
-  verify?: boolean | VerifyMode;
-  /** Verification also requires the reference response's worked equations (verify.ts). */
-  verifyEquations?: boolean;
-  /** JSONL `{id, response}` of teacher answers used instead of generating them in selection. */
-  teacherOutputs?: string;
-  limit?: number;
-  resume?: boolean;
-  /** Start scores/counterfactuals over (cached generations are kept). */
-  overwrite?: boolean;
-  /** The generation cache (default OUT/generations.jsonl); runs of several methods on the same models and data may share one, one run at a time. */
-  generations?: string;
-  seed?: number;
-  strict?: boolean;
-  /** Prompts decoded together (and occlusion forward batch). */
-  batchSize?: number;
-  maxNewTokens?: number;
-  /** Code sandbox workers. */
-  workers?: number;
-  allowNetwork?: boolean;
-  /** fsync every record (default true); false only flushes to the OS (survives a process kill, not a power cut). */
-  fsync?: boolean;
-  /** Mine only this shard of the problems (data/shard.ts); `leaf merge` joins the shards' folders. */
-  shard?: Shard;
-  onProgress?: (p: MineProgress) => void;
-  onWarning?: (message: string) => void;
-  /** Called after each record is appended (tests use it to interrupt a run). */
-  onRecord?: (file: 'scores' | 'counterfactuals' | 'generations', record: unknown) => void;
-}
+export { MINE_SPEC, type MineOptions, type MineProgress } from './mine-options.js';
 
 /** One line of scores.jsonl: a unit's scores (without the timings) and where the unit comes from. */
 export interface ScoreRecord extends Omit<UnitScore, 'loss' | 'constantDiff' | 'computeMs' | 'backwardMs'> {
@@ -180,37 +117,23 @@ export interface MineSummary {
   timings: { load: number; selection: number; scoring: number; scoringModel: number; verification: number; total: number };
 }
 
-function loadModels(o: MineOptions): { teacher: Pretrained; student: Pretrained } {
-  const load = (x: string | Pretrained): Pretrained => (typeof x === 'string' ? loadPretrained(x) : x);
+function loadModels(o: MineOptions, dtype: MineResolved['dtype']): { teacher: Pretrained; student: Pretrained } {
+  const load = (x: string | Pretrained): Pretrained => (typeof x === 'string' ? loadPretrained(x, { dtype }) : x);
   return { student: load(o.student), teacher: load(o.teacher) };
-}
-
-function checkOptions(o: MineOptions): void {
-  if (o.level !== undefined && o.level !== 'instruction' && o.level !== 'response') throw new LeafError(`--level must be instruction or response, got ${String(o.level)}`);
-  if (o.method !== undefined && !MINING_METHODS.includes(o.method)) throw new LeafError(`--method must be one of ${MINING_METHODS.join(', ')}, got ${String(o.method)}`);
-  if (o.pruning !== undefined && o.pruning !== 'span' && o.pruning !== 'collective') throw new LeafError(`--pruning must be span or collective, got ${String(o.pruning)}`);
-  if (o.threshold !== undefined && o.thresholdAbs !== undefined) throw new LeafError('give --threshold q or --threshold-abs τ, not both');
-  if (o.threshold !== undefined && !(o.threshold >= 0 && o.threshold <= 1)) throw new LeafError(`--threshold must be a fraction in [0, 1], got ${o.threshold}`);
-  if (o.thresholdAbs !== undefined && !Number.isFinite(o.thresholdAbs)) throw new LeafError(`--threshold-abs must be a number, got ${o.thresholdAbs}`);
-  if (o.segments !== undefined && !(Number.isInteger(o.segments) && o.segments >= 2)) throw new LeafError(`--segments must be an integer ≥ 2, got ${o.segments}`);
-  if (o.segments !== undefined && o.level !== 'response') throw new LeafError('--segments needs --level response');
-  if (o.batchSize !== undefined && !(Number.isInteger(o.batchSize) && o.batchSize >= 1)) throw new LeafError(`--batch-size must be a positive integer, got ${o.batchSize}`);
-  if (o.maxNewTokens !== undefined && !(Number.isInteger(o.maxNewTokens) && o.maxNewTokens >= 1)) throw new LeafError(`--max-new-tokens must be a positive integer, got ${o.maxNewTokens}`);
-  checkUnitOptions(o);
 }
 
 /** Runs the mining pipeline in its locked output folder; see the module comment. Returns (and writes) the summary. */
 export async function mine(options: MineOptions): Promise<MineSummary> {
-  checkOptions(options);
+  const resolved = resolveMineOptions(options);
   return inRunFolder(options.out, {
     command: 'mine', resume: options.resume === true, overwrite: options.overwrite === true,
     records: ['scores.jsonl', 'counterfactuals.jsonl'], outputs: ['summary.json'], note: 'cached generations are kept',
-  }, (folder) => mineIn(folder, options));
+  }, (folder) => mineIn(folder, options, resolved));
 }
 
 /** The phases: set up → for each batch of problems: select → (per selected problem) score → prune → verify → finish. */
-async function mineIn(folder: RunFolder, options: MineOptions): Promise<MineSummary> {
-  const run = await setUp(folder, options);
+async function mineIn(folder: RunFolder, options: MineOptions, resolved: MineResolved): Promise<MineSummary> {
+  const run = await setUp(folder, options, resolved);
   const { problems } = run.data;
   progress(run);
   try {
@@ -239,15 +162,15 @@ async function mineIn(folder: RunFolder, options: MineOptions): Promise<MineSumm
  * (resume) the in-flight problem's records cut; the record logs, the generation cache, the sandbox pool
  * and the tally (with the records read back).
  */
-async function setUp(folder: RunFolder, options: MineOptions): Promise<MineRun> {
+async function setUp(folder: RunFolder, options: MineOptions, resolved: MineResolved): Promise<MineRun> {
   const t0 = performance.now();
   const warn = (m: string) => options.onWarning?.(m);
-  const settings = mineSettings(options);
+  const settings = mineSettings(resolved, options);
   const files = mineFiles(options);
   const previous = readPreviousRun(options.resume === true, files.summary, settings);
-  const { input, data, given } = loadMineInput(options, warn);
+  const { input, data, given } = loadMineInput(options, settings, warn);
   const tLoad = performance.now();
-  const { teacher, student } = loadModels(options);
+  const { teacher, student } = loadModels(options, resolved.dtype);
   const loadMs = performance.now() - tLoad;
   const fingerprints = writeIdentity(folder, options, settings, files, { student, teacher }, previous.legacy, input);
   let done = new Set<string>();

@@ -8,6 +8,7 @@
  */
 import { bf16ToF32Array, f32ToBf16Array } from '../io/dtype.js';
 import type { FArray, Kernels } from '../kernels/types.js';
+import { option } from '../util/option-spec.js';
 
 /** A parameter tensor as resident in memory. */
 export type Weight = FArray | Uint16Array;
@@ -17,8 +18,14 @@ export type WeightDtype = 'f32' | 'bf16';
 
 export const WEIGHT_DTYPES: readonly WeightDtype[] = ['f32', 'bf16'];
 
-/** Help of the commands' --dtype option (auto | f32 | bf16). */
-export const DTYPE_HELP = 'weights in memory: auto (bf16 for a BF16 checkpoint, else f32) | f32 | bf16 (half the memory; float32 accumulation)';
+/** The commands' --dtype option (an option spec entry: util/option-spec.ts), the resident dtype of the weight matrices of models loaded from folders. */
+export const DTYPE_OPTION = option<WeightDtype | 'auto'>({
+  flag: '--dtype <dtype>', kind: 'choice', choices: ['auto', 'f32', 'bf16'], default: 'auto',
+  help: 'weights in memory: auto (bf16 for a BF16 checkpoint, else f32) | f32 | bf16 (half the memory; float32 accumulation)',
+});
+
+/** The options of a command that loads a model itself (generate, eval). */
+export const MODEL_SPEC = { dtype: DTYPE_OPTION };
 
 export function isBf16(w: Weight): w is Uint16Array {
   return w instanceof Uint16Array;

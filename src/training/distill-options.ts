@@ -7,7 +7,7 @@ import type { JsonObject } from '../data/jsonl.js';
 import { LeafError } from '../errors.js';
 import type { WritableDtype } from '../io/safetensors-write.js';
 import type { Kernels } from '../kernels/types.js';
-import { DTYPE_HELP, type WeightDtype } from '../model/weights.js';
+import { DTYPE_OPTION } from '../model/weights.js';
 import type { Pretrained } from '../model/pretrained.js';
 import type { KdLossKind } from './kd-loss.js';
 import type { StepMetrics } from './metrics.js';
@@ -76,7 +76,7 @@ export const DISTILL_SPEC = {
    * A bf16 student trains through float32 master weights (AdamW's); its checkpoints are BF16 with the
    * masters in optimizer.safetensors.
    */
-  dtype: option<WeightDtype | 'auto'>({ flag: '--dtype <dtype>', help: DTYPE_HELP, kind: 'choice', choices: ['auto', 'f32', 'bf16'], default: 'auto' }),
+  dtype: DTYPE_OPTION,
   saveDtype: option<WritableDtype | 'auto'>({
     flag: '--save-dtype <dtype>', kind: 'choice', choices: ['auto', 'F32', 'BF16', 'F16'], default: 'auto',
     help: "dtype of the final model/ and best/ folders (auto: the student's, BF16 for a bf16 student, else F32; checkpoints are always in the student's)",

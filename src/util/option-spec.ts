@@ -24,11 +24,14 @@ export interface OptionSpec<T> {
   kind: OptionKind;
   /** The allowed values of a 'choice'. */
   choices?: readonly string[];
-  /** The default, or a function of the options resolved before this one (in declaration order). */
+  /**
+   * The default, or a function of the options resolved before this one (in declaration order). null means
+   * unset (e.g. --limit: all problems); a null value is not checked by kind or rule.
+   */
   default: T | ((resolved: Record<string, unknown>) => T);
-  /** How the default reads in --help, when it is a function. */
+  /** How the default reads in --help and the docs, when it is a function or null. */
   defaultHelp?: string;
-  rule?: Rule<T>;
+  rule?: Rule<NonNullable<T>>;
   /** The rule applies only when this holds (e.g. --jsd-beta only with --loss jsd). */
   when?: (all: Record<string, unknown>) => boolean;
 }
@@ -50,6 +53,8 @@ export const intAtLeast = (min: number): Rule<number> => ({ ok: (v) => Number.is
 export const atLeast = (min: number): Rule<number> => ({ ok: (v) => finite(v) && v >= min, what: `≥ ${min}` });
 export const above = (min: number): Rule<number> => ({ ok: (v) => finite(v) && v > min, what: `> ${min}` });
 export const inRange = (lo: number, hi: number, what = `in [${lo}, ${hi})`): Rule<number> => ({ ok: (v) => finite(v) && v >= lo && v < hi, what });
+export const fraction: Rule<number> = { ok: (v) => finite(v) && v >= 0 && v <= 1, what: 'a fraction in [0, 1]' };
+export const finiteNumber: Rule<number> = { ok: finite, what: 'a finite number' };
 
 function checkKind(s: OptionSpec<unknown>, v: unknown): string | null {
   if (s.kind === 'int' && !(typeof v === 'number' && Number.isInteger(v))) return 'an integer';
@@ -59,7 +64,7 @@ function checkKind(s: OptionSpec<unknown>, v: unknown): string | null {
   return null;
 }
 
-/** The options' values: each given one (not undefined) or its default, checked by kind and rule, in declaration order. */
+/** The options' values: each given one (not undefined) or its default, checked by kind and rule (null: unset, unchecked), in declaration order. */
 export function resolveSpec<S extends Spec>(spec: S, given: Partial<Record<keyof S, unknown>>): ResolvedOf<S> {
   const r: Record<string, unknown> = {};
   for (const [key, s] of Object.entries(spec)) {
@@ -68,6 +73,7 @@ export function resolveSpec<S extends Spec>(spec: S, given: Partial<Record<keyof
   }
   for (const [key, s] of Object.entries(spec)) {
     const v = r[key];
+    if (v === null) continue;
     const kind = checkKind(s, v);
     if (kind !== null) throw new LeafError(`${flagName(s)} must be ${kind}, got ${String(v)}`);
     if (s.rule && (s.when?.(r) ?? true) && !s.rule.ok(v, r)) {
@@ -78,7 +84,7 @@ export function resolveSpec<S extends Spec>(spec: S, given: Partial<Record<keyof
   return r as ResolvedOf<S>;
 }
 
-/** The keys of the options that were given (not undefined). */
+/** The keys of the options that were given (not undefined or null). */
 export function givenKeys<S extends Spec>(spec: S, given: Partial<Record<keyof S, unknown>>): Set<keyof S> {
-  return new Set(Object.keys(spec).filter((k) => given[k] !== undefined) as (keyof S)[]);
+  return new Set(Object.keys(spec).filter((k) => given[k] !== undefined && given[k] !== null) as (keyof S)[]);
 }

@@ -25,7 +25,7 @@ describe('leaf demo (quick recipe)', () => {
 
   test('writes data, models, mining outputs, runs, summary.json and report.html; equal steps; consistent paired tables', async () => {
     const out = join(tmp, 'a');
-    first = await runDemo({ out, seeds: 2, recipe: QUICK_RECIPE, concurrency: 2, extras: true });
+    first = await runDemo({ out, seeds: 2, recipe: QUICK_RECIPE, jobs: 2, extras: true });
     for (const f of ['data/train.jsonl', 'data/validation.jsonl', 'data/test.jsonl', 'models/teacher/model.safetensors', 'models/student/config.json',
       'mined/gradient/scores.jsonl', 'mined/random/summary.json', 'mined/oracle/summary.json', 'mined/gradient-token/summary.json', 'mined/gradient-response/summary.json',
       'runs/kd-seed1/metrics.jsonl', 'runs/leaf-gradient-seed2/model/config.json', 'runs/leaf-oracle-seed1/metrics.jsonl', 'runs/leaf-instr-resp-seed1/metrics.jsonl',
@@ -94,27 +94,27 @@ describe('leaf demo (quick recipe)', () => {
   test('a rerun reuses finished distillation runs with the same inputs, settings, kernels and code; others train afresh', async () => {
     const out = join(tmp, 'a');
     // The previous test ran seed 1 in-process (--jobs 1): another runtime, so seed 1 trains again here and seed 2 is reused.
-    const second = await runDemo({ out, seeds: 2, recipe: QUICK_RECIPE, concurrency: 2 });
+    const second = await runDemo({ out, seeds: 2, recipe: QUICK_RECIPE, jobs: 2 });
     assert.equal(second.distill.reusedRuns, 4, 'the four headline runs at seed 2');
     assert.deepEqual(accuracies(second), accuracies(first).slice(0, 4));
     const metricsBefore = readFileSync(join(out, 'runs/kd-seed1/metrics.jsonl'), 'utf8');
-    const third = await runDemo({ out, seeds: 2, recipe: QUICK_RECIPE, concurrency: 2 });
+    const third = await runDemo({ out, seeds: 2, recipe: QUICK_RECIPE, jobs: 2 });
     assert.equal(third.distill.reusedRuns, 8);
     assert.deepEqual(accuracies(third), accuracies(first).slice(0, 4));
     assert.equal(readFileSync(join(out, 'runs/kd-seed1/metrics.jsonl'), 'utf8'), metricsBefore);
     // A missing model retrains that run only; another setting (the learning rate) retrains every run.
     rmSync(join(out, 'runs/leaf-oracle-seed2/model'), { recursive: true });
-    const fourth = await runDemo({ out, seeds: 2, recipe: QUICK_RECIPE, concurrency: 2 });
+    const fourth = await runDemo({ out, seeds: 2, recipe: QUICK_RECIPE, jobs: 2 });
     assert.equal(fourth.distill.reusedRuns, 7);
     assert.ok(existsSync(join(out, 'runs/leaf-oracle-seed2/model/model.safetensors')));
     const other = { ...QUICK_RECIPE, distill: { ...QUICK_RECIPE.distill, lr: QUICK_RECIPE.distill.lr / 2 } };
-    const fifth = await runDemo({ out, seeds: 2, recipe: other, concurrency: 2 });
+    const fifth = await runDemo({ out, seeds: 2, recipe: other, jobs: 2 });
     assert.equal(fifth.distill.reusedRuns, 0);
   });
 
   test('--seed changes the benchmark and both models; validation only writes and reads no test split', async () => {
     const out = join(tmp, 'c');
-    const s = await runDemo({ out, seed: 2, seeds: 1, recipe: QUICK_RECIPE, concurrency: 1, test: false });
+    const s = await runDemo({ out, seed: 2, seeds: 1, recipe: QUICK_RECIPE, jobs: 1, validationOnly: true });
     assert.equal(s.seed, 2);
     assert.equal(s.split, 'validation');
     assert.equal(s.recipe.dataSeed, QUICK_RECIPE.dataSeed + 1);

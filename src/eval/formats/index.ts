@@ -50,9 +50,14 @@ const ALIASES: Record<string, FormatName> = {
   leaf: 'leaf',
 };
 
+/** The format a name as a user may type it stands for (case-insensitive; `math-500`, `humaneval+`, `lcb`, …), or undefined. */
+export function formatOfAlias(name: string): FormatName | undefined {
+  return ALIASES[name.trim().toLowerCase()];
+}
+
 /** A format name as a user may type it (case-insensitive; `math-500`, `humaneval+`, `lcb`, … accepted). */
 export function parseFormatName(name: string): FormatName {
-  const f = ALIASES[name.trim().toLowerCase()];
+  const f = formatOfAlias(name);
   if (!f) throw new LeafError(`unknown format '${name}'; known formats: ${FORMAT_NAMES.join(', ')}`);
   return f;
 }
