@@ -10,18 +10,10 @@
  * that removed a needed number or step then fails even when the final answer is right by luck
  * (single-digit answers are guessed one time in ten). A reference without equations imposes nothing.
  */
-import { LeafError } from '../errors.js';
 
 export type VerifyMode = 'both' | 'teacher' | 'none';
 export const VERIFY_MODES: readonly VerifyMode[] = ['both', 'teacher', 'none'];
 
-/** The mode of a `verify` option (true → both, false → none). */
-export function verifyMode(v: boolean | VerifyMode | undefined): VerifyMode {
-  if (v === undefined || v === true) return 'both';
-  if (v === false) return 'none';
-  if (!VERIFY_MODES.includes(v)) throw new LeafError(`--verify must be one of ${VERIFY_MODES.join(', ')}, got ${String(v)}`);
-  return v;
-}
 
 const NUM = String.raw`\d+(?:,\d{3})*(?:\.\d+)?`;
 const EQUATION = new RegExp(String.raw`${NUM}(?:\s*[-+*/×÷]\s*${NUM})+\s*=\s*-?${NUM}`, 'gu');

@@ -41,6 +41,8 @@ describe('options declared once: mine, eval, demo', () => {
     assert.equal(resolveMineOptions({ teacher: 't', student: 's', data: 'd', out: 'o', level: 'response' }).segments, 2);
     assert.equal(resolveMineOptions({ teacher: 't', student: 's', data: 'd', out: 'o', verify: false }).verify, 'none');
     assert.equal(resolveMineOptions({ teacher: 't', student: 's', data: 'd', out: 'o', verify: true }).verify, 'both');
+    assert.equal(resolveMineOptions({ teacher: 't', student: 's', data: 'd', out: 'o', verify: 'teacher' }).verify, 'teacher');
+    assert.throws(() => resolveMineOptions({ teacher: 't', student: 's', data: 'd', out: 'o', verify: 'student' as 'both' }), /^LeafError: --verify must be one of both, teacher, none, got student$/);
     // summary.json's settings are the resolved options (the threshold as its rule).
     const settings = mineSettings(m, { teacher: 't', student: 's', data: 'd', out: 'o' });
     assert.deepEqual(settings.threshold, { kind: 'quantile', q: 0.1 });

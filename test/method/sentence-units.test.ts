@@ -5,7 +5,7 @@ import { Flagger } from '../../src/method/flagging.js';
 import { isProtectedToken } from '../../src/method/normalize.js';
 import { protectedRanges, protectedTokens, sentenceUnits, splitSentences } from '../../src/method/sentence-units.js';
 import type { ScoredToken } from '../../src/method/spans.js';
-import { equations, passes, sameEquations, verifyMode } from '../../src/method/verify.js';
+import { equations, passes, sameEquations } from '../../src/method/verify.js';
 
 // "Tom has 4 apples. Ann is 7. How many?" as a byte-level BPE would split it (leading spaces on the words).
 const TEXT = 'Tom has 4 apples. Ann is 7. How many?';
@@ -92,12 +92,7 @@ describe('sentence units and protected text (hand-computed)', () => {
 });
 
 describe('verification criterion', () => {
-  it('modes and worked equations', () => {
-    assert.equal(verifyMode(undefined), 'both');
-    assert.equal(verifyMode(true), 'both');
-    assert.equal(verifyMode(false), 'none');
-    assert.equal(verifyMode('teacher'), 'teacher');
-    assert.throws(() => verifyMode('student' as never), /--verify must be one of both, teacher, none/);
+  it('worked equations (the modes: mine-options, test/cli/option-specs.test.ts)', () => {
     assert.deepEqual(equations('4 + 3 = 7. Then 7 - 2 = 5, so \\boxed{5}; 2 × 3 + 1 = 7'), ['4+3=7', '7-2=5', '2*3+1=7']);
     const ref = 'Leo has 4 apples. 4 + 3 = 7. 7 - 2 = 5. \\boxed{5}';
     assert.ok(sameEquations(ref, '4 + 3 = 7 . 7 - 2 = 5 . \\ boxed { 5 }'));
