@@ -20,7 +20,8 @@
         "native/src/rope.cc",
         "native/src/swiglu.cc",
         "native/src/attention.cc",
-        "native/src/loss.cc"
+        "native/src/loss.cc",
+        "native/src/optim.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

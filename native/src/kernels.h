@@ -41,4 +41,13 @@ void cross_entropy(float* logits, const int32_t* targets, int64_t rows, int64_t 
                    const float* grad_scale);
 void log_softmax(const float* x, float* out, int64_t rows, int64_t n);
 
+/** The per-step constants of the AdamW element update (src/training/adamw.ts). */
+struct AdamwConsts {
+  double b1, b2, step_size, decay, sqrt_bc2, eps, grad_scale;
+};
+/** AdamW over n elements in place (p, m, v), float64 arithmetic per element as the TypeScript loop (optim.cc). */
+void adamw(float* p, const float* g, float* m, float* v, int64_t n, const AdamwConsts& c);
+/** out[k] = Σ x² over [k·chunk, min(n, (k+1)·chunk)), each summed as the TypeScript sumSquares does. */
+void chunk_sum_squares(const float* x, int64_t n, int64_t chunk, double* out);
+
 }  // namespace leaf

@@ -202,6 +202,34 @@ Napi::Value SwigluBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// adamw(p, g, m, v, n, b1, b2, stepSize, decay, sqrtBc2, eps, gradScale): p, m, v updated in place.
+Napi::Value Adamw(const Napi::CallbackInfo& info) {
+  Ctx cx{info, "adamw"};
+  cx.need_args(12);
+  const int64_t n = cx.dim(4, "n");
+  float* p = cx.f32(0, "p", n);
+  const float* g = cx.f32(1, "g", n);
+  float* m = cx.f32(2, "m", n);
+  float* v = cx.f32(3, "v", n);
+  const leaf::AdamwConsts c{cx.number(5, "b1"), cx.number(6, "b2"), cx.number(7, "stepSize"), cx.number(8, "decay"),
+                            cx.number(9, "sqrtBc2"), cx.number(10, "eps"), cx.number(11, "gradScale")};
+  leaf::adamw(p, g, m, v, n, c);
+  return info.Env().Undefined();
+}
+
+// chunkSumSquares(x, n, chunk, out): out[k] = Σ x² over chunk k of [0, n) (out: Float64Array).
+Napi::Value ChunkSumSquares(const Napi::CallbackInfo& info) {
+  Ctx cx{info, "chunkSumSquares"};
+  cx.need_args(4);
+  const int64_t n = cx.dim(1, "n");
+  const int64_t chunk = cx.dim(2, "chunk");
+  if (chunk == 0) cx.range_error("chunk must be positive");
+  const float* x = cx.f32(0, "x", n);
+  double* out = cx.typed<double>(3, "out", napi_float64_array, "Float64Array", (n + chunk - 1) / chunk);
+  leaf::chunk_sum_squares(x, n, chunk, out);
+  return info.Env().Undefined();
+}
+
 // The attention shape, passed flat after the buffers:
 // batch, queries, keys, keyCapacity, past, heads, kvHeads, headDim, scale.
 AttnShape attn_shape(const Ctx& cx, size_t i) {
@@ -337,6 +365,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("attentionBackward", Napi::Function::New<AttentionBackward>(env, "attentionBackward"));
   exports.Set("crossEntropy", Napi::Function::New<CrossEntropy>(env, "crossEntropy"));
   exports.Set("logSoftmax", Napi::Function::New<LogSoftmax>(env, "logSoftmax"));
+  exports.Set("adamw", Napi::Function::New<Adamw>(env, "adamw"));
+  exports.Set("chunkSumSquares", Napi::Function::New<ChunkSumSquares>(env, "chunkSumSquares"));
   exports.Set("info", Napi::Function::New<Info>(env, "info"));
   exports.Set("threads", Napi::Function::New<Threads>(env, "threads"));
   exports.Set("setThreads", Napi::Function::New<SetThreads>(env, "setThreads"));

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AttentionShape, FArray, Kernels } from './types.js';
+import type { AdamwConstants, AttentionShape, FArray, Kernels } from './types.js';
 
 /** The functions exported by build/Release/leaf_native.node (native/src/module.cc). */
 interface NativeAddon {
@@ -39,6 +39,11 @@ interface NativeAddon {
     logits: Float32Array, targets: Int32Array, rows: number, vocab: number, loss: Float32Array, gradScale: Float32Array | null,
   ): void;
   logSoftmax(x: Float32Array, out: Float32Array, rows: number, n: number): void;
+  adamw(
+    p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, n: number,
+    b1: number, b2: number, stepSize: number, decay: number, sqrtBc2: number, eps: number, gradScale: number,
+  ): void;
+  chunkSumSquares(x: Float32Array, n: number, chunk: number, out: Float64Array): void;
   /** BLAS and thread configuration, for diagnostics. */
   info(): string;
   /** Threads of leaf's own pool (caller included). */
@@ -155,6 +160,13 @@ function wrap(addon: NativeAddon): NativeKernels {
     logSoftmax(x, out, rows, n) {
       addon.logSoftmax(f32(x, 'logSoftmax', 'x'), f32(out, 'logSoftmax', 'out'), rows, n);
     },
+    adamw(p, g, m, v, n, c: AdamwConstants) {
+      const fn = 'adamw';
+      addon.adamw(f32(p, fn, 'p'), f32(g, fn, 'g'), f32(m, fn, 'm'), f32(v, fn, 'v'), n, c.b1, c.b2, c.stepSize, c.decay, c.sqrtBc2, c.eps, c.gradScale);
+    },
+    chunkSumSquares(x, n, chunk, out) {
+      addon.chunkSumSquares(f32(x, 'chunkSumSquares', 'x'), n, chunk, out);
+    },
     info: () => addon.info(),
     threads: () => addon.threads(),
     setThreads: (n: number) => addon.setThreads(n),
@@ -178,7 +190,7 @@ export function loadNativeKernels(): { kernels: NativeKernels | null; reason: st
   if (!existsSync(file)) return (cached = { kernels: null, reason: `addon not built (${file} is missing)` });
   try {
     const addon = createRequire(import.meta.url)(file) as NativeAddon;
-    if (typeof addon?.gemm !== 'function' || typeof addon.gemmBf16 !== 'function' || typeof addon.attentionBackward !== 'function') {
+    if (typeof addon?.gemm !== 'function' || typeof addon.gemmBf16 !== 'function' || typeof addon.attentionBackward !== 'function' || typeof addon.adamw !== 'function') {
       return (cached = { kernels: null, reason: `${file} does not export the leaf kernels (stale build? run npm run build:native)` });
     }
     return (cached = { kernels: wrap(addon), reason: 'loaded' });

@@ -118,4 +118,26 @@ export interface Kernels {
 
   /** Row-wise log-softmax: out[r,:] = x[r,:] − logsumexp(x[r,:]). out may alias x. */
   logSoftmax(x: FArray, out: FArray, rows: number, n: number): void;
+
+  /**
+   * The AdamW element update over n elements, in place on p, m, v (distinct buffers), in float64 per element
+   * and bit-identical on every implementation (src/kernels/js/optim.ts is the definition): g' = g·gradScale,
+   * m ← b1·m + (1−b1)·g', v ← b2·v + (1−b2)·g'², both stored; p ← p·decay − stepSize·m / (√v / sqrtBc2 + eps)
+   * on the stored m and v.
+   */
+  adamw(p: FArray, g: FArray, m: FArray, v: FArray, n: number, c: AdamwConstants): void;
+
+  /** out[k] = Σ x² (float64) over [k·chunk, min(n, (k+1)·chunk)), summed as sumSquares (js/optim.ts) does: bit-identical everywhere. */
+  chunkSumSquares(x: FArray, n: number, chunk: number, out: Float64Array): void;
+}
+
+/** The per-step constants of the AdamW element update (src/training/adamw.ts computes them). */
+export interface AdamwConstants {
+  b1: number;
+  b2: number;
+  stepSize: number;
+  decay: number;
+  sqrtBc2: number;
+  eps: number;
+  gradScale: number;
 }

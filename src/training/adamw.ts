@@ -1,6 +1,10 @@
 import { bf16ToF32Array, f32ToBf16Array } from '../io/dtype.js';
-import type { FArray } from '../kernels/types.js';
+import { adamwRange, sumSquares } from '../kernels/js/optim.js';
+import type { AdamwConstants, FArray } from '../kernels/types.js';
 import { isBf16, type Weight } from '../model/weights.js';
+
+/** The element loops (defined with the kernels, which run them natively too). */
+export { adamwRange, sumSquares };
 
 export interface AdamWOptions {
   lr: number;
@@ -12,16 +16,8 @@ export interface AdamWOptions {
   alloc?: (n: number, like: FArray) => FArray;
 }
 
-/** The per-step constants of the element update, shared with the worker threads of tensor-pool.ts. */
-export interface AdamWStepConstants {
-  b1: number;
-  b2: number;
-  stepSize: number;
-  decay: number;
-  sqrtBc2: number;
-  eps: number;
-  gradScale: number;
-}
+/** The per-step constants of the element update, shared with the worker threads of tensor-pool.ts and the kernels. */
+export type AdamWStepConstants = AdamwConstants;
 
 /** Something that runs the element update over every tensor in parallel (tensor-pool.ts). */
 export interface AdamWExecutor {
@@ -104,43 +100,8 @@ export class AdamW {
   }
 }
 
-/**
- * The element loop of {@link AdamW.update} over [start, end), kept in its own small function so that V8
- * compiles one tight loop (a measured 2× over the loop written inside the method). Same arithmetic as
- * torch.optim.AdamW: p ← p·(1 − lr·wd) − stepSize · m / (√v / √bc2 + eps), in float64 per element.
- */
-export function adamwRange(p: FArray, g: FArray, m: FArray, v: FArray, start: number, end: number, c: AdamWStepConstants): void {
-  const b1 = c.b1, b2 = c.b2, c1 = 1 - c.b1, c2 = 1 - c.b2;
-  const stepSize = c.stepSize, decay = c.decay, sqrtBc2 = c.sqrtBc2, eps = c.eps, scale = c.gradScale;
-  for (let i = start; i < end; i++) {
-    const gi = g[i] * scale;
-    const mi = b1 * m[i] + c1 * gi;
-    const vi = b2 * v[i] + c2 * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
-    // m and v are read back from their arrays: with float32 state the update uses the stored (rounded)
-    // moments, exactly as torch.optim.AdamW does (and as this loop did before it was parallelised).
-    p[i] = p[i] * decay - (stepSize * m[i]) / (Math.sqrt(v[i]) / sqrtBc2 + eps);
-  }
-}
-
 /** Elements per chunk of the gradient norm: the sum is taken chunk by chunk, in order, whoever computes a chunk. */
 export const NORM_CHUNK = 1 << 16;
-
-/** Σ x² over [start, end) with four independent accumulators (one accumulator is bound by the add latency). */
-export function sumSquares(x: FArray, start: number, end: number): number {
-  let a = 0, b = 0, c = 0, d = 0;
-  const n4 = end - ((end - start) % 4);
-  for (let i = start; i < n4; i += 4) {
-    const x0 = x[i], x1 = x[i + 1], x2 = x[i + 2], x3 = x[i + 3];
-    a += x0 * x0;
-    b += x1 * x1;
-    c += x2 * x2;
-    d += x3 * x3;
-  }
-  for (let i = n4; i < end; i++) a += x[i] * x[i];
-  return a + b + c + d;
-}
 
 /**
  * Global L2 norm of all gradients: the squares are summed per chunk of {@link NORM_CHUNK} elements and

@@ -1,14 +1,16 @@
 /**
- * The trainer's optimizer state: AdamW, the gradient buffers, and — for float32 models of millions of
- * parameters on a multi-core machine — a worker pool (tensor-pool.ts) that runs the gradient norm and the
- * update on every core. For the pool the parameters are moved into shared memory (the model's parameter
- * map gets new Float32Arrays with the same values; references taken before are stale).
+ * The trainer's optimizer state: AdamW, the gradient buffers, and who runs the element loops (the gradient
+ * norm and the update, memory-bound loops over every parameter). With native kernels: the kernels (SIMD, on
+ * the addon's thread pool; bit-identical to the TypeScript loops). With the TypeScript kernels, for float32
+ * models of millions of parameters on a multi-core machine: a worker pool (tensor-pool.ts), for which the
+ * parameters are moved into shared memory (the model's parameter map gets new Float32Arrays with the same
+ * values; references taken before are stale).
  */
 import { availableParallelism } from 'node:os';
 import type { FArray } from '../kernels/types.js';
 import { zeroGrads } from '../model/backward.js';
 import type { CausalLM } from '../model/causal-lm.js';
-import { AdamW, gradNorm, type AdamWOptions } from './adamw.js';
+import { AdamW, gradNorm, NORM_CHUNK, type AdamWOptions } from './adamw.js';
 import { sharedFloat32, TensorPool, toShared } from './tensor-pool.js';
 
 /** Parameter count from which the optimizer's element loops run on all cores. */
@@ -23,11 +25,16 @@ export interface OptimizerSetup {
   close(): void;
 }
 
-/** 'auto': the pool for float32 models of ≥ PARALLEL_MIN_PARAMS parameters on a multi-core machine. */
+/**
+ * 'auto': native kernels when the model has them, else the pool for float32 models of ≥ PARALLEL_MIN_PARAMS
+ * parameters on a multi-core machine; 'always': the pool (TypeScript loops on worker threads); 'never': the
+ * TypeScript loops on this thread.
+ */
 export type ParallelOptimizer = 'auto' | 'always' | 'never';
 
 export function setupOptimizer(model: CausalLM, options: AdamWOptions & { parallel?: ParallelOptimizer }): OptimizerSetup {
   const mode = options.parallel ?? 'auto';
+  if (mode === 'auto' && model.kernels.name !== 'js' && model.floatType === Float32Array) return kernelOptimizer(model, options);
   // bf16 models train through the optimizer's float32 masters, which the pool does not cover.
   const parallel = mode !== 'never' && model.floatType === Float32Array && model.weightDtype === 'f32' && availableParallelism() > 1 &&
     (mode === 'always' || model.numParameters() >= PARALLEL_MIN_PARAMS);
@@ -50,4 +57,29 @@ export function setupOptimizer(model: CausalLM, options: AdamWOptions & { parall
     gradNorm: () => (pool ? pool.gradNorm() : gradNorm(grads)),
     close: () => pool?.close(),
   };
+}
+
+/** The update and the norm on the model's (native) kernels: the element loops in SIMD on the addon's thread pool. */
+function kernelOptimizer(model: CausalLM, options: AdamWOptions): OptimizerSetup {
+  const K = model.kernels;
+  const optimizer = new AdamW(model.params, options);
+  const grads = zeroGrads(model);
+  const tensors = [...optimizer.params].flatMap(([name, p]) => {
+    const g = grads.get(name);
+    return g ? [{ p, g, m: optimizer.m.get(name)!, v: optimizer.v.get(name)! }] : [];
+  });
+  optimizer.executor = { adamw: (c) => { for (const t of tensors) K.adamw(t.p, t.g, t.m, t.v, t.p.length, c); } };
+  let longest = 0;
+  for (const g of grads.values()) longest = Math.max(longest, g.length);
+  const sums = new Float64Array(Math.ceil(longest / NORM_CHUNK));
+  // The chunk sums added in the order gradNorm() adds them: the same bits.
+  const norm = (): number => {
+    let s = 0;
+    for (const g of grads.values()) {
+      K.chunkSumSquares(g, g.length, NORM_CHUNK, sums);
+      for (let k = 0, n = Math.ceil(g.length / NORM_CHUNK); k < n; k++) s += sums[k];
+    }
+    return Math.sqrt(s);
+  };
+  return { optimizer, grads, pool: null, gradNorm: norm, close: () => {} };
 }

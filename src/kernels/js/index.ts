@@ -4,6 +4,7 @@ import { gemm } from './gemm.js';
 import { gemmBf16 } from './gemm-bf16.js';
 import { crossEntropy, logSoftmax } from './loss.js';
 import { rmsnorm, rmsnormBackward } from './norm.js';
+import { adamw, chunkSumSquares } from './optim.js';
 import { rope } from './rope.js';
 import { swiglu, swigluBackward } from './swiglu.js';
 
@@ -16,4 +17,5 @@ export const jsKernels: Kernels = {
   name: 'js',
   supportsFloat64: true,
   gemm, gemmBf16, rmsnorm, rmsnormBackward, rope, swiglu, swigluBackward, attention, attentionBackward, crossEntropy, logSoftmax,
+  adamw, chunkSumSquares,
 };
