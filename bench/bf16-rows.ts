@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { fmtMs, type BenchConfig } from './common.js';
 import type { PhaseResult } from './phases.js';
 
-export const BF16_PHASES = ['forward', 'backward-input', 'decode'] as const;
+export const BF16_PHASES = ['forward', 'backward-input', 'backward-params', 'decode'] as const;
 
 /** The benchmark configuration in bf16: at most 3 repetitions (decode 1): torch's bf16 GEMM is slow on CPUs without bf16 instructions. */
 export function bf16Config(cfg: BenchConfig): BenchConfig {
@@ -32,7 +32,8 @@ export function runBf16Phases(
   return { ours, theirs };
 }
 
-type AddRow = (name: string, unit: string, ours: number, theirs: number | null, higherIsBetter: boolean, fmt: (x: number) => string, best?: [number, number | null]) => void;
+/** Adds one row to the bench table (run.ts): best = [leaf, torch] times of the fastest repetitions. */
+export type AddRow = (name: string, unit: string, ours: number, theirs: number | null, higherIsBetter: boolean, fmt: (x: number) => string, best?: [number, number | null]) => void;
 
 /** The bf16 rows of the table: time (decode: tokens/s) and peak RSS per phase, leaf bf16 against torch bfloat16. */
 export function addBf16Rows(ours: Phases, theirs: Phases, labels: Record<string, string>, add: AddRow): void {

@@ -16,7 +16,9 @@ export interface GemmShape {
 }
 
 export interface GemmResult extends GemmShape {
+  /** Median and fastest time per call over the samples. */
   ms: number;
+  minMs?: number;
   gflops: number;
 }
 
@@ -69,7 +71,7 @@ export function timeGemm(K: Kernels, s: GemmShape, samples: number): GemmResult 
     per.push((nowMs() - t0) / inner);
   }
   const ms = median(per);
-  return { ...s, ms, gflops: (2 * m * n * k) / (ms * 1e6) };
+  return { ...s, ms, minMs: Math.min(...per), gflops: (2 * m * n * k) / (ms * 1e6) };
 }
 
 export function runGemmProbe(cfg: BenchConfig, K: Kernels = getKernels()): GemmResult[] {

@@ -17,15 +17,15 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getKernels } from '../src/kernels/index.js';
 import type { Kernels } from '../src/kernels/types.js';
-import { FULL_CONFIG, REDUCED_CONFIG, cpuMs, fmtMs, machineBusyMs, nowMs, type BenchConfig } from './common.js';
+import { FULL_CONFIG, REDUCED_CONFIG, cpuMs, fmtMs, machineBusyMs, median, nowMs, type BenchConfig } from './common.js';
 import { runGemmProbe, type GemmResult } from './gemm-probe.js';
 import { MODEL_PHASES, runPhase, type ModelPhase, type PhaseResult } from './phases.js';
 import { runProfile, type ProfileTarget } from './profile.js';
 import { ensureTorch, runPeer } from './torch-peer.js';
-import { miningBenchLine } from './mining.js';
+import { miningBenchLine, miningBf16Line } from './mining.js';
 import { shardingBenchLine } from './sharding.js';
 import { printTrainingBench } from './training.js';
-import { addBf16Rows, bf16Config, bf16Summary, runBf16Phases, runBigChild } from './bf16-rows.js';
+import { addBf16Rows, bf16Config, bf16Summary, runBf16Phases, runBigChild, type AddRow } from './bf16-rows.js';
 
 interface PeerInfo {
   torch: string;
@@ -159,120 +159,202 @@ function renderTable(rows: string[][]): string {
   return [line(header), w.map((x) => '─'.repeat(x)).join('─┼─'), ...rows.map(line)].join('\n');
 }
 
+/** The peer's availability, its failures during the run, and the CPU time of every measurement process (ours and its). */
+interface Session {
+  cfg: BenchConfig;
+  kernelName: string;
+  peerInfo: PeerInfo | null;
+  peerReason: string;
+  peerFailures: string[];
+  ownCpu: number;
+}
+
+/** Everything measured: the model phases (float32 and bf16), the GEMM probes and the machine's foreign load. */
+interface Measurements {
+  ours: Record<string, PhaseResult>;
+  theirs: Record<string, PhaseResult>;
+  oursBf: Record<string, PhaseResult>;
+  theirsBf: Record<string, PhaseResult>;
+  bcfg: BenchConfig;
+  ourGemm: GemmResult[];
+  theirGemm: GemmResult[] | null;
+  foreignCpuMs: number | null;
+  wallMs: number;
+}
+
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
   if (a.child) return childMain(a);
-
   const kernels = getKernels();
   const cfg = chooseConfig(a, kernels.name);
   const kernelInfo = kernelDiagnostics(kernels);
-  const notRepresentative = kernels.name === 'js';
-  if (notRepresentative) {
-    log('WARNING: running on the pure-TypeScript fallback kernels ("js"); these numbers are NOT representative of leaf ' +
-      'with the native addon (run `npm run build:native`). ' + (cfg.reduced ? 'Using a reduced configuration so that it finishes.' : ''));
-  }
+  warnIfFallback(kernels.name, cfg);
   const outFile = a.out ?? resolve(repoRoot, 'dist', 'bench-results', a.profile ? 'profile.json' : 'latest.json');
   const started = nowMs();
+  if (a.profile) return profileMain(a, cfg, outFile, started);
 
-  if (a.profile) {
-    const res = await runProfile(cfg, a.profileTarget, a.torch, log, (s) => process.stdout.write(s + '\n'));
-    mkdirSync(dirname(outFile), { recursive: true });
-    writeFileSync(outFile, JSON.stringify({ ...res, date: new Date().toISOString(), wallMs: nowMs() - started }, null, 2) + '\n');
-    log(`\nwrote ${outFile}`);
-    return;
+  announce(cfg);
+  const session = openSession(a, cfg, kernels.name);
+  const m = measure(a, session, started);
+  const { rows, json } = buildTable(session, m);
+  process.stdout.write(report(session, m, kernelInfo, rows) + '\n');
+  if (!process.argv.includes('--no-mining')) {
+    process.stdout.write(miningBenchLine(kernels.name, cfg.reduced, log) + '\n');
+    if (a.bf16) process.stdout.write(miningBf16Line(kernels.name, session.peerInfo !== null, log) + '\n');
   }
+  if (!process.argv.includes('--no-sharding')) process.stdout.write((await shardingBenchLine()).line + '\n');
+  writeResults(outFile, session, m, kernelInfo, json);
+  if (!process.argv.includes('--no-training')) printTrainingBench({ quick: a.quick, torch: a.torch, reps: a.reps, bf16: a.bf16 }, log);
+  if (a.big) process.stdout.write(runBigChild(log) + '\n');
+}
 
-  log(`leaf bench: kernels "${kernels.name}", ${cfg.layers} layers, ${cfg.seqLen} tokens, decode ${cfg.promptLen}+${cfg.newTokens}, ` +
+function warnIfFallback(kernelName: string, cfg: BenchConfig): void {
+  if (kernelName !== 'js') return;
+  log('WARNING: running on the pure-TypeScript fallback kernels ("js"); these numbers are NOT representative of leaf ' +
+    'with the native addon (run `npm run build:native`). ' + (cfg.reduced ? 'Using a reduced configuration so that it finishes.' : ''));
+}
+
+async function profileMain(a: Args, cfg: BenchConfig, outFile: string, started: number): Promise<void> {
+  const res = await runProfile(cfg, a.profileTarget, a.torch, log, (s) => process.stdout.write(s + '\n'));
+  mkdirSync(dirname(outFile), { recursive: true });
+  writeFileSync(outFile, JSON.stringify({ ...res, date: new Date().toISOString(), wallMs: nowMs() - started }, null, 2) + '\n');
+  log(`\nwrote ${outFile}`);
+}
+
+function announce(cfg: BenchConfig): void {
+  log(`leaf bench: kernels "${getKernels().name}", ${cfg.layers} layers, ${cfg.seqLen} tokens, decode ${cfg.promptLen}+${cfg.newTokens}, ` +
     `${cfg.reps} reps (decode ${cfg.decodeReps}) after one warm-up, median reported${cfg.reduced ? ' [REDUCED CONFIGURATION]' : ''}`);
-
   const load = loadAverage();
   if (load !== null && load > 0.5) {
     log(`note: the 1-minute load average is ${load.toFixed(2)} on ${cpuCount()} CPUs: other work is running, timings will be noisy.`);
   }
+}
 
-  // Is the PyTorch peer usable? (Installs python3-torch when root and missing.)
-  let peerInfo: PeerInfo | null = null;
-  let peerReason = '';
+/** Is the PyTorch peer usable? (Installs python3-torch when root and missing.) */
+function openSession(a: Args, cfg: BenchConfig, kernelName: string): Session {
+  const s: Session = { cfg, kernelName, peerInfo: null, peerReason: '', peerFailures: [], ownCpu: 0 };
   if (a.torch) {
     const t = ensureTorch(log);
     if (t.ok) {
       const r = runPeer<PeerInfo>(cfg, ['--info'], 300_000);
-      if (r.ok) peerInfo = r.value;
-      else peerReason = r.reason;
+      if (r.ok) s.peerInfo = r.value;
+      else s.peerReason = r.reason;
     } else {
-      peerReason = t.reason;
+      s.peerReason = t.reason;
     }
   } else {
-    peerReason = 'disabled (--no-torch)';
+    s.peerReason = 'disabled (--no-torch)';
   }
-  if (!peerInfo) log(`PyTorch peer unavailable: ${peerReason}; showing leaf's numbers only.`);
+  if (!s.peerInfo) log(`PyTorch peer unavailable: ${s.peerReason}; showing leaf's numbers only.`);
+  return s;
+}
 
-  // Each measurement in a fresh process, leaf's and torch's interleaved so that both see the same
-  // machine conditions (other work on the box shows up as noise on both sides, not on one).
+/** One measurement of ours in a fresh process (its CPU time counted as ours). */
+function leafStep<T extends { cpuMs: number }>(s: Session, phase: string, config: BenchConfig = s.cfg): T {
+  const o = runChild(phase, config, s.kernelName) as unknown as T;
+  s.ownCpu += o.cpuMs;
+  return o;
+}
+
+/** One measurement of the peer (null when it is unavailable or failed; failures are collected). */
+function peerStep<T extends { cpuMs?: number }>(s: Session, args: string[], what: string, config: BenchConfig = s.cfg): T | null {
+  if (!s.peerInfo) return null;
+  log(`  torch ${what} …`);
+  const r = runPeer<T>(config, args, 600_000);
+  if (!r.ok) {
+    s.peerFailures.push(`${what}: ${r.reason}`);
+    log(`    failed: ${r.reason}`);
+    return null;
+  }
+  s.ownCpu += r.value.cpuMs ?? 0;
+  return r.value;
+}
+
+/**
+ * Every measurement in a fresh process, leaf's and torch's interleaved so that both see the same machine
+ * conditions (other work on the box shows up as noise on both sides, not on one): the float32 phases, the
+ * bfloat16 phases (leaf bf16 weights against torch's whole model in bfloat16, fewer repetitions), the GEMMs.
+ */
+function measure(a: Args, s: Session, started: number): Measurements {
   const busy0 = machineBusyMs();
-  let ownCpu = cpuMs();
+  s.ownCpu = cpuMs();
   const ours: Record<string, PhaseResult> = {};
   const theirs: Record<string, PhaseResult> = {};
-  const peerFailures: string[] = [];
-  const peerStep = <T extends { cpuMs?: number }>(args: string[], what: string, config: BenchConfig = cfg): T | null => {
-    if (!peerInfo) return null;
-    log(`  torch ${what} …`);
-    const r = runPeer<T>(config, args, 600_000);
-    if (!r.ok) {
-      peerFailures.push(`${what}: ${r.reason}`);
-      log(`    failed: ${r.reason}`);
-      return null;
-    }
-    ownCpu += r.value.cpuMs ?? 0;
-    return r.value;
-  };
   for (const phase of MODEL_PHASES) {
     log(`  leaf ${phase} …`);
-    const o = runChild(phase, cfg, kernels.name) as PhaseResult;
-    ours[phase] = o;
-    ownCpu += o.cpuMs;
+    const o = (ours[phase] = leafStep<PhaseResult>(s, phase));
     log(`    median ${fmtMs(o.timing.medianMs)} (min ${fmtMs(o.timing.minMs)}), peak RSS ${o.peakMiB.toFixed(0)} MiB (model init ${fmtMs(o.initMs)})`);
-    const t = peerStep<PhaseResult>(['--phase', phase], phase);
+    const t = peerStep<PhaseResult>(s, ['--phase', phase], phase);
     if (t) {
       theirs[phase] = t;
       log(`    median ${fmtMs(t.timing.medianMs)} (min ${fmtMs(t.timing.minMs)}), peak RSS ${t.peakMiB.toFixed(0)} MiB`);
     }
   }
-  // bfloat16: leaf with bf16 weights against torch with the whole model in bfloat16 (fewer repetitions: slow on CPUs without bf16 instructions).
-  const bcfg = bf16Config(cfg);
-  const { ours: oursBf, theirs: theirsBf } = runBf16Phases(a.bf16, log, (phase) => {
-    const o = runChild(phase, bcfg, kernels.name) as PhaseResult;
-    ownCpu += o.cpuMs;
-    return o;
-  }, (phase) => peerStep<PhaseResult>(['--phase', phase], `${phase} (bfloat16)`, bcfg));
-  log('  leaf gemm …');
-  const ourGemmRes = runChild('gemm', cfg, kernels.name) as { gemm: GemmResult[]; cpuMs: number };
-  ownCpu += ourGemmRes.cpuMs;
-  const ourGemm = ourGemmRes.gemm;
-  const theirGemm = peerStep<{ gemm: GemmResult[]; cpuMs: number }>(['--gemm'], 'gemm')?.gemm ?? null;
+  const bcfg = bf16Config(s.cfg);
+  const { ours: oursBf, theirs: theirsBf } = runBf16Phases(a.bf16, log, (phase) => leafStep<PhaseResult>(s, phase, bcfg),
+    (phase) => peerStep<PhaseResult>(s, ['--phase', phase], `${phase} (bfloat16)`, bcfg));
+  const { ourGemm, theirGemm } = measureGemm(s, GEMM_ROUNDS);
   const busy1 = machineBusyMs();
-  const foreignCpuMs = busy0 !== null && busy1 !== null ? Math.max(0, busy1 - busy0 - ownCpu) : null;
-  const wallMs = nowMs() - started;
+  const foreignCpuMs = busy0 !== null && busy1 !== null ? Math.max(0, busy1 - busy0 - s.ownCpu) : null;
+  return { ours, theirs, oursBf, theirsBf, bcfg, ourGemm, theirGemm, foreignCpuMs, wallMs: nowMs() - started };
+}
 
-  // Table.
+/** Rounds of the GEMM probes, leaf's and torch's alternating (a single pass each saw a different load: ratios swung 0.3–2.8× between rounds). */
+const GEMM_ROUNDS = 3;
+
+/** The GEMM probes in alternating rounds; per shape the median over rounds of each round's median, and the fastest sample of all. */
+function measureGemm(s: Session, rounds: number): { ourGemm: GemmResult[]; theirGemm: GemmResult[] | null } {
+  const ours: GemmResult[][] = [], theirs: GemmResult[][] = [];
+  for (let r = 0; r < rounds; r++) {
+    log(`  leaf gemm (round ${r + 1} of ${rounds}) …`);
+    ours.push(leafStep<{ gemm: GemmResult[]; cpuMs: number }>(s, 'gemm').gemm);
+    const t = peerStep<{ gemm: GemmResult[]; cpuMs: number }>(s, ['--gemm'], `gemm (round ${r + 1} of ${rounds})`)?.gemm;
+    if (t) theirs.push(t);
+  }
+  return { ourGemm: mergeGemmRounds(ours), theirGemm: theirs.length ? mergeGemmRounds(theirs) : null };
+}
+
+function mergeGemmRounds(rounds: GemmResult[][]): GemmResult[] {
+  return rounds[0].map((g, i) => {
+    const ms = median(rounds.map((r) => r[i].ms));
+    const minMs = Math.min(...rounds.map((r) => r[i].minMs ?? r[i].ms));
+    return { ...g, ms, minMs, gflops: (2 * g.m * g.n * g.k) / (ms * 1e6) };
+  });
+}
+
+/** The table's rows (and their JSON form): the float32 phases, peak memory, the bf16 rows, the GEMM shapes. */
+function buildTable(s: Session, m: Measurements): { rows: string[][]; json: Array<Record<string, unknown>> } {
   const rows: string[][] = [];
   const json: Array<Record<string, unknown>> = [];
-  const add = (
-    name: string, unit: string, ours: number, theirs: number | null, higherIsBetter: boolean, fmt: (x: number) => string,
-    best?: [number, number | null],
-  ) => {
+  const add: AddRow = (name, unit, ours, theirs, higherIsBetter, fmt, best) => {
     const ratio = theirs === null ? null : higherIsBetter ? theirs / ours : ours / theirs;
     const bestRatio = best && best[1] !== null ? best[0] / best[1] : null;
     rows.push([name, fmt(ours), theirs === null ? '—' : fmt(theirs), fmtRatio(ratio), fmtRatio(bestRatio)]);
     json.push({ measurement: name, unit, leaf: ours, torch: theirs, ratio, ratioMeaning: higherIsBetter ? 'torch/leaf' : 'leaf/torch', ratioOfBest: bestRatio });
   };
-  const T = cfg.seqLen;
-  const labels: Record<ModelPhase, string> = {
-    forward: `(a) forward, ${T} tokens, logits for all`,
+  const labels = phaseLabels(s.cfg);
+  addPhaseRows(m.ours, m.theirs, labels, add);
+  addBf16Rows(m.oursBf, m.theirsBf, labels, add);
+  const gf = (x: number) => `${x.toFixed(1)} GFLOP/s`;
+  for (const g of m.ourGemm) {
+    const t = m.theirGemm?.find((x) => x.name === g.name) ?? null;
+    add(`GEMM ${g.name} ${g.transA ? 'T' : 'N'}${g.transB ? 'T' : 'N'} ${g.m}×${g.n}×${g.k}`, 'GFLOP/s', g.gflops, t?.gflops ?? null, true, gf,
+      g.minMs !== undefined && t?.minMs !== undefined ? [g.minMs, t.minMs] : undefined);
+  }
+  return { rows, json };
+}
+
+function phaseLabels(cfg: BenchConfig): Record<ModelPhase, string> {
+  return {
+    forward: `(a) forward, ${cfg.seqLen} tokens, logits for all`,
     'backward-input': '(b) fwd+bwd → inputs_embeds only',
     'backward-params': '(c) fwd+bwd → all parameters',
     decode: `(d) greedy decode ${cfg.newTokens} new (prompt ${cfg.promptLen}), tok/s`,
   };
+}
+
+/** The float32 rows: time per phase, decode throughput, peak memory. */
+function addPhaseRows(ours: Record<string, PhaseResult>, theirs: Record<string, PhaseResult>, labels: Record<ModelPhase, string>, add: AddRow): void {
   const tp = (p: ModelPhase): PhaseResult | null => theirs[p] ?? null;
   for (const p of ['forward', 'backward-input', 'backward-params'] as const) {
     add(labels[p], 'ms', ours[p].timing.medianMs, tp(p)?.timing.medianMs ?? null, false, fmtMs, [ours[p].timing.minMs, tp(p)?.timing.minMs ?? null]);
@@ -287,53 +369,48 @@ async function main(): Promise<void> {
     add(`peak RSS ${p} (goal ratio ≤ 1.30)`, 'MiB', ours[p].peakMiB, tp(p)?.peakMiB ?? null, false, mib);
   }
   add('RSS after model init (before measuring)', 'MiB', ours.forward.rssAfterInitMiB, tp('forward')?.rssAfterInitMiB ?? null, false, mib);
-  addBf16Rows(oursBf, theirsBf, labels, add);
-  const gf = (x: number) => `${x.toFixed(1)} GFLOP/s`;
-  for (const g of ourGemm) {
-    const t = theirGemm?.find((x) => x.name === g.name) ?? null;
-    add(`GEMM ${g.name} ${g.transA ? 'T' : 'N'}${g.transB ? 'T' : 'N'} ${g.m}×${g.n}×${g.k}`, 'GFLOP/s', g.gflops, t?.gflops ?? null, true, gf);
-  }
+}
 
-  const out: string[] = [];
-  out.push('');
-  if (notRepresentative) out.push('WARNING: kernels = js (TypeScript fallback): NOT representative of the native addon.');
-  out.push(`leaf kernels: ${kernels.name}${kernelInfo ? ` (${kernelInfo})` : ''}`);
-  out.push(`PyTorch: ${peerInfo ? `${peerInfo.torch}, ${peerInfo.threads} threads, OMP_WAIT_POLICY=${peerInfo.ompWaitPolicy || 'default'}, BLAS ${peerInfo.blas}` : `unavailable (${peerReason})`}`);
+/** The printed report: what ran on which side, the table, the foreign load, failures, the bf16 summary. */
+function report(s: Session, m: Measurements, kernelInfo: string, rows: string[][]): string {
+  const { cfg, peerInfo } = s;
+  const out: string[] = [''];
+  if (s.kernelName === 'js') out.push('WARNING: kernels = js (TypeScript fallback): NOT representative of the native addon.');
+  out.push(`leaf kernels: ${s.kernelName}${kernelInfo ? ` (${kernelInfo})` : ''}`);
+  out.push(`PyTorch: ${peerInfo ? `${peerInfo.torch}, ${peerInfo.threads} threads, OMP_WAIT_POLICY=${peerInfo.ompWaitPolicy || 'default'}, BLAS ${peerInfo.blas}` : `unavailable (${s.peerReason})`}`);
   out.push(`model: SmolLM2-135M shapes, ${cfg.layers} layers${cfg.reduced ? ' (REDUCED CONFIGURATION)' : ''}, batch 1, float32, random weights; ` +
     `median of ${cfg.reps} (decode ${cfg.decodeReps}) after one warm-up; each measurement in a fresh process, leaf and torch interleaved.`);
   out.push('ratio: times and memory leaf/torch, throughputs (tok/s, GFLOP/s) torch/leaf — ≤ 1.00× means leaf is at least at parity. ' +
     '"best" = the same ratio on the fastest repetition of each side.');
   out.push(renderTable(rows));
-  if (foreignCpuMs !== null) {
-    const share = foreignCpuMs / (wallMs * cpuCount());
-    out.push(`other processes used ${(foreignCpuMs / 1000).toFixed(1)} CPU-s during the bench (${(100 * share).toFixed(1)}% of the machine)` +
+  if (m.foreignCpuMs !== null) {
+    const share = m.foreignCpuMs / (m.wallMs * cpuCount());
+    out.push(`other processes used ${(m.foreignCpuMs / 1000).toFixed(1)} CPU-s during the bench (${(100 * share).toFixed(1)}% of the machine)` +
       (share > 0.05 ? ' — the box was not quiet: expect noise, compare the "best" column.' : '.'));
   }
-  if (peerFailures.length) out.push(`PyTorch peer failures: ${peerFailures.join('; ')}`);
-  if (Object.keys(oursBf).length) out.push(bf16Summary(ours, oursBf, bcfg));
-  process.stdout.write(out.join('\n') + '\n');
-  if (!process.argv.includes('--no-mining')) process.stdout.write(miningBenchLine(kernels.name, cfg.reduced, log) + '\n');
-  if (!process.argv.includes('--no-sharding')) process.stdout.write((await shardingBenchLine()).line + '\n');
+  if (s.peerFailures.length) out.push(`PyTorch peer failures: ${s.peerFailures.join('; ')}`);
+  if (Object.keys(m.oursBf).length) out.push(bf16Summary(m.ours, m.oursBf, m.bcfg));
+  return out.join('\n');
+}
 
+function writeResults(outFile: string, s: Session, m: Measurements, kernelInfo: string, json: Array<Record<string, unknown>>): void {
   const result = {
     date: new Date().toISOString(),
-    kernels: kernels.name,
+    kernels: s.kernelName,
     kernelInfo,
-    representative: !notRepresentative && !cfg.reduced,
-    config: cfg,
+    representative: s.kernelName !== 'js' && !s.cfg.reduced,
+    config: s.cfg,
     node: process.version,
-    torch: peerInfo ?? { unavailable: peerReason },
+    torch: s.peerInfo ?? { unavailable: s.peerReason },
     table: json,
-    leaf: { phases: ours, gemm: ourGemm, bf16: oursBf },
-    peer: peerInfo ? { phases: theirs, gemm: theirGemm, bf16: theirsBf, failures: peerFailures } : null,
-    foreignCpuMs,
-    wallMs,
+    leaf: { phases: m.ours, gemm: m.ourGemm, bf16: m.oursBf },
+    peer: s.peerInfo ? { phases: m.theirs, gemm: m.theirGemm, bf16: m.theirsBf, failures: s.peerFailures } : null,
+    foreignCpuMs: m.foreignCpuMs,
+    wallMs: m.wallMs,
   };
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, JSON.stringify(result, null, 2) + '\n');
-  log(`\nwrote ${outFile} (bench took ${fmtMs(wallMs)})`);
-  if (!process.argv.includes('--no-training')) printTrainingBench({ quick: a.quick, torch: a.torch, reps: a.reps }, log);
-  if (a.big) process.stdout.write(runBigChild(log) + '\n');
+  log(`\nwrote ${outFile} (bench took ${fmtMs(m.wallMs)})`);
 }
 
 function loadAverage(): number | null {

@@ -10,11 +10,18 @@ causal mask, SwiGLU, tied lm_head). One step, micro-batch 1:
           averaged over the response positions → backward → clip_grad_norm_(1.0) → AdamW.step()
   cached  the same with the teacher replaced by precomputed top-K log-probabilities + remaining mass
           (the K+1-outcome KL that leaf's teacher cache uses), computed once outside the timed region
+  mining  (no optimizer) per problem, for the student and then the teacher: forward on inputs_embeds,
+          mean next-token cross-entropy over the response rows, backward to the input embeddings only,
+          per-token L2 norm of that gradient (leaf mine's gradient saliency); the config's promptLen and
+          seqLen give the prompt and total length, reps the problems timed after one warm-up problem
+
+With "dtype": "bf16" in the config both models are bfloat16 throughout (weights, activations, the AdamW
+state: model.to(torch.bfloat16)); the losses are taken on the logits cast to float32.
 
 Logits are computed only for the response rows in both models (hidden states sliced before the
 lm_head), as leaf does. One warm-up step, then `reps` timed steps; prints one JSON object.
 
-Usage: torch_train_peer.py --config JSON --mode online|cached
+Usage: torch_train_peer.py --config JSON --mode online|cached|mining
 """
 import argparse
 import json
@@ -25,23 +32,26 @@ import torch.nn.functional as F  # noqa: E402
 
 
 class Llama:
-    def __init__(self, c, seed):
+    def __init__(self, c, seed, dtype=torch.float32):
         g = torch.Generator().manual_seed(seed)
         self.c = c
         hid, inter, H, KVH, D, V = c["hidden"], c["intermediate"], c["heads"], c["kvHeads"], c["headDim"], c["vocab"]
 
         def mat(*shape):
-            return torch.randn(*shape, generator=g).mul_(0.02)
+            return torch.randn(*shape, generator=g).mul_(0.02).to(dtype)
+
+        def ones(n):
+            return torch.ones(n, dtype=dtype)
 
         self.embed = mat(V, hid)
         self.layers = []
         for _ in range(c["layers"]):
             self.layers.append({
-                "ln1": torch.ones(hid), "wq": mat(H * D, hid), "wk": mat(KVH * D, hid), "wv": mat(KVH * D, hid),
-                "wo": mat(hid, H * D), "ln2": torch.ones(hid),
+                "ln1": ones(hid), "wq": mat(H * D, hid), "wk": mat(KVH * D, hid), "wv": mat(KVH * D, hid),
+                "wo": mat(hid, H * D), "ln2": ones(hid),
                 "wg": mat(inter, hid), "wu": mat(inter, hid), "wd": mat(hid, inter),
             })
-        self.norm = torch.ones(hid)
+        self.norm = ones(hid)
         self.inv_freq = 1.0 / (c["ropeTheta"] ** (torch.arange(0, D, 2, dtype=torch.int64).float() / D))
 
     def parameters(self):
@@ -54,16 +64,16 @@ class Llama:
         for p in self.parameters():
             p.requires_grad_(on)
 
-    def forward(self, ids, rows):
+    def forward(self, ids, rows, inputs_embeds=None):
         c = self.c
         H, KVH, D, eps = c["heads"], c["kvHeads"], c["headDim"], c["rmsNormEps"]
-        x = F.embedding(ids, self.embed)
+        x = F.embedding(ids, self.embed) if inputs_embeds is None else inputs_embeds
         B, T, _ = x.shape
         pos = torch.arange(0, T, dtype=torch.float32)
         freqs = pos[:, None] * self.inv_freq[None, :]
         emb = torch.cat((freqs, freqs), dim=-1)
-        cos, sin = emb.cos(), emb.sin()
-        mask = torch.full((T, T), float("-inf")).triu(1)
+        cos, sin = emb.cos().to(x.dtype), emb.sin().to(x.dtype)
+        mask = torch.full((T, T), float("-inf"), dtype=x.dtype).triu(1)
         scale = 1.0 / math.sqrt(D)
         n_rep = H // KVH
         for p in self.layers:
@@ -80,7 +90,7 @@ class Llama:
             h = rms_norm(x, p["ln2"], eps)
             x = x + F.linear(F.silu(F.linear(h, p["wg"])) * F.linear(h, p["wu"]), p["wd"])
         x = x.reshape(B * T, -1)[rows]
-        return F.linear(rms_norm(x, self.norm, eps), self.embed)
+        return F.linear(rms_norm(x, self.norm, eps), self.embed).float()
 
 
 def fkl_online(t_logits, s_logits, T):
@@ -99,20 +109,8 @@ def fkl_cached(top_lp, top_ids, log_rest, s_logits, T):
     return kl.mean() * T * T
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--config", required=True)
-    ap.add_argument("--mode", choices=["online", "cached", "info"], required=True)
-    args = ap.parse_args()
-    cfg = json.loads(args.config)
-    torch.set_num_threads(int(cfg.get("threads", 2)))
-    if args.mode == "info":
-        print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads()}))
-        return
-    t0 = now_ms()
-    student = Llama(cfg["student"], cfg["seed"])
-    teacher = Llama(cfg["teacher"], cfg["seed"] + 1)
-    init_ms = now_ms() - t0
+def train_step_fn(args, cfg, student, teacher):
+    """The timed optimizer step of modes online and cached (a top-K cache built first, untimed)."""
     student.requires_grad_(True)
     teacher.requires_grad_(False)
     params = student.parameters()
@@ -129,7 +127,7 @@ def main():
             top_lp, top_ids = lp.topk(cfg["topK"], dim=-1)
             log_rest = torch.log((1.0 - top_lp.exp().sum(-1)).clamp_min(1e-30))
         cache = (top_lp, top_ids, log_rest)
-        del teacher
+        teacher = None  # the closure below must not keep it alive (main drops its own reference)
     box = {}
 
     def step():
@@ -145,6 +143,58 @@ def main():
         opt.zero_grad(set_to_none=True)
         box["loss"] = loss.item()
 
+    return step, box
+
+
+def saliency(model, ids, rows):
+    """Gradient saliency of one model: ‖d CE / d e_i‖₂ per input position (parameters frozen)."""
+    embeds = F.embedding(ids, model.embed).detach().requires_grad_()
+    loss = F.cross_entropy(model.forward(ids, rows, inputs_embeds=embeds), ids[0, rows + 1])
+    loss.backward()
+    return loss.item(), embeds.grad[0].float().norm(dim=-1)
+
+
+def mining_step_fn(cfg, student, teacher):
+    """One problem of mode mining: a fresh random prompt + response, the saliency of both models."""
+    student.requires_grad_(False)
+    teacher.requires_grad_(False)
+    g = torch.Generator().manual_seed(cfg["seed"])
+    rows = torch.arange(cfg["promptLen"] - 1, cfg["seqLen"] - 1)
+    box = {}
+
+    def step():
+        ids = torch.randint(1, cfg["student"]["vocab"], (1, cfg["seqLen"]), generator=g)
+        ls, ns = saliency(student, ids, rows)
+        lt, nt = saliency(teacher, ids, rows)
+        d = nt / nt.max() - ns / ns.max()
+        box["loss"] = ls + lt
+        box["gradNorm"] = float(d.abs().sum())
+
+    return step, box
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--config", required=True)
+    ap.add_argument("--mode", choices=["online", "cached", "mining", "info"], required=True)
+    args = ap.parse_args()
+    cfg = json.loads(args.config)
+    torch.set_num_threads(int(cfg.get("threads", 2)))
+    if args.mode == "info":
+        print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads()}))
+        return
+    dtype = torch.bfloat16 if cfg.get("dtype") == "bf16" else torch.float32
+    t0 = now_ms()
+    student = Llama(cfg["student"], cfg["seed"], dtype)
+    teacher = Llama(cfg["teacher"], cfg["seed"] + 1, dtype)
+    init_ms = now_ms() - t0
+    if args.mode == "mining":
+        step, box = mining_step_fn(cfg, student, teacher)
+    else:
+        step, box = train_step_fn(args, cfg, student, teacher)
+        if args.mode == "cached":
+            del teacher
+
     t0 = now_ms()
     step()
     warm = now_ms() - t0
@@ -155,10 +205,10 @@ def main():
         samples.append(now_ms() - t0)
     tokens = cfg["seqLen"]
     print(json.dumps({
-        "mode": args.mode, "torch": torch.__version__, "threads": torch.get_num_threads(),
-        "initMs": init_ms, "warmupMs": warm, "samplesMs": samples, "medianMs": median(samples), "minMs": min(samples),
-        "tokensPerSec": tokens / median(samples) * 1000.0, "loss": box["loss"], "gradNorm": box["gradNorm"],
-        "peakMiB": peak_mib(), "cpuMs": cpu_ms(),
+        "mode": args.mode, "dtype": "bf16" if dtype == torch.bfloat16 else "f32", "torch": torch.__version__,
+        "threads": torch.get_num_threads(), "initMs": init_ms, "warmupMs": warm, "samplesMs": samples,
+        "medianMs": median(samples), "minMs": min(samples), "tokensPerSec": tokens / median(samples) * 1000.0,
+        "loss": box["loss"], "gradNorm": box["gradNorm"], "peakMiB": peak_mib(), "cpuMs": cpu_ms(),
     }))
 
 

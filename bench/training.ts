@@ -6,7 +6,7 @@
  * fused into AdamW), with the teacher online and from the top-K cache, against the same step in plain
  * PyTorch (bench/torch_train_peer.py) in the same run. Each measurement runs in a fresh process.
  *
- *   node dist/bench/training.js [--no-torch] [--quick] [--reps=N]     this line alone
+ *   node dist/bench/training.js [--no-torch] [--quick] [--reps=N] [--no-bf16]     these lines alone
  *   (bench/run.ts calls runTrainingBench after its table)
  */
 import { spawnSync } from 'node:child_process';
@@ -37,13 +37,20 @@ export interface TrainBenchConfig {
   seed: number;
   threads: number;
   reduced: boolean;
+  /** Weight matrices of both models (leaf: bf16 weights, float32 activations, float32 masters; torch: everything bfloat16). */
+  dtype?: 'f32' | 'bf16';
 }
 
 export const TRAIN_FULL: TrainBenchConfig = { studentLayers: 30, teacherLayers: 32, seqLen: 256, promptLen: 64, reps: 3, topK: 64, temperature: 1, seed: 1234, threads: 2, reduced: false };
 export const TRAIN_REDUCED: TrainBenchConfig = { ...TRAIN_FULL, studentLayers: 2, teacherLayers: 2, seqLen: 64, promptLen: 16, reps: 2, reduced: true };
+/**
+ * The bfloat16 lines: the same widths with 4-layer models, 128 tokens (96 supervised), 2 repetitions — PyTorch 1.13
+ * multiplies bfloat16 at a few GFLOP/s on CPUs without bf16 instructions, so the full shapes would take many minutes.
+ */
+export const TRAIN_BF16: TrainBenchConfig = { ...TRAIN_FULL, studentLayers: 4, teacherLayers: 4, seqLen: 128, promptLen: 32, reps: 2, reduced: true, dtype: 'bf16' };
 
 /** SmolLM2-360M's dimensions. */
-function teacherConfig(layers: number): Record<string, unknown> {
+export function teacherConfig(layers: number): Record<string, unknown> {
   return { ...smolLM2Config(layers), hidden_size: 960, intermediate_size: 2560, num_attention_heads: 15, num_key_value_heads: 5 };
 }
 
@@ -65,11 +72,12 @@ const thisFile = fileURLToPath(import.meta.url);
 /** One measurement, in this (child) process. */
 function runStep(mode: 'online' | 'cached', cfg: TrainBenchConfig): StepResult {
   const kernels = getKernels();
-  const student = randomModel(parseConfig(smolLM2Config(cfg.studentLayers), 'bench-student'), kernels, Float32Array, { seed: cfg.seed });
+  const dtype = cfg.dtype ?? 'f32';
+  const student = randomModel(parseConfig(smolLM2Config(cfg.studentLayers), 'bench-student'), kernels, Float32Array, { seed: cfg.seed, dtype });
   const V = student.config.vocabSize;
   const sample: TrainSample = { id: 'bench', kind: 'original', ids: Array.from(tokenIds(cfg.seqLen, V, cfg.seed)), responseStart: cfg.promptLen, weight: 1, truncated: false };
   const samples = [sample];
-  const makeTeacher = () => randomModel(parseConfig(teacherConfig(cfg.teacherLayers), 'bench-teacher'), kernels, Float32Array, { seed: cfg.seed + 1 });
+  const makeTeacher = () => randomModel(parseConfig(teacherConfig(cfg.teacherLayers), 'bench-teacher'), kernels, Float32Array, { seed: cfg.seed + 1, dtype });
   let source: TeacherSource;
   let tmp: string | null = null;
   let cache: TeacherCache | null = null;
@@ -132,6 +140,7 @@ function torchConfig(cfg: TrainBenchConfig): Record<string, unknown> {
   return {
     student: dims(smolLM2Config(cfg.studentLayers), cfg.studentLayers), teacher: dims(teacherConfig(cfg.teacherLayers), cfg.teacherLayers),
     seqLen: cfg.seqLen, promptLen: cfg.promptLen, reps: cfg.reps, seed: cfg.seed, threads: cfg.threads, temperature: cfg.temperature, topK: cfg.topK,
+    dtype: cfg.dtype ?? 'f32',
   };
 }
 
@@ -143,7 +152,7 @@ function torchScript(): string {
   throw new Error('bench/torch_train_peer.py not found');
 }
 
-function torchChild(mode: string, cfg: TrainBenchConfig): { ok: true; value: StepResult & { torch: string; threads: number } } | { ok: false; reason: string } {
+export function torchChild(mode: string, cfg: TrainBenchConfig): { ok: true; value: StepResult & { torch: string; threads: number } } | { ok: false; reason: string } {
   const r = spawnSync(peerPython(), [torchScript(), '--config', JSON.stringify(torchConfig(cfg)), '--mode', mode], {
     stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, timeout: 900_000,
   });
@@ -186,9 +195,16 @@ export function runTrainingBench(cfg: TrainBenchConfig, withTorch: boolean, log:
       }
     }
   }
+  return { config: cfg, leaf: ours, torch: Object.keys(theirs).length ? theirs : null, torchReason, lines: trainingLines(cfg, ours, theirs, torchReason) };
+}
+
+/** The printed lines of one configuration: a header, then online and cached, leaf against torch. */
+function trainingLines(cfg: TrainBenchConfig, ours: Record<string, StepResult>, theirs: Record<string, StepResult>, torchReason: string): string[] {
   const resp = cfg.seqLen - cfg.promptLen;
+  const bf16 = cfg.dtype === 'bf16';
   const lines = [
-    `training: one distillation step (student SmolLM2-135M-shaped, teacher 360M-shaped${cfg.reduced ? `, ${cfg.studentLayers}/${cfg.teacherLayers} layers — REDUCED` : ''}; ` +
+    `training${bf16 ? ' bf16' : ''}: one distillation step (student SmolLM2-135M-shaped, teacher 360M-shaped${cfg.reduced ? `, ${cfg.studentLayers}/${cfg.teacherLayers} layers — REDUCED` : ''}; ` +
+      (bf16 ? 'leaf: bf16 weights, float32 activations and AdamW masters; PyTorch: both models in bfloat16; ' : '') +
       `micro-batch 1 × ${cfg.seqLen} tokens, ${resp} supervised; forward KL, clip 1.0, AdamW; median of ${cfg.reps} after one warm-up; ratio = leaf time / torch time, goal ≤ 1.00×)`,
   ];
   for (const mode of ['online', 'cached'] as const) {
@@ -200,21 +216,29 @@ export function runTrainingBench(cfg: TrainBenchConfig, withTorch: boolean, log:
       (t ? ` │ PyTorch ${fmtMs(t.medianMs).padStart(8)} (${t.tokensPerSec.toFixed(1)} tok/s) │ ratio ${ratio!.toFixed(2)}× (best ${best!.toFixed(2)}×)` : ` │ PyTorch — (${torchReason})`) +
       ` │ peak RSS ${o.peakMiB.toFixed(0)}${t ? ` / ${t.peakMiB.toFixed(0)}` : ''} MiB`);
   }
-  return { config: cfg, leaf: ours, torch: Object.keys(theirs).length ? theirs : null, torchReason, lines };
+  return lines;
 }
 
-/** The hook bench/run.ts calls after its table: prints the training line and writes dist/bench-results/training.json. */
-export function printTrainingBench(opts: { quick: boolean; torch: boolean; reps?: number | null }, log: (s: string) => void): void {
+/**
+ * The hook bench/run.ts calls after its table: prints the training lines (float32, then — unless `bf16` is
+ * false — bfloat16 at TRAIN_BF16's shapes) and writes dist/bench-results/training.json.
+ */
+export function printTrainingBench(opts: { quick: boolean; torch: boolean; reps?: number | null; bf16?: boolean }, log: (s: string) => void): void {
   const reduced = opts.quick || getKernels().name === 'js';
   const cfg: TrainBenchConfig = { ...(reduced ? TRAIN_REDUCED : TRAIN_FULL) };
   if (opts.reps) cfg.reps = opts.reps;
-  log('');
-  log(`leaf training bench: ${cfg.studentLayers}-layer student, ${cfg.teacherLayers}-layer teacher, ${cfg.seqLen} tokens${cfg.reduced ? ' [REDUCED CONFIGURATION]' : ''}`);
-  const res = runTrainingBench(cfg, opts.torch, log);
-  process.stdout.write('\n' + res.lines.join('\n') + '\n');
+  const configs = opts.bf16 === false ? [cfg] : [cfg, reduced ? { ...TRAIN_REDUCED, dtype: 'bf16' as const } : TRAIN_BF16];
+  const results: TrainingBenchResult[] = [];
+  for (const c of configs) {
+    log('');
+    log(`leaf training bench${c.dtype === 'bf16' ? ' (bf16)' : ''}: ${c.studentLayers}-layer student, ${c.teacherLayers}-layer teacher, ${c.seqLen} tokens${c.reduced ? ' [REDUCED CONFIGURATION]' : ''}`);
+    const res = runTrainingBench(c, opts.torch, log);
+    process.stdout.write('\n' + res.lines.join('\n') + '\n');
+    results.push(res);
+  }
   const out = resolve(dirname(thisFile), '..', 'bench-results', 'training.json');
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), kernels: getKernels().name, ...res }, null, 2) + '\n');
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), kernels: getKernels().name, ...results[0], bf16: results[1] ?? null }, null, 2) + '\n');
   log(`wrote ${out}`);
 }
 
@@ -226,7 +250,9 @@ function main(argv: string[]): void {
     return;
   }
   const reps = argv.find((a) => a.startsWith('--reps='));
-  printTrainingBench({ quick: argv.includes('--quick'), torch: !argv.includes('--no-torch'), reps: reps ? Number(reps.slice(7)) : null }, (s) => process.stderr.write(s + '\n'));
+  printTrainingBench({
+    quick: argv.includes('--quick'), torch: !argv.includes('--no-torch'), reps: reps ? Number(reps.slice(7)) : null, bf16: !argv.includes('--no-bf16'),
+  }, (s) => process.stderr.write(s + '\n'));
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === thisFile) main(process.argv.slice(2));
