@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidRecord, readJsonl, type JsonObject } from '../data/jsonl.js';
 import { LeafError } from '../errors.js';
+import { loadMiningData } from '../method/input.js';
 import type { CounterfactualView, RangeView, ScoreView, TokenView, VerdictView } from './data.js';
 
 export interface ScoreRecord extends ScoreView {
@@ -145,19 +146,15 @@ export function readMined(dir: string): MinedOutput {
   return { dir, scores, counterfactuals, summary, warnings };
 }
 
-export function parseTruthRecord(r: JsonObject): TruthRecord {
-  const prompt = str(r, 'prompt');
-  const a = r.answer;
-  return {
-    id: typeof r.id === 'number' ? String(r.id) : str(r, 'id'), prompt,
-    answer: typeof a === 'string' ? a : typeof a === 'number' ? String(a) : null,
-    response: optStr(r, 'response'),
-    distractors: r.distractors === undefined || r.distractors === null ? null : ranges(r.distractors, 'distractors', prompt),
-  };
-}
-
-/** Reads a problems file (mining input format, optionally with `distractors`) keyed by id. */
+/**
+ * Reads a problems file keyed by id, through the mining input reader (method/input.ts): leaf's format or
+ * a math benchmark (GSM-IC included), JSONL or one JSON array; the ground truth is each record's
+ * `distractor_spans` (GSM-IC: the inserted sentence), as `leaf mine` reads it.
+ */
 export function readTruth(file: string, warnings: string[] = []): Map<string, TruthRecord> {
-  const res = readJsonl(file, { validate: parseTruthRecord, onIssue: (i) => warnings.push(`${i.file}:${i.line}: ${i.reason}`) });
-  return new Map(res.records.map((r) => [r.id, r]));
+  const data = loadMiningData(file, { onIssue: (m) => warnings.push(m) });
+  return new Map(data.problems.map(({ problem: p, truth }) => [p.id, {
+    id: p.id, prompt: p.prompt, answer: p.answer ?? null, response: p.response ?? null,
+    distractors: truth === null ? null : truth.map((t) => ({ start: t.start, end: t.end, text: p.prompt.slice(t.start, t.end) })),
+  }]));
 }

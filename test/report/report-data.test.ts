@@ -9,7 +9,7 @@ import { LeafTokenizer } from '../../src/tokenizer/index.js';
 import { buildReportData, writeReport } from '../../src/report/build.js';
 import { addDetection, emptyCounts, groundTruthTokens, quality } from '../../src/method/detection.js';
 import { inlineJson, renderReportHtml } from '../../src/report/html.js';
-import { readMined } from '../../src/report/mined.js';
+import { readMined, readTruth } from '../../src/report/mined.js';
 import { modelFingerprint } from '../../src/model/fingerprint.js';
 import { loadPretrained } from '../../src/model/pretrained.js';
 import { writeReportFixture } from '../helpers/report-fixture.js';
@@ -30,6 +30,22 @@ describe('report data', () => {
     assert.equal(q.recall, 1 / 2);
     assert.ok(Math.abs(q.f1 - 0.4) < 1e-12);
     assert.deepEqual(quality(emptyCounts()), { ...emptyCounts(), precision: 0, recall: 0, f1: 0 });
+  });
+
+  test('ground truth is read as leaf mine reads it: distractor_spans in JSONL, GSM-IC in a JSON array', () => {
+    const leafFile = join(tmp, 'truth.jsonl');
+    writeFileSync(leafFile, JSON.stringify({ id: 'a', prompt: 'Tom has 3 pens. Ann is 9. How many pens?', response: '3', answer: '3', distractor_spans: [[16, 25]] }) + '\n');
+    const a = readTruth(leafFile).get('a')!;
+    assert.deepEqual(a.distractors, [{ start: 16, end: 25, text: 'Ann is 9.' }]);
+    const gsmFile = join(tmp, 'gsm-ic.json');
+    writeFileSync(gsmFile, JSON.stringify([{
+      original_question: 'Tom has 3 pens. How many pens does Tom have?', new_question: 'Tom has 3 pens. Ann is 9 years old. How many pens does Tom have?',
+      answer: 3, n_steps: 1, role: 'Ann', number: '9', sentence_template: '{role} is {number} years old.', role_label: 'overlapped', number_label: 'in_range', sentence_label: 'in_topic',
+    }]));
+    const g = [...readTruth(gsmFile).values()];
+    assert.equal(g.length, 1);
+    assert.equal(g[0].answer, '3');
+    assert.deepEqual(g[0].distractors!.map((d) => d.text.trim()), ['Ann is 9 years old.']);
   });
 
   test('inline JSON cannot close the script element or break the page', () => {
