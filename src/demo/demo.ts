@@ -55,6 +55,7 @@ const DEMO_OUTPUTS = ['data', 'models', 'mined', 'runs', 'distill-data', 'jobs',
 export const HEADLINE_RUNS = [
   { key: 'kd', label: 'KD (no masking)' },
   { key: 'leaf-gradient', label: 'LeaF gradient' },
+  { key: 'leaf-gradient-teacher', label: 'LeaF teacher saliency' },
   { key: 'leaf-random', label: 'LeaF random' },
   { key: 'leaf-oracle', label: 'LeaF oracle' },
 ] as const;
@@ -264,6 +265,7 @@ async function mineAll(ctx: Ctx, extras: boolean): Promise<Mined> {
   const d = (name: string) => join(ctx.dirs.mined, name);
   const sweepQs = extras ? m.sweep.filter((q) => q !== m.threshold) : [];
   const jobs: DemoJob[] = [
+    { kind: 'mine', label: 'mine-gradient-teacher', options: { ...head('gradient', d('gradient-teacher')), studentWeight: 0 } },
     { kind: 'mine', label: 'mine-random', options: head('random', d('random')) },
     { kind: 'mine', label: 'mine-oracle', options: head('oracle', d('oracle')) },
     { kind: 'mine', label: 'mine-gradient-token', options: token(m.threshold, d('gradient-token')) },
@@ -289,7 +291,7 @@ async function mineAll(ctx: Ctx, extras: boolean): Promise<Mined> {
   const detection: DetectionRow[] = [];
   for (const [k, s] of Object.entries(summaries)) {
     mining[k] = { selected: s.counts.selected, counterfactuals: s.counts.counterfactuals, verified: s.counts.verified, seconds: s.timings.total };
-    if (s.detection && (k === 'gradient' || k === 'random' || k === 'oracle' || k === 'gradient-token')) {
+    if (s.detection && ['gradient', 'gradient-teacher', 'random', 'oracle', 'gradient-token'].includes(k)) {
       detection.push({ run: k, token: s.detection.token, unit: s.detection.unit, counterfactuals: s.counts.counterfactuals, verified: s.counts.verified });
     }
   }
@@ -307,7 +309,7 @@ interface Distilled {
 async function distillAll(ctx: Ctx, mined: Mined, split: 'test' | 'validation', extras: boolean): Promise<Distilled> {
   const t = Date.now();
   const cf = (k: string) => verifiedCounterfactuals(mined.dirs[k]);
-  const cfOf: Record<string, Record<string, unknown>[]> = { kd: [], 'leaf-gradient': cf('gradient'), 'leaf-random': cf('random'), 'leaf-oracle': cf('oracle') };
+  const cfOf: Record<string, Record<string, unknown>[]> = { kd: [], 'leaf-gradient': cf('gradient'), 'leaf-gradient-teacher': cf('gradient-teacher'), 'leaf-random': cf('random'), 'leaf-oracle': cf('oracle') };
   if (extras) {
     cfOf['leaf-token'] = cf('gradient-token');
     cfOf['leaf-instr-resp'] = [...cfOf['leaf-gradient'], ...cf('gradient-response')];
@@ -391,7 +393,7 @@ export function detectionTable(rows: DetectionRow[]): TableView {
     id: 'detection', title: 'Detection of the distractors on the selected train problems (vs ground truth), token and sentence level',
     columns: ['mining run', 'token P %', 'token R %', 'token F1 %', 'sentence P %', 'sentence R %', 'sentence F1 %', 'counterfactuals', 'verified'],
     rows: rows.map((r) => [r.run, p(r.token.precision), p(r.token.recall), p(r.token.f1), p(r.unit.precision), p(r.unit.recall), p(r.unit.f1), r.counterfactuals, r.verified]),
-    caption: 'Token level: scored tokens outside the protected question; sentence level: a sentence is predicted when it holds a flagged token. gradient / random / oracle: the headline\'s mining (random flags as many sentences as gradient); gradient-token: the reference rule (tokens, q, both models verify).',
+    caption: 'Token level: scored tokens outside the protected question; sentence level: a sentence is predicted when it holds a flagged token. gradient / random / oracle: the headline\'s mining (random flags as many sentences as gradient); gradient-teacher: the same with D = the teacher\'s saliency alone (--student-weight 0); gradient-token: the reference rule (tokens, q, both models verify).',
   };
 }
 

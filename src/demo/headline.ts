@@ -73,19 +73,27 @@ export function headlineTable(rows: HeadlineRow[], split: string, problems: numb
   };
 }
 
-/** Whether the goal holds, in words, from the rows (keys kd, leaf-gradient, leaf-random, leaf-oracle). */
+/** One run's paired difference vs KD in words: a win only when the 95% t interval is above 0. */
+function versusKd(name: string, d: NonNullable<HeadlineRow['diff']>, split: string): string {
+  if (d.n > 1 && d.lower > 0) return `${name} beats plain KD on the ${split} split: ${signed(d.mean)} points (95% t interval over ${d.n} seeds ${interval(d.lower, d.upper)}, above 0).`;
+  if (d.mean > 0) return `${name} is ahead of plain KD on the ${split} split by ${signed(d.mean)} points, but the 95% t interval over ${d.n} seed(s) ${interval(d.lower, d.upper)} includes 0: no clear win.`;
+  return `${name} does not beat plain KD on the ${split} split: ${signed(d.mean)} points (95% t interval ${interval(d.lower, d.upper)}).`;
+}
+
+/**
+ * Whether the goal holds, in words, from the rows (keys kd, leaf-gradient, leaf-random, leaf-oracle; the
+ * teacher-saliency variant leaf-gradient-teacher when present, reported beside the paper's rule, never instead of it).
+ */
 export function verdictText(rows: HeadlineRow[], split: string): string {
-  const get = (key: string) => rows.find((r) => r.key === key);
-  const g = get('leaf-gradient'), r = get('leaf-random'), o = get('leaf-oracle');
-  if (!g?.diff) return 'No LeaF-gradient run to compare with KD.';
-  const d = g.diff;
-  const above = d.n > 1 && d.lower > 0;
-  const head = above
-    ? `LeaF-gradient beats plain KD on the ${split} split: ${signed(d.mean)} points (95% t interval over ${d.n} seeds ${interval(d.lower, d.upper)}, above 0).`
-    : d.mean > 0
-      ? `LeaF-gradient is ahead of plain KD on the ${split} split by ${signed(d.mean)} points, but the 95% t interval over ${d.n} seed(s) ${interval(d.lower, d.upper)} includes 0: no clear win.`
-      : `LeaF-gradient does not beat plain KD on the ${split} split: ${signed(d.mean)} points (95% t interval ${interval(d.lower, d.upper)}).`;
-  if (!r?.diff || !o?.diff) return head;
-  const order = o.diff.mean >= d.mean && d.mean > r.diff.mean;
-  return `${head} Oracle ${signed(o.diff.mean)}, gradient ${signed(d.mean)}, random ${signed(r.diff.mean)}: ${order ? 'oracle ≥ gradient > random holds' : 'the order oracle ≥ gradient > random does not hold'}.`;
+  const get = (key: string) => rows.find((r) => r.key === key)?.diff ?? null;
+  const g = get('leaf-gradient'), t = get('leaf-gradient-teacher'), r = get('leaf-random'), o = get('leaf-oracle');
+  if (!g) return 'No LeaF-gradient run to compare with KD.';
+  const parts = [versusKd('LeaF-gradient', g, split)];
+  if (t) parts.push(versusKd("LeaF with the teacher's saliency alone", t, split));
+  if (r && o) {
+    const order = (x: number) => (o.mean >= x && x > r.mean ? 'holds' : 'does not hold');
+    parts.push(`Oracle ${signed(o.mean)}, gradient ${signed(g.mean)}${t ? `, teacher saliency ${signed(t.mean)}` : ''}, random ${signed(r.mean)}: ` +
+      `oracle ≥ gradient > random ${order(g.mean)}${t ? `; oracle ≥ teacher saliency > random ${order(t.mean)}` : ''}.`);
+  }
+  return parts.join(' ');
 }

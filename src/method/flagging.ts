@@ -42,6 +42,7 @@ export class Flagger {
   constructor(
     readonly text: string, readonly tokens: readonly ScoredToken[], readonly shielded: readonly boolean[], unflaggable: readonly boolean[],
     readonly unit: MiningUnit, readonly protect: readonly CharSpan[], private readonly topUnits: number | null,
+    private readonly studentWeight = 1,
   ) {
     this.keep = tokens.map((_, i) => i).filter((i) => !shielded[i]);
     this.unflaggable = unflaggable.map((u, i) => u || shielded[i]);
@@ -50,7 +51,7 @@ export class Flagger {
 
   /** D over the unprotected tokens (protected ones get ĝ = 0 and D = 1, outside every ranking). */
   normalise(student: readonly number[], teacher: readonly number[]): { student: number[]; teacher: number[]; diff: number[] } {
-    const n = normalisedDiff(this.keep.map((i) => student[i]), this.keep.map((i) => teacher[i]));
+    const n = normalisedDiff(this.keep.map((i) => student[i]), this.keep.map((i) => teacher[i]), this.studentWeight);
     const out = { student: this.tokens.map(() => 0), teacher: this.tokens.map(() => 0), diff: this.tokens.map(() => 1) };
     this.keep.forEach((i, j) => {
       out.student[i] = n.student[j];

@@ -8,7 +8,7 @@ import type { Shard } from '../data/shard.js';
 import type { Task } from '../eval/formats/index.js';
 import { DTYPE_OPTION } from '../model/weights.js';
 import type { Pretrained } from '../model/pretrained.js';
-import { finiteNumber, fraction, givenKeys, intAtLeast, option, resolveSpec, type ResolvedOf } from '../util/option-spec.js';
+import { atLeast, finiteNumber, fraction, givenKeys, intAtLeast, option, resolveSpec, type ResolvedOf } from '../util/option-spec.js';
 import type { Level, Pruning } from './counterfactuals.js';
 import { MINING_UNITS, type MiningUnit } from './flagging.js';
 import { MINING_METHODS, type MiningMethod } from './score.js';
@@ -43,6 +43,10 @@ export const MINE_SPEC = {
   topUnits: option<number | null>({
     flag: '--top-units <k>', help: 'sentence unit: flag the k lowest sentences of each prompt instead of the threshold rule',
     kind: 'int', default: null, defaultHelp: 'off', rule: intAtLeast(1),
+  }),
+  studentWeight: option<number>({
+    flag: '--student-weight <w>', help: "w in D = minmax(ĝ_T − w·ĝ_S): 1 = the paper's teacher-minus-student difference, 0 = the teacher's saliency alone",
+    kind: 'number', default: 1, rule: atLeast(0),
   }),
   protectLastSentence: option<boolean>({
     flag: '--protect-last-sentence', kind: 'boolean', default: false,

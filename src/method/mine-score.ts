@@ -44,7 +44,7 @@ export function problemUnits(run: MineRun, m: MiningProblem, response: string): 
 export function scoreOne(run: MineRun, m: MiningProblem, response: string, u: MineUnit): UnitScore | null {
   const { settings: s, tally } = run;
   const p = m.problem;
-  const scoreSettings: ScoreSettings = { method: s.method, rule: s.threshold, seed: s.seed, batchSize: s.batchSize, unit: s.unit, topUnits: s.topUnits };
+  const scoreSettings: ScoreSettings = { method: s.method, rule: s.threshold, seed: s.seed, batchSize: s.batchSize, unit: s.unit, topUnits: s.topUnits, studentWeight: s.studentWeight };
   const ctx = s.level === 'instruction' ? { protect: protectOf(m, s.protectLastSentence), truth: m.truth } : {};
   const key = `${p.id}/${s.level}${u.segment !== null ? `/segment-${u.segment}` : ''}`;
   const ts = performance.now();

@@ -32,7 +32,7 @@ export interface PreviousRun {
 }
 
 /** Settings a resume must keep (--limit and --batch-size may change). */
-export const RESUME_KEYS = ['level', 'segments', 'method', 'threshold', 'pruning', 'verify', 'teacherOutputs', 'seed', 'maxNewTokens', 'task', 'unit', 'topUnits', 'protectLastSentence', 'verifyEquations'] as const;
+export const RESUME_KEYS = ['level', 'segments', 'method', 'threshold', 'pruning', 'verify', 'teacherOutputs', 'seed', 'maxNewTokens', 'task', 'unit', 'topUnits', 'protectLastSentence', 'verifyEquations', 'studentWeight'] as const;
 
 /** The run's settings, every default filled in (as summary.json records them). */
 export function mineSettings(r: MineResolved, o: MineOptions): MineSettings {
@@ -42,6 +42,7 @@ export function mineSettings(r: MineResolved, o: MineOptions): MineSettings {
     pruning: r.pruning, verify: r.verify, teacherOutputs: o.teacherOutputs ?? null,
     limit: r.limit, seed: r.seed, batchSize: r.batchSize, maxNewTokens: r.maxNewTokens, task: r.task, decoding: 'greedy',
     unit: r.unit, topUnits: r.topUnits, protectLastSentence: r.protectLastSentence, verifyEquations: r.verifyEquations,
+    studentWeight: r.studentWeight,
   };
 }
 

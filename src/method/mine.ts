@@ -74,7 +74,7 @@ export interface MineSummary {
   sandbox: SandboxRecord | null;
   settings: {
     level: Level; segments: number | null; method: MiningMethod; threshold: ThresholdRule; pruning: Pruning; verify: VerifyMode;
-    unit: MiningUnit; topUnits: number | null; protectLastSentence: boolean; verifyEquations: boolean;
+    unit: MiningUnit; topUnits: number | null; protectLastSentence: boolean; verifyEquations: boolean; studentWeight: number;
     teacherOutputs: string | null; limit: number | null; seed: number; batchSize: number; maxNewTokens: number; task: Task | null;
     decoding: 'greedy';
   };

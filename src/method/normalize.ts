@@ -2,7 +2,10 @@
  * Per-unit normalisation of token scores and the candidate (confounder) rule of LeaF
  * (the paper's saliency difference and threshold rule, as the authors' reference code applies them).
  *
- *   ĝ_m = minmax(g_m) for m ∈ {student, teacher};  d = ĝ_T − ĝ_S;  D = minmax(d) ∈ [0, 1]
+ *   ĝ_m = minmax(g_m) for m ∈ {student, teacher};  d = ĝ_T − w·ĝ_S;  D = minmax(d) ∈ [0, 1]
+ *
+ * with w = 1 in the paper (`--student-weight w`, default 1); w = 0 ranks by the teacher's saliency alone
+ * (the tokens the teacher does not rely on), 0 < w < 1 in between.
  *
  * Low D = the student is relatively much more sensitive to the token than the teacher: a candidate
  * distractor. Two ways to flag candidates:
@@ -37,11 +40,11 @@ export function isConstant(xs: readonly number[]): boolean {
   return true;
 }
 
-/** D = minmax(minmax(teacher) − minmax(student)), with both normalised vectors. */
-export function normalisedDiff(student: readonly number[], teacher: readonly number[]): { student: number[]; teacher: number[]; diff: number[] } {
+/** D = minmax(minmax(teacher) − w·minmax(student)) (w = `studentWeight`, 1 in the paper), with both normalised vectors. */
+export function normalisedDiff(student: readonly number[], teacher: readonly number[], studentWeight = 1): { student: number[]; teacher: number[]; diff: number[] } {
   if (student.length !== teacher.length) throw new Error(`normalisedDiff: ${student.length} student scores vs ${teacher.length} teacher scores`);
   const s = minMax(student), t = minMax(teacher);
-  return { student: s, teacher: t, diff: minMax(t.map((x, i) => x - s[i])) };
+  return { student: s, teacher: t, diff: minMax(t.map((x, i) => x - studentWeight * s[i])) };
 }
 
 /** The reference's quantile threshold: min(sorted(D)[floor(n·q)], cap), the index clamped to n − 1. */

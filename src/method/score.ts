@@ -39,6 +39,8 @@ export interface ScoreSettings {
   unit?: MiningUnit;
   /** Sentence unit: flag the k lowest units instead of the threshold rule. */
   topUnits?: number | null;
+  /** w in D = minmax(ĝ_T − w·ĝ_S) (normalize.ts; default 1, the paper). */
+  studentWeight?: number;
 }
 
 export interface UnitScore {
@@ -113,7 +115,7 @@ export function scoreUnit(student: Pretrained, teacher: Pretrained, prompt: stri
   const tokens = sEnc.tokens;
   const protect = ctx.protect ?? [];
   const shielded = protectedTokens(tokens, protect);
-  const fl = new Flagger(text, tokens, shielded, tokens.map((t) => isProtectedToken(t.text)), settings.unit ?? 'token', protect, settings.topUnits ?? null);
+  const fl = new Flagger(text, tokens, shielded, tokens.map((t) => isProtectedToken(t.text)), settings.unit ?? 'token', protect, settings.topUnits ?? null, settings.studentWeight ?? 1);
   const finish = (r: Omit<UnitScore, 'spans' | 'text' | 'tokens' | 'candidates' | 'threshold' | 'units' | 'protected'>, f: Flagged): UnitScore => ({
     text, tokens, ...r, threshold: f.threshold, candidates: f.candidates, spans: f.spans, units: f.units, protected: fl.keep.length === tokens.length ? [] : tokens.map((_, i) => i).filter((i) => shielded[i]),
   });

@@ -118,6 +118,18 @@ describe('leaf mine: sentence units, protected text, oracle, detection, verifica
     }
   });
 
+  it('--student-weight w: D = minmax(ĝ_T − w·ĝ_S) over the unprotected tokens; recorded; a resume with another w is refused', async () => {
+    const s = await mine(opts('w', { topUnits: 1, verify: 'teacher', studentWeight: 0.25 }));
+    assert.equal(s.settings.studentWeight, 0.25);
+    for (const r of readJsonl(join(dir, 'w', 'scores.jsonl'))) {
+      const keep = r.tokens.map((_: unknown, i: number) => i).filter((i: number) => !r.protected.includes(i));
+      const d = minmax(keep.map((i: number) => r.teacher[i] - 0.25 * r.student[i]));
+      keep.forEach((i: number, j: number) => assert.ok(Math.abs(r.diff[i] - d[j]) < 1e-6, `${r.id}: D[${i}]`));
+    }
+    await assert.rejects(mine(opts('w', { topUnits: 1, verify: 'teacher', studentWeight: 1, resume: true })), /--resume with a different studentWeight/);
+    await assert.rejects(mine(opts('w2', { studentWeight: -1 })), /--student-weight must be ≥ 0/);
+  });
+
   it('bad combinations are one-line errors', async () => {
     await assert.rejects(mine(opts('x', { unit: 'token', topUnits: 2 })), /--top-units needs --unit sentence/);
     await assert.rejects(mine(opts('x', { level: 'response', method: 'oracle', protectLastSentence: false })), /oracle .* needs --level instruction/);

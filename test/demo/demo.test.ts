@@ -20,14 +20,14 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('leaf demo (quick recipe)', () => {
   let first: DemoSummary;
-  const HEAD = ['kd', 'leaf-gradient', 'leaf-random', 'leaf-oracle'];
+  const HEAD = ['kd', 'leaf-gradient', 'leaf-gradient-teacher', 'leaf-random', 'leaf-oracle'];
   const accuracies = (s: DemoSummary) => s.headline.map((r) => r.values);
 
   test('writes data, models, mining outputs, runs, summary.json and report.html; equal steps; consistent paired tables', async () => {
     const out = join(tmp, 'a');
     first = await runDemo({ out, seeds: 2, recipe: QUICK_RECIPE, jobs: 2, extras: true });
     for (const f of ['data/train.jsonl', 'data/validation.jsonl', 'data/test.jsonl', 'models/teacher/model.safetensors', 'models/student/config.json',
-      'mined/gradient/scores.jsonl', 'mined/random/summary.json', 'mined/oracle/summary.json', 'mined/gradient-token/summary.json', 'mined/gradient-response/summary.json',
+      'mined/gradient/scores.jsonl', 'mined/gradient-teacher/scores.jsonl', 'mined/random/summary.json', 'mined/oracle/summary.json', 'mined/gradient-token/summary.json', 'mined/gradient-response/summary.json',
       'runs/kd-seed1/metrics.jsonl', 'runs/leaf-gradient-seed2/model/config.json', 'runs/leaf-oracle-seed1/metrics.jsonl', 'runs/leaf-instr-resp-seed1/metrics.jsonl',
       'runs/leaf-token-q0.05-seed1/metrics.jsonl', 'summary.json', 'report.html']) {
       assert.ok(existsSync(join(out, f)), f);
@@ -38,6 +38,9 @@ describe('leaf demo (quick recipe)', () => {
     assert.equal(s.split, 'test');
     assert.equal(s.models.teacher.reused, false);
     assert.deepEqual(s.headline.map((r) => r.key), HEAD);
+    const settings = (run: string) => JSON.parse(readFileSync(join(out, 'mined', run, 'summary.json'), 'utf8')).settings;
+    assert.equal(settings('gradient').studentWeight, 1);
+    assert.equal(settings('gradient-teacher').studentWeight, 0);
     // Paired differences recomputed here from the per-seed accuracies.
     for (const r of s.headline.slice(1)) {
       const d = r.values.map((v, i) => v - s.headline[0].values[i]);
@@ -48,7 +51,7 @@ describe('leaf demo (quick recipe)', () => {
     assert.equal(s.headline[0].diff, null);
     // Every distillation run trained for the same number of optimizer steps.
     const steps = Object.values(s.distill.runs).flat().map((r) => r.steps);
-    assert.equal(steps.length, 12);
+    assert.equal(steps.length, 14);
     assert.ok(steps.every((x) => x === s.distill.steps), JSON.stringify(steps));
     for (const line of readFileSync(join(out, 'runs/kd-seed1/metrics.jsonl'), 'utf8').trim().split('\n').slice(-1)) assert.equal(JSON.parse(line).step, s.distill.steps);
     // The paired protocol: each epoch every run visits every original once and a LeaF run every (paired)
@@ -95,17 +98,17 @@ describe('leaf demo (quick recipe)', () => {
     const out = join(tmp, 'a');
     // The previous test ran seed 1 in-process (--jobs 1): another runtime, so seed 1 trains again here and seed 2 is reused.
     const second = await runDemo({ out, seeds: 2, recipe: QUICK_RECIPE, jobs: 2 });
-    assert.equal(second.distill.reusedRuns, 4, 'the four headline runs at seed 2');
-    assert.deepEqual(accuracies(second), accuracies(first).slice(0, 4));
+    assert.equal(second.distill.reusedRuns, HEAD.length, 'the headline runs at seed 2');
+    assert.deepEqual(accuracies(second), accuracies(first).slice(0, HEAD.length));
     const metricsBefore = readFileSync(join(out, 'runs/kd-seed1/metrics.jsonl'), 'utf8');
     const third = await runDemo({ out, seeds: 2, recipe: QUICK_RECIPE, jobs: 2 });
-    assert.equal(third.distill.reusedRuns, 8);
-    assert.deepEqual(accuracies(third), accuracies(first).slice(0, 4));
+    assert.equal(third.distill.reusedRuns, 2 * HEAD.length);
+    assert.deepEqual(accuracies(third), accuracies(first).slice(0, HEAD.length));
     assert.equal(readFileSync(join(out, 'runs/kd-seed1/metrics.jsonl'), 'utf8'), metricsBefore);
     // A missing model retrains that run only; another setting (the learning rate) retrains every run.
     rmSync(join(out, 'runs/leaf-oracle-seed2/model'), { recursive: true });
     const fourth = await runDemo({ out, seeds: 2, recipe: QUICK_RECIPE, jobs: 2 });
-    assert.equal(fourth.distill.reusedRuns, 7);
+    assert.equal(fourth.distill.reusedRuns, 2 * HEAD.length - 1);
     assert.ok(existsSync(join(out, 'runs/leaf-oracle-seed2/model/model.safetensors')));
     const other = { ...QUICK_RECIPE, distill: { ...QUICK_RECIPE.distill, lr: QUICK_RECIPE.distill.lr / 2 } };
     const fifth = await runDemo({ out, seeds: 2, recipe: other, jobs: 2 });

@@ -16,6 +16,12 @@ describe('normalisation and the threshold rule (hand-computed)', () => {
     close(n.teacher, [0, 0, 1, 0.5]);
     close(n.diff, [0.4, 0, 1, 0]);
   });
+  it('student weight w: d = ĝ_T − w·ĝ_S (w = 0: the teacher alone; w = 1: the paper)', () => {
+    // w = 0.5: d = [0, −.25, .875, 0] → D = (d + .25) / 1.125 = [.2222…, 0, 1, .2222…].
+    close(normalisedDiff([1, 3, 2, 5], [2, 2, 6, 4], 0.5).diff, [0.25 / 1.125, 0, 1, 0.25 / 1.125]);
+    close(normalisedDiff([1, 3, 2, 5], [2, 2, 6, 4], 0).diff, [0, 0, 1, 0.5]);
+    close(normalisedDiff([1, 3, 2, 5], [2, 2, 6, 4], 1).diff, n.diff);
+  });
   it('quantile threshold: sorted(D)[floor(n·q)], capped at 0.5', () => {
     // sorted D = [0, 0, .4, 1]
     assert.equal(quantileThreshold(n.diff, 0.1), 0); // floor(0.4) = 0
