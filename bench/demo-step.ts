@@ -40,7 +40,7 @@ const batches = Array.from({ length: steps }, () => {
 const warm = Math.min(5, steps);
 const stepMs: number[] = [];
 let last = nowMs();
-trainCe(model, (s) => batches[s], { steps, lr: recipe.lr, warmup: recipe.warmup, padId: tok.padToken?.id ?? 0 }, (info) => {
+trainCe(model, (s) => batches[s], { steps, lr: recipe.lr, warmup: recipe.warmup }, (info) => {
   const t = nowMs();
   stepMs.push(t - last);
   last = t;

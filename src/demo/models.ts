@@ -47,7 +47,7 @@ export function ensureModel(
   const log = trainCe(model, () => Array.from({ length: recipe.batchSize }, () => {
     const p = (rng.next() < recipe.distractedFraction ? distracted : clean).next().value!;
     return chatSample(tok, p.prompt, p.response);
-  }), { steps: recipe.steps, lr: recipe.lr, warmup: recipe.warmup, weightDecay: recipe.weightDecay ?? 0, padId: tok.padToken?.id ?? 0 }, onStep);
+  }), { steps: recipe.steps, lr: recipe.lr, warmup: recipe.warmup, weightDecay: recipe.weightDecay ?? 0 }, onStep);
   saveTinyModel(model, dir, tokenizerDir, key);
   const tail = log.slice(-50);
   return {

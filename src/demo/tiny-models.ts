@@ -1,6 +1,6 @@
 /**
  * Tiny Llama-architecture models for the demo, trained from scratch with leaf's own training pieces
- * (cross-entropy on the assistant turn via distillMicroStep, AdamW, cosine schedule), with a word-level
+ * (cross-entropy on the assistant turn through the trainer's micro-step, AdamW, cosine schedule), with a word-level
  * tokenizer over the benchmark's closed vocabulary and a ChatML template written by leaf.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -17,8 +17,9 @@ import { saveModel } from '../model/save.js';
 import { writeWordLevelTokenizer } from '../tokenizer/build-word-level.js';
 import { LeafTokenizer } from '../tokenizer/index.js';
 import { AdamW, clipGradNorm } from '../training/adamw.js';
-import { packBatch, type TokenizedSample } from '../training/batch.js';
-import { distillMicroStep } from '../training/distill-step.js';
+import type { TokenizedSample } from '../training/batch.js';
+import { BatchKdLoss } from '../training/kd-batch.js';
+import { microStep } from '../training/micro-step.js';
 import { cosineWithWarmup } from '../training/schedule.js';
 import { arithVocabulary } from './arith/vocabulary.js';
 
@@ -76,7 +77,6 @@ export interface CeTrainOptions {
   weightDecay?: number;
   /** Global gradient-norm clip (default 1). */
   clip?: number;
-  padId?: number;
 }
 
 export interface CeStepInfo {
@@ -95,16 +95,17 @@ export function trainCe(
   onStep?: (info: CeStepInfo) => void,
 ): CeStepInfo[] {
   const opt = new AdamW(model.params, { lr: options.lr, weightDecay: options.weightDecay ?? 0 });
+  const ce = new BatchKdLoss(model.kernels, model.config.vocabSize, { kind: 'ce' }, model.floatType);
   const started = Date.now();
   const log: CeStepInfo[] = [];
   for (let step = 0; step < options.steps; step++) {
     const samples = batchAt(step);
     const grads = zeroGrads(model);
-    const r = distillMicroStep(model, null, packBatch(samples, options.padId ?? 0), grads, { kind: 'ce' }, 1 / samples.length);
+    const r = microStep(model, samples, samples.map((_, i) => i), { kind: 'none' }, ce, grads, 1 / samples.length);
     clipGradNorm(grads, options.clip ?? 1);
     const lr = cosineWithWarmup(step, options.steps, options.warmup, options.lr);
     opt.update(grads, lr);
-    const info = { step, loss: r.lossSum / samples.length, lr, seconds: (Date.now() - started) / 1000 };
+    const info = { step, loss: r.objective, lr, seconds: (Date.now() - started) / 1000 };
     log.push(info);
     onStep?.(info);
   }

@@ -10,10 +10,12 @@
 import { backward } from '../model/backward.js';
 import type { CausalLM } from '../model/causal-lm.js';
 import type { FArray } from '../kernels/types.js';
-import { packBatch, type PackedBatch } from './batch.js';
+import { packBatch, type PackedBatch, type TokenizedSample } from './batch.js';
 import type { BatchKdLoss, TeacherRows } from './kd-batch.js';
-import type { TrainSample } from './samples.js';
 import type { TeacherCache } from './teacher-cache.js';
+
+/** What a micro-step reads of a sample (a TrainSample is one): its tokens and, optionally, the teacher's own input. */
+export type StepSample = TokenizedSample & { teacherIds?: number[]; teacherResponseStart?: number };
 
 /** Where the teacher's rows come from. */
 export type TeacherSource =
@@ -31,13 +33,13 @@ export interface MicroStepResult {
   responseTokens: number;
 }
 
-function teacherPack(samples: readonly TrainSample[], own: PackedBatch): PackedBatch {
+function teacherPack(samples: readonly StepSample[], own: PackedBatch): PackedBatch {
   if (!samples.some((s) => s.teacherIds)) return own;
   return packBatch(samples.map((s) => ({ ids: s.teacherIds ?? s.ids, responseStart: s.teacherResponseStart ?? s.responseStart, weight: s.weight })));
 }
 
 /** The teacher's rows for a micro-batch (null for the 'none' source). */
-export function teacherRowsFor(source: TeacherSource, all: readonly TrainSample[], indices: readonly number[], packed: PackedBatch): TeacherRows | null {
+export function teacherRowsFor(source: TeacherSource, all: readonly StepSample[], indices: readonly number[], packed: PackedBatch): TeacherRows | null {
   if (source.kind === 'none') return null;
   if (source.kind === 'cache') return source.cache.read(indices);
   const samples = indices.map((i) => all[i]);
@@ -51,7 +53,7 @@ export function teacherRowsFor(source: TeacherSource, all: readonly TrainSample[
  * them — unless the loss is not finite, in which case backward is skipped (the step will be dropped).
  */
 export function microStep(
-  student: CausalLM, all: readonly TrainSample[], indices: readonly number[], teacher: TeacherSource,
+  student: CausalLM, all: readonly StepSample[], indices: readonly number[], teacher: TeacherSource,
   loss: BatchKdLoss, grads: Map<string, FArray> | null, scale: number,
 ): MicroStepResult {
   const samples = indices.map((i) => all[i]);
