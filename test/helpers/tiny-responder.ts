@@ -9,8 +9,8 @@ import { saveModel } from '../../src/model/save.js';
 import { encodePrompt } from '../../src/model/text-generation.js';
 import { LeafTokenizer } from '../../src/tokenizer/index.js';
 import { AdamW } from '../../src/training/adamw.js';
-import { packBatch } from '../../src/training/batch.js';
-import { distillMicroStep } from '../../src/training/distill-step.js';
+import { BatchKdLoss } from '../../src/training/kd-batch.js';
+import { microStep } from '../../src/training/micro-step.js';
 
 /**
  * Writes DIR as a tiny Qwen2 model folder with the tokenizer files of `tokenizerDir`, trained with
@@ -35,11 +35,13 @@ export function makeResponder(dir: string, tokenizerDir: string, pairs: Readonly
   const answers = pairs.map((p) => [...tok.encode(p.response, { addSpecialTokens: false }).ids, eos]);
   const samples = promptIds.map((ids, i) => ({ ids: [...ids, ...answers[i]], responseStart: ids.length, weight: 1 }));
   const opt = new AdamW(model.params, { lr: 3e-3 });
+  const ce = new BatchKdLoss(model.kernels, config.vocabSize, { kind: 'ce' });
+  const all = samples.map((_, i) => i);
   const maxLen = Math.max(...answers.map((a) => a.length)) + 2;
   const matches = () => generate(model, promptIds, { maxNewTokens: maxLen, eosTokenIds: [eos] }).tokens.every((t, i) => t.length === answers[i].length && t.every((x, j) => x === answers[i][j]));
   for (let step = 0; step < 600; step++) {
     const grads = zeroGrads(model);
-    distillMicroStep(model, null, packBatch(samples), grads, { kind: 'ce' }, 1 / samples.length);
+    microStep(model, samples, all, { kind: 'none' }, ce, grads, 1 / samples.length);
     opt.update(grads, 3e-3);
     if (step % 25 === 24 && matches()) {
       saveModel(model, dir, { companionsFrom: dir });

@@ -6,7 +6,8 @@ import { parseConfig } from '../../src/model/config.js';
 import { randomModel } from '../../src/model/random-init.js';
 import { AdamW } from '../../src/training/adamw.js';
 import { lengthGroupedMicroBatches, packBatch, type TokenizedSample } from '../../src/training/batch.js';
-import { distillMicroStep } from '../../src/training/distill-step.js';
+import { BatchKdLoss } from '../../src/training/kd-batch.js';
+import { microStep } from '../../src/training/micro-step.js';
 import { Rng } from '../../src/util/rng.js';
 
 const cfg = (layers: number, hidden: number) => parseConfig({
@@ -35,7 +36,7 @@ describe('packBatch', () => {
   });
 });
 
-describe('distillation micro-steps', () => {
+describe('the distillation micro-step', () => {
   it('forward-KL distillation drives the student towards the teacher', () => {
     const teacher = randomModel(cfg(2, 16), jsKernels, Float32Array, { seed: 1, std: 0.4 });
     const student = randomModel(cfg(1, 16), jsKernels, Float32Array, { seed: 2, std: 0.1 });
@@ -45,14 +46,13 @@ describe('distillation micro-steps', () => {
       return { ids: Array.from({ length: n }, () => rng.int(24)), responseStart: 3, weight: 1 };
     });
     const opt = new AdamW(student.params, { lr: 0.01 });
+    const fkl = new BatchKdLoss(student.kernels, 24, { kind: 'fkl' });
     const losses: number[] = [];
     for (let step = 0; step < 40; step++) {
       const grads = zeroGrads(student);
       let sum = 0;
-      for (const mb of [samples.slice(0, 2), samples.slice(2)]) {
-        sum += distillMicroStep(student, teacher, packBatch(mb), grads, { kind: 'fkl' }, 1 / samples.length).lossSum;
-      }
-      losses.push(sum / samples.length);
+      for (const mb of [[0, 1], [2, 3]]) sum += microStep(student, samples, mb, { kind: 'online', model: teacher }, fkl, grads, 1 / samples.length).objective;
+      losses.push(sum);
       opt.update(grads, 0.01);
     }
     assert.ok(losses[39] < 0.5 * losses[0], `KD loss ${losses[0]} → ${losses[39]}`);
