@@ -113,7 +113,7 @@ export interface DistillOptions extends Partial<Resolved> {
   kernels?: Kernels;
   onProgress?: (p: DistillProgress) => void;
   onWarning?: (message: string) => void;
-  /** Gradient norm and AdamW on worker threads: 'auto' (default) for float32 models of ≥ 4M parameters. */
+  /** Who runs the gradient norm and AdamW: 'auto' (default) the native kernels when the model runs on them, else worker threads for float32 models of ≥ 4M parameters; 'always' worker threads; 'never' this thread. */
   parallelOptimizer?: ParallelOptimizer;
   /** Testing: stop, as if killed, right after this many optimizer steps of this call (nothing more is written). */
   stopAfterSteps?: number;
