@@ -44,7 +44,7 @@ trainCe(model, (s) => batches[s], { steps, lr: recipe.lr, warmup: recipe.warmup 
   const t = nowMs();
   stepMs.push(t - last);
   last = t;
-  if (info.step + 1 === warm) timer.enabled = true;
+  if (info.done === warm) timer.enabled = true;
 });
 const timed = stepMs.slice(warm);
 const mean = timed.reduce((a, b) => a + b, 0) / timed.length;

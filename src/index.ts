@@ -7,6 +7,8 @@
  * word-level tokenizer files, …) and `leaf/kernels` (the kernel interface and its backends).
  */
 export { LeafError } from './errors.js';
+/** The progress event every stage's onProgress receives (phase, done, total and the phase's figures). */
+export type { Progress } from './util/progress.js';
 
 // ── Engine: kernels, models, generation ──────────────────────────────────────────────────────────────
 export { getKernels, jsKernels, nativeKernelsOrNull } from './kernels/index.js';
@@ -61,6 +63,7 @@ export type { TeacherRows } from './training/kd-batch.js';
 export { TeacherCache, topKFromLogits } from './training/teacher-cache.js';
 export { buildTeacherCache, TEACHER_CACHE_SPEC } from './training/teacher-cache-run.js';
 export type { TeacherCacheRunOptions, TeacherCacheRunSummary } from './training/teacher-cache-run.js';
+export type { TeacherCacheProgress } from './training/teacher-cache.js';
 export { AdamW, clipGradNorm, gradNorm } from './training/adamw.js';
 export { cosineWithWarmup } from './training/schedule.js';
 export { packBatch } from './training/batch.js';
@@ -72,7 +75,7 @@ export type { TrainerState } from './training/checkpoint.js';
 
 // ── Evaluation (leaf eval): judges, runner, statistics ──────────────────────────────────────────────────
 export { runEval, EVAL_SPEC } from './eval/runner.js';
-export type { EvalOptions, EvalRecord, EvalSummary, ResponseGenerator } from './eval/runner.js';
+export type { EvalOptions, EvalProgress, EvalRecord, EvalSummary, ResponseGenerator } from './eval/runner.js';
 export { judgeMath, extractAnswer, isEquivalent } from './eval/math/index.js';
 export { CodePool, extractCode, judgeHumanEval, judgeMbpp, judgeStdio, runPython, probeIsolation } from './eval/code/index.js';
 export { judgeResponse } from './eval/judge-problem.js';

@@ -42,10 +42,10 @@ export function registerDistill(program: Command): void {
           phase = p.phase;
           bar = p.phase === 'teacher-cache' ? progressBar('teacher cache', []) : progressBar('distill', ['loss', 'tok_s']);
           if (p.phase === 'teacher-cache') bar.start(p.total, p.done);
-          else bar.start(p.totalSteps, p.step - 1, { loss: '-', tok_s: '-' });
+          else bar.start(p.total, p.done - 1, { loss: '-', tok_s: '-' });
         }
         if (p.phase === 'teacher-cache') bar!.update(p.done);
-        else bar!.update(p.step, { loss: Number.isFinite(p.loss) ? p.loss.toFixed(4) : String(p.loss), tok_s: p.tokensPerSec.toFixed(0) });
+        else bar!.update(p.done, { loss: Number.isFinite(p.loss) ? p.loss.toFixed(4) : String(p.loss), tok_s: p.tokensPerSec.toFixed(0) });
       };
       try {
         const s = distill({

@@ -47,7 +47,7 @@ export function registerEval(program: Command): void {
     const bar = progressBar('eval', ['correct']);
     const draw = drawProgress(bar);
     const summary = await runEval(modelResponder(p), {
-      ...f, allowNetwork: f.unsafeAllowNetwork, shard, onWarning: warnLine, onProgress: (done, total, correct) => draw(done, total, { correct }),
+      ...f, allowNetwork: f.unsafeAllowNetwork, shard, onWarning: warnLine, onProgress: (p) => draw(p.done, p.total, { correct: p.correct }),
     }).finally(() => bar.stop());
     const r = summary.result;
     const pct = (x: number) => (100 * x).toFixed(1);

@@ -37,10 +37,10 @@ export function registerTeacherCache(program: Command): void {
       const s = buildTeacherCache({
         ...settings, teacher, student, data, counterfactuals: counterfactuals ?? null, out, resume: resume === true, overwrite: overwrite === true,
         strict: strict === true, shard: shardOf(f), onWarning: warnLine,
-        onProgress: (done, total) => {
-          if (!started) bar.start(total, done);
+        onProgress: (p) => {
+          if (!started) bar.start(p.total, p.done);
           started = true;
-          bar.update(done);
+          bar.update(p.done);
         },
       });
       bar.stop();

@@ -21,6 +21,7 @@ import type { TokenizedSample } from '../training/batch.js';
 import { BatchKdLoss } from '../training/kd-batch.js';
 import { microStep } from '../training/micro-step.js';
 import { cosineWithWarmup } from '../training/schedule.js';
+import type { Progress } from '../util/progress.js';
 import { arithVocabulary } from './arith/vocabulary.js';
 
 /** Shape of a tiny model. */
@@ -79,12 +80,8 @@ export interface CeTrainOptions {
   clip?: number;
 }
 
-export interface CeStepInfo {
-  step: number;
-  loss: number;
-  lr: number;
-  seconds: number;
-}
+/** After each optimizer step: steps done of all, the step's loss and learning rate, seconds since the start. */
+export type CeStepInfo = Progress<'train', { loss: number; lr: number; seconds: number }>;
 
 /**
  * Trains `model` with token-mean cross-entropy on the response tokens of `batchAt(step)` for
@@ -105,7 +102,7 @@ export function trainCe(
     clipGradNorm(grads, options.clip ?? 1);
     const lr = cosineWithWarmup(step, options.steps, options.warmup, options.lr);
     opt.update(grads, lr);
-    const info = { step, loss: r.objective, lr, seconds: (Date.now() - started) / 1000 };
+    const info: CeStepInfo = { phase: 'train', done: step + 1, total: options.steps, loss: r.objective, lr, seconds: (Date.now() - started) / 1000 };
     log.push(info);
     onStep?.(info);
   }

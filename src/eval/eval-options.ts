@@ -4,6 +4,7 @@
  * the paths, modes and hooks.
  */
 import type { Shard } from '../data/shard.js';
+import type { Progress } from '../util/progress.js';
 import { intAtLeast, option, resolveSpec, type ResolvedOf } from '../util/option-spec.js';
 import { FORMAT_NAMES, formatOfAlias, type FormatName, type Task } from './formats/index.js';
 import type { EvalRecord } from './runner.js';
@@ -25,6 +26,9 @@ export const EVAL_SPEC = {
 /** The tunable options with their defaults applied (maxNewTokens null: by task, see maxNewTokensOf). */
 export type EvalResolved = ResolvedOf<typeof EVAL_SPEC>;
 
+/** Problems answered of all, with the number judged correct so far. */
+export type EvalProgress = Progress<'eval', { correct: number }>;
+
 export interface EvalOptions extends Partial<Omit<EvalResolved, 'format'>> {
   data: string;
   out: string;
@@ -40,7 +44,7 @@ export interface EvalOptions extends Partial<Omit<EvalResolved, 'format'>> {
   /** Evaluate only this shard of the problems (data/shard.ts); `leaf merge` joins the shards' folders. */
   shard?: Shard;
   /** Called after each batch: problems done (this run and resumed), total. */
-  onProgress?: (done: number, total: number, correct: number) => void;
+  onProgress?: (p: EvalProgress) => void;
   /** Called after each record is appended to results.jsonl (this run's records only). */
   onRecord?: (record: EvalRecord) => void;
   /** Called for each skipped input line (malformed). */

@@ -26,7 +26,7 @@ export interface ResponseGenerator {
   generate(instructions: readonly string[], maxNewTokens: number): Promise<Array<string | RefusedPrompt>> | Array<string | RefusedPrompt>;
 }
 
-export { EVAL_SPEC, type EvalOptions } from './eval-options.js';
+export { EVAL_SPEC, type EvalOptions, type EvalProgress } from './eval-options.js';
 
 /** One line of results.jsonl. */
 export interface EvalRecord {
@@ -133,14 +133,15 @@ async function evaluateIn(folder: RunFolder, generator: ResponseGenerator, optio
   const pool = task === 'code' ? new CodePool({ ...(options.workers ? { concurrency: options.workers } : {}), defaults: { allowNetwork: options.allowNetwork ?? false } }) : null;
   const answered = () => [...records.values()].filter((r) => r.refused === undefined);
   const countCorrect = () => answered().filter((r) => r.correct).length;
-  options.onProgress?.(records.size, problems.length, countCorrect());
+  const progress = () => options.onProgress?.({ phase: 'eval', done: records.size, total: problems.length, correct: countCorrect() });
+  progress();
   try {
     const beyondLimit = new Set(company.slice(problems.length).map((p) => p.id));
     await decodeInFixedBatches(generator, company, new Set([...done, ...beyondLimit]), batchSize, maxNewTokens, pool, (rec) => {
       log.append(rec);
       records.set(rec.id, rec);
       options.onRecord?.(rec);
-    }, () => options.onProgress?.(records.size, problems.length, countCorrect()));
+    }, progress);
   } finally {
     log.close();
   }

@@ -2,6 +2,8 @@
  * The options of distill() — the tunable ones declared once in DISTILL_SPEC (flag, help, default, rule) —
  * and the summary it returns.
  */
+import type { Progress } from '../util/progress.js';
+import type { TeacherCacheProgress } from './teacher-cache.js';
 import { above, atLeast, inRange, intAtLeast, option, resolveSpec, type ResolvedOf } from '../util/option-spec.js';
 import type { JsonObject } from '../data/jsonl.js';
 import { LeafError } from '../errors.js';
@@ -119,9 +121,10 @@ export interface DistillOptions extends Partial<Resolved> {
   stopAfterSteps?: number;
 }
 
+/** Building the teacher cache (samples done of all), then training (optimizer steps done of the run's, with the step's figures). */
 export type DistillProgress =
-  | { phase: 'teacher-cache'; done: number; total: number }
-  | { phase: 'train'; step: number; totalSteps: number; epoch: number; loss: number; tokensPerSec: number; valLoss: number | null };
+  | TeacherCacheProgress
+  | Progress<'train', { epoch: number; loss: number; tokensPerSec: number; valLoss: number | null }>;
 
 export interface DistillSummary {
   out: string;

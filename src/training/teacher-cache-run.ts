@@ -25,7 +25,7 @@ import { intAtLeast, option, resolveSpec, type ResolvedOf } from '../util/option
 import { DISTILL_SPEC, resolveOptions, type DistillOptions, type RecordInput } from './distill-options.js';
 import { loadData, loadModels } from './distill-setup.js';
 import type { TrainSample } from './samples.js';
-import { cacheKeyParts, TeacherCache } from './teacher-cache.js';
+import { cacheKeyParts, TeacherCache, type TeacherCacheProgress } from './teacher-cache.js';
 import { CACHE_DATA, CACHE_META, sampleRows, type CacheKeyParts } from './teacher-cache-file.js';
 
 export const SAMPLES_FILE = 'samples.jsonl';
@@ -57,7 +57,7 @@ export interface TeacherCacheRunOptions extends Partial<TeacherCacheSettings> {
   strict?: boolean;
   shard?: Shard;
   kernels?: Kernels;
-  onProgress?: (done: number, total: number) => void;
+  onProgress?: (p: TeacherCacheProgress) => void;
   onWarning?: (message: string) => void;
 }
 
@@ -120,7 +120,7 @@ export function buildTeacherCache(o: TeacherCacheRunOptions): TeacherCacheRunSum
     if (o.shard) writeShardFile(out, o.shard, blocks.map((b) => b.map((i) => samples[i]!.id).join(' + ')));
     writeFileAtomicSync(folder.path(SAMPLES_FILE), samplesJsonl(mine));
     const cache = TeacherCache.openOrBuild(out, teacher.model, mine, {
-      k: c.topK, temperature: c.temperature, vocab, batchSize: c.microBatchSize, teacherFingerprint: parts.teacher, onProgress: o.onProgress,
+      k: c.topK, temperature: c.temperature, vocab, batchSize: c.microBatchSize, teacherFingerprint: parts.teacher, onProgress: (done, total) => o.onProgress?.({ phase: 'teacher-cache', done, total }),
     });
     cache.close();
     return {

@@ -21,6 +21,7 @@ import type { CausalLM } from '../model/causal-lm.js';
 import { modelFingerprint } from '../model/fingerprint.js';
 import { packBatch } from './batch.js';
 import type { TeacherRows } from './kd-batch.js';
+import type { Progress } from '../util/progress.js';
 import type { TrainSample } from './samples.js';
 import {
   CACHE_DATA, checkDataSize, finishMeta, metaMismatch, readMeta, sampleRows, samplesFingerprint, startMeta, writeMeta,
@@ -30,6 +31,9 @@ import {
 export { CACHE_DATA, CACHE_META, sampleRows } from './teacher-cache-file.js';
 
 export type TopKRows = Extract<TeacherRows, { kind: 'topk' }>;
+
+/** Samples whose teacher rows are written, of all the samples (of the shard). */
+export type TeacherCacheProgress = Progress<'teacher-cache'>;
 
 /**
  * Top-K of teacher logits rows [rows, teacherVocab] (truncated to `vocab` columns, divided by the

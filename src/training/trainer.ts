@@ -335,7 +335,7 @@ class Training {
       tokens: x.tokens, response_tokens: x.responseTokens, samples: x.samples, elapsed_s: (performance.now() - this.trainStart) / 1000,
     };
     this.metrics!.append(this.last);
-    this.c.o.onProgress?.({ phase: 'train', step: this.state.step, totalSteps: this.totalSteps, epoch, loss: x.objective, tokensPerSec: x.tokens / seconds, valLoss });
+    this.c.o.onProgress?.({ phase: 'train', done: this.state.step, total: this.totalSteps, epoch, loss: x.objective, tokensPerSec: x.tokens / seconds, valLoss });
   }
 
   private checkpoint(): void {

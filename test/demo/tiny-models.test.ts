@@ -7,6 +7,7 @@ import { generateSplit } from '../../src/demo/arith/index.js';
 import { foldsDistractor } from '../../src/demo/evaluate.js';
 import { chatSample, createTinyLlama, hasTinyModel, saveTinyModel, trainCe, writeArithTokenizer } from '../../src/demo/tiny-models.js';
 import { loadPretrained } from '../../src/model/pretrained.js';
+import { assertProgress } from '../helpers/progress.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'leaf-tiny-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -29,6 +30,7 @@ describe('demo tiny models', () => {
     const batch = recs.map((r) => chatSample(tok, r.prompt, r.response));
     const log = trainCe(model, () => batch, { steps: 80, lr: 1e-2, warmup: 2 });
     assert.ok(log[79].loss < 0.5 * log[0].loss, `${log[0].loss} → ${log[79].loss}`);
+    assertProgress(log, 'train');
     const dir = join(tmp, 'm');
     saveTinyModel(model, dir, join(tmp, 'tok'), { v: 1 });
     assert.ok(hasTinyModel(dir, { v: 1 }));

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadProblems } from '../../src/eval/formats/index.js';
-import { runEval, type ResponseGenerator } from '../../src/eval/runner.js';
+import { runEval, type EvalProgress, type ResponseGenerator } from '../../src/eval/runner.js';
 import { repoRoot } from '../helpers/paths.js';
+import { assertProgress } from '../helpers/progress.js';
 
 const fixture = (f: string) => join(repoRoot, 'test', 'fixtures', 'eval', f);
 
@@ -38,8 +39,11 @@ describe('leaf eval runner', () => {
       const data = fixture('gsm8k.jsonl');
       const n = loadProblems(data).problems.length;
       const right = (i: number) => i % 2 === 0;
-      const s = await runEval(oracle(data, right, 'math'), { data, out, batchSize: 2 });
+      const events: EvalProgress[] = [];
+      const s = await runEval(oracle(data, right, 'math'), { data, out, batchSize: 2, onProgress: (p) => events.push({ ...p }) });
       const expectCorrect = Array.from({ length: n }, (_, i) => right(i)).filter(Boolean).length;
+      assert.equal(assertProgress(events, 'eval').at(-1)!.correct, expectCorrect);
+      assert.equal(events[0].total, n);
       assert.equal(s.result.total, n);
       assert.equal(s.result.correct, expectCorrect);
       assert.ok(s.result.lower < s.result.accuracy && s.result.accuracy < s.result.upper);

@@ -15,6 +15,8 @@ import { distill } from '../../src/training/trainer.js';
 import { CACHE_META } from '../../src/training/teacher-cache-file.js';
 import { mergeTeacherCacheShards } from '../../src/training/teacher-cache-merge.js';
 import { buildTeacherCache, type TeacherCacheRunOptions } from '../../src/training/teacher-cache-run.js';
+import type { TeacherCacheProgress } from '../../src/training/teacher-cache.js';
+import { assertProgress } from '../helpers/progress.js';
 import { CF_RECORDS, TRAIN_RECORDS, writeJsonl, writeTinyModel } from '../helpers/tiny-distill.js';
 
 const files = (d: string) => readdirSync(d).filter((f) => f !== 'leaf.lock' && f !== 'shard.json').sort();
@@ -47,7 +49,12 @@ describe('teacher cache built on its own, sharded and merged', () => {
       const single = build(`single-${batch}`, { microBatchSize: batch, resume: true }); // built once per batch size, reused after
       assert.equal(single.samples, 15, 'the 13 train records and 2 usable counterfactuals');
       let shared = 0;
-      for (let i = 0; i < n; i++) shared += build(`s${n}-${batch}-${i}`, { microBatchSize: batch, shard: { index: i, count: n } }).folderSamples;
+      for (let i = 0; i < n; i++) {
+        const events: TeacherCacheProgress[] = [];
+        const s = build(`s${n}-${batch}-${i}`, { microBatchSize: batch, shard: { index: i, count: n }, onProgress: (p) => events.push({ ...p }) });
+        assert.equal(assertProgress(events, 'teacher-cache').at(-1)!.total, s.folderSamples);
+        shared += s.folderSamples;
+      }
       assert.equal(shared, single.samples);
       const m = merge(`merged-${n}-${batch}`, Array.from({ length: n }, (_, i) => `s${n}-${batch}-${n - 1 - i}`));
       assert.equal(m.rows, single.rows);

@@ -15,8 +15,9 @@ import { jsKernels } from '../../src/kernels/index.js';
 import { LeafTokenizer, readTokenizerFiles } from '../../src/tokenizer/index.js';
 import { latestCheckpoint } from '../../src/training/checkpoint.js';
 import { planEpoch, stepsPerEpoch } from '../../src/training/plan.js';
-import { distill, type DistillOptions } from '../../src/training/trainer.js';
+import { distill, type DistillOptions, type DistillProgress } from '../../src/training/trainer.js';
 import { Rng } from '../../src/util/rng.js';
+import { assertProgress } from '../helpers/progress.js';
 import { CF_RECORDS, loadTiny, TRAIN_RECORDS, writeTinyModel } from '../helpers/tiny-distill.js';
 
 let dir = '';
@@ -110,8 +111,16 @@ describe('the training loop', () => {
   });
 
   it('deterministic for a seed: two runs give the same bytes; another seed another order and other weights', () => {
-    const a = distill(base('det-a', { teacherLogits: 'cache', topK: 16 }));
+    const events: DistillProgress[] = [];
+    const a = distill({ ...base('det-a', { teacherLogits: 'cache', topK: 16 }), onProgress: (p) => events.push({ ...p }) });
     const b = distill(base('det-b', { teacherLogits: 'cache', topK: 16 }));
+    // The progress events: the teacher cache's samples, then every optimizer step (its loss as logged).
+    const phases = events.map((e) => e.phase);
+    assert.equal(phases.lastIndexOf('teacher-cache') + 1, phases.indexOf('train'));
+    assertProgress(events.filter((e) => e.phase === 'teacher-cache'), 'teacher-cache');
+    const train = assertProgress(events.filter((e) => e.phase === 'train'), 'train');
+    assert.deepEqual(train.map((e) => e.done), Array.from({ length: a.totalSteps }, (_, i) => i + 1));
+    assert.deepEqual(train.map((e) => e.phase === 'train' && e.loss), metricsOf(a.out).map((m) => m.loss));
     const c = distill(base('det-c', { teacherLogits: 'cache', topK: 16, seed: 8 }));
     assert.ok(weightsOf(a.out).equals(weightsOf(b.out)));
     assert.ok(readFileSync(join(a.out, 'teacher-cache.bin')).equals(readFileSync(join(b.out, 'teacher-cache.bin'))));
