@@ -58,6 +58,45 @@ export function quality(c: DetectionCounts): DetectionQuality {
   return { ...c, precision, recall, f1 };
 }
 
+/** Token- and unit-level counts of a group of problems. */
+interface DetectionPart {
+  token: DetectionCounts;
+  unit: DetectionCounts;
+}
+
+/** Detection figures of a group of problems. */
+export interface DetectionGroup {
+  problems: number;
+  token: DetectionQuality;
+  unit: DetectionQuality;
+}
+
+/** summary.json `detection`: every problem with ground truth, and per label value (`byLabel[field][value]`; null when no record has labels). */
+export interface DetectionSummary extends DetectionGroup {
+  byLabel: Record<string, Record<string, DetectionGroup>> | null;
+}
+
+/**
+ * A record's category labels for per-category detection figures: its metadata fields named `*_label`
+ * with a string or number value (GSM-IC's role_label, number_label, sentence_label).
+ */
+export function detectionLabels(metadata: Readonly<Record<string, unknown>> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(metadata ?? {})) if (k.endsWith('_label') && (typeof v === 'string' || typeof v === 'number')) out[k] = String(v);
+  return out;
+}
+
+const emptyPart = (): DetectionPart => ({ token: emptyCounts(), unit: emptyCounts() });
+
+function addCounts(acc: DetectionCounts, c: DetectionCounts): void {
+  for (const k of Object.keys(acc) as Array<keyof DetectionCounts>) acc[k] += c[k];
+}
+
+/** Precision, recall and F1 of a part. */
+export function groupOf(p: DetectionPart): DetectionGroup {
+  return { problems: p.token.problems, token: quality(p.token), unit: quality(p.unit) };
+}
+
 /**
  * Detection of one mining run against ground truth (summary.json `detection`), at two levels:
  *  - token: the scored tokens outside protected text; positive = overlaps a ground-truth range,
@@ -65,23 +104,41 @@ export function quality(c: DetectionCounts): DetectionQuality {
  *  - unit: the sentence units of the scored text (sentence-units.ts, protected ones left out);
  *    positive = overlaps a ground-truth range, predicted = holds a candidate token.
  * Whatever the mining unit: a token-level miner that flags one word of a sentence has flagged that
- * sentence at unit level.
+ * sentence at unit level. Also per category label of the records (detectionLabels), the same counts.
  */
 export class DetectionTally {
-  readonly token = emptyCounts();
-  readonly unit = emptyCounts();
+  private readonly all = emptyPart();
+  private readonly labels = new Map<string, Map<string, DetectionPart>>();
 
-  add(text: string, tokens: readonly ScoredToken[], candidates: readonly number[], truth: readonly CharSpan[], protect: readonly CharSpan[]): void {
+  add(text: string, tokens: readonly ScoredToken[], candidates: readonly number[], truth: readonly CharSpan[], protect: readonly CharSpan[], labels: Readonly<Record<string, string>> = {}): void {
     const shielded = protectedTokens(tokens, protect);
     const keep = tokens.map((_, i) => i).filter((i) => !shielded[i]);
     const index = new Map(keep.map((i, j) => [i, j]));
-    addDetection(this.token, keep.map((i) => tokens[i]), candidates.filter((i) => index.has(i)).map((i) => index.get(i)!), truth);
+    const one = emptyPart();
+    addDetection(one.token, keep.map((i) => tokens[i]), candidates.filter((i) => index.has(i)).map((i) => index.get(i)!), truth);
     const units = sentenceUnits(text, tokens, protect);
     const flagged = new Set(candidates);
-    addDetection(this.unit, units, units.map((u, k) => (u.tokens.some((i) => flagged.has(i)) ? k : -1)).filter((k) => k >= 0), truth);
+    addDetection(one.unit, units, units.map((u, k) => (u.tokens.some((i) => flagged.has(i)) ? k : -1)).filter((k) => k >= 0), truth);
+    const parts = [this.all, ...Object.entries(labels).map(([field, value]) => this.labelPart(field, value))];
+    for (const p of parts) {
+      addCounts(p.token, one.token);
+      addCounts(p.unit, one.unit);
+    }
   }
 
-  summary(): { problems: number; token: DetectionQuality; unit: DetectionQuality } | null {
-    return this.token.problems === 0 ? null : { problems: this.token.problems, token: quality(this.token), unit: quality(this.unit) };
+  private labelPart(field: string, value: string): DetectionPart {
+    const values = this.labels.get(field) ?? new Map<string, DetectionPart>();
+    this.labels.set(field, values);
+    const p = values.get(value) ?? emptyPart();
+    values.set(value, p);
+    return p;
+  }
+
+  summary(): DetectionSummary | null {
+    if (this.all.token.problems === 0) return null;
+    const byLabel = this.labels.size === 0 ? null : Object.fromEntries([...this.labels].sort(([a], [b]) => (a < b ? -1 : 1)).map(([field, values]) => [
+      field, Object.fromEntries([...values].sort(([a], [b]) => (a < b ? -1 : 1)).map(([v, p]) => [v, groupOf(p)])),
+    ]));
+    return { ...groupOf(this.all), byLabel };
   }
 }

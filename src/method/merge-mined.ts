@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { LeafError } from '../errors.js';
 import { writeFileAtomicSync } from '../io/atomic.js';
 import { makeMergeOut, mergeRecordFiles, readSummary, writeMergedRunFile, type ShardSet } from '../data/merge-shards.js';
-import { quality, type DetectionCounts } from './detection.js';
+import { groupOf, type DetectionCounts, type DetectionGroup } from './detection.js';
 import type { MineSummary } from './mine.js';
 import { checkSummaryFormat } from './mine-setup.js';
 
@@ -20,8 +20,18 @@ const ONCE = new Set(['lines', 'skippedLines']);
 function mergeDetection(summaries: MineSummary[]): MineSummary['detection'] {
   const parts = summaries.map((s) => s.detection).filter((d): d is NonNullable<MineSummary['detection']> => d !== null);
   if (parts.length === 0) return null;
-  const token = sumFields<DetectionCounts>(parts.map((d) => d.token)), unit = sumFields<DetectionCounts>(parts.map((d) => d.unit));
-  return { problems: token.problems, token: quality(token), unit: quality(unit) };
+  const merged = mergeGroups(parts);
+  const fields = [...new Set(parts.flatMap((d) => Object.keys(d.byLabel ?? {})))].sort();
+  const byLabel = fields.length === 0 ? null : Object.fromEntries(fields.map((f) => {
+    const values = [...new Set(parts.flatMap((d) => Object.keys(d.byLabel?.[f] ?? {})))].sort();
+    return [f, Object.fromEntries(values.map((v) => [v, mergeGroups(parts.flatMap((d) => (d.byLabel?.[f]?.[v] ? [d.byLabel[f][v]] : [])))]))];
+  }));
+  return { ...merged, byLabel };
+}
+
+/** Detection groups of shards as one: counts summed, precision / recall / F1 recomputed. */
+function mergeGroups(groups: readonly DetectionGroup[]): DetectionGroup {
+  return groupOf({ token: sumFields<DetectionCounts>(groups.map((d) => d.token)), unit: sumFields<DetectionCounts>(groups.map((d) => d.unit)) });
 }
 
 /** Field-wise sums of objects of numbers (the fields in `once` are taken from the first). */

@@ -4,7 +4,7 @@
  */
 import type { SummaryWriter } from '../data/run-folder.js';
 import type { CounterfactualRecord } from './counterfactuals.js';
-import { DetectionTally } from './detection.js';
+import { DetectionTally, detectionLabels } from './detection.js';
 import type { LoadedMiningData, MiningProblem } from './input.js';
 import type { MineSummary, ScoreRecord } from './mine.js';
 import { protectOf } from './mine-units.js';
@@ -156,7 +156,9 @@ export class MineTally {
   /** Adds a scores record to the detection tally when its problem has ground truth (instruction level: the ranges are the prompt's). */
   private detect(r: ScoreRecord): void {
     const m = this.truthOf.get(r.source_id);
-    if (m?.truth && r.level === 'instruction') this.detection.add(r.text, r.tokens, r.candidates, m.truth, protectOf(m, this.summary.settings.protectLastSentence));
+    if (m?.truth && r.level === 'instruction') {
+      this.detection.add(r.text, r.tokens, r.candidates, m.truth, protectOf(m, this.summary.settings.protectLastSentence), detectionLabels(m.problem.metadata));
+    }
   }
 
   /** The lists a resume reads back (per done problem), as last written. */

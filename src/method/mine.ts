@@ -22,7 +22,7 @@ import { inRunFolder, type RunFolder } from '../data/run-folder.js';
 import type { Task } from '../eval/formats/index.js';
 import { loadPretrained, sameTokenizer, type Pretrained } from '../model/pretrained.js';
 import type { Level, Pruning } from './counterfactuals.js';
-import type { DetectionTally } from './detection.js';
+import type { DetectionSummary } from './detection.js';
 import type { MiningUnit } from './flagging.js';
 import { orderGenerationCache, GenerationCache } from './generations.js';
 import type { ThresholdRule } from './normalize.js';
@@ -111,8 +111,8 @@ export interface MineSummary {
   generated: { student: number; teacher: number };
   /** Requests whose cached answers all came from another model or input (see generations.ts), decoded anew. */
   staleCachedAnswers: number;
-  /** Detection against the records' ground-truth distractor_spans (detection.ts); null when no scored problem has them. */
-  detection: ReturnType<DetectionTally['summary']>;
+  /** Detection against the records' ground-truth distractor_spans (detection.ts), also per category label; null when no scored problem has them. */
+  detection: DetectionSummary | null;
   /** Seconds: loading the models, selection decoding, scoring (of which in the models), verification, the whole run. */
   timings: { load: number; selection: number; scoring: number; scoringModel: number; verification: number; total: number };
 }

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { mine, type MineOptions } from '../../src/method/mine.js';
 import { cutSpans } from '../../src/method/spans.js';
 import { tinyPretrained } from '../helpers/tiny-mining.js';
+import { repoRoot } from '../helpers/paths.js';
 
 const readJsonl = (f: string) => readFileSync(f, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, any>);
 const minmax = (xs: number[]) => {
@@ -128,6 +129,30 @@ describe('leaf mine: sentence units, protected text, oracle, detection, verifica
     }
     await assert.rejects(mine(opts('w', { topUnits: 1, verify: 'teacher', studentWeight: 1, resume: true })), /--resume with a different studentWeight/);
     await assert.rejects(mine(opts('w2', { studentWeight: -1 })), /--student-weight must be ≥ 0/);
+  });
+
+  it('a GSM-IC release file: the oracle cuts the inserted sentence; detection per role / number / sentence label', async () => {
+    const file = join(repoRoot, 'test/fixtures/eval/gsm-ic-2step.json');
+    const records = JSON.parse(readFileSync(file, 'utf8')) as Array<Record<string, string>>;
+    const outputs = join(dir, 'gsm-ic-teacher.jsonl');
+    writeFileSync(outputs, records.map((r, i) => JSON.stringify({ id: `gsm-ic/${i}`, response: `\\boxed{${r.answer}}` })).join('\n') + '\n');
+    const s = await mine({ ...opts('gsm-ic', { method: 'oracle', verify: 'none' }), data: file, teacherOutputs: outputs });
+    assert.equal(s.counts.selected, records.length);
+    const d = s.detection!;
+    assert.deepEqual([d.problems, d.unit.precision, d.unit.recall], [records.length, 1, 1]);
+    for (const field of ['role_label', 'number_label', 'sentence_label']) {
+      const values = [...new Set(records.map((r) => String(r[field])))].sort();
+      assert.deepEqual(Object.keys(d.byLabel![field]), values, field);
+      for (const v of values) {
+        const g = d.byLabel![field][v];
+        assert.equal(g.problems, records.filter((r) => String(r[field]) === v).length, `${field}=${v}`);
+        assert.deepEqual([g.unit.precision, g.unit.recall, g.token.precision, g.token.recall], [1, 1, 1, 1]);
+      }
+    }
+    for (const c of readJsonl(join(dir, 'gsm-ic', 'counterfactuals.jsonl'))) {
+      const r = records[Number(String(c.source_id).split('/')[1])];
+      assert.equal(c.prompt.replace(/\s+/g, ' ').trim(), r.original_question.replace(/\s+/g, ' ').trim(), 'the inserted sentence is what the oracle removes');
+    }
   });
 
   it('bad combinations are one-line errors', async () => {

@@ -34,7 +34,7 @@ describe('options declared once: mine, eval, demo', () => {
   it('the library defaults are the specs\' (the reference rule q = 0.10, both models verify, 1024 new tokens, …)', () => {
     const m = resolveMineOptions({ teacher: 't', student: 's', data: 'd', out: 'o' });
     assert.deepEqual(m, {
-      task: null, level: 'instruction', segments: null, method: 'gradient', threshold: 0.1, thresholdAbs: null, unit: 'token', topUnits: null,
+      task: null, level: 'instruction', segments: null, method: 'gradient', threshold: 0.1, thresholdAbs: null, unit: 'token', topUnits: null, studentWeight: 1,
       protectLastSentence: false, pruning: 'span', verify: 'both', verifyEquations: false, limit: null, seed: 1234, batchSize: 8, maxNewTokens: 1024, dtype: 'auto',
     });
     assertDefaults(MINE_SPEC, m);
@@ -49,6 +49,7 @@ describe('options declared once: mine, eval, demo', () => {
     assert.deepEqual({ ...settings, threshold: null }, {
       level: 'instruction', segments: null, method: 'gradient', threshold: null, pruning: 'span', verify: 'both', teacherOutputs: null, limit: null, seed: 1234,
       batchSize: 8, maxNewTokens: 1024, task: null, decoding: 'greedy', unit: 'token', topUnits: null, protectLastSentence: false, verifyEquations: false,
+      studentWeight: 1,
     });
     assert.deepEqual(mineSettings(resolveMineOptions({ teacher: 't', student: 's', data: 'd', out: 'o', thresholdAbs: 0.25 }), { teacher: 't', student: 's', data: 'd', out: 'o' }).threshold, { kind: 'absolute', tau: 0.25 });
 

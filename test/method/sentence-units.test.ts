@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DetectionTally } from '../../src/method/detection.js';
+import { DetectionTally, detectionLabels } from '../../src/method/detection.js';
 import { Flagger } from '../../src/method/flagging.js';
 import { isProtectedToken } from '../../src/method/normalize.js';
 import { protectedRanges, protectedTokens, sentenceUnits, splitSentences } from '../../src/method/sentence-units.js';
@@ -88,6 +88,25 @@ describe('sentence units and protected text (hand-computed)', () => {
     assert.deepEqual([q.unit.tp, q.unit.fp, q.unit.fn, q.unit.precision, q.unit.recall], [1, 1, 0, 0.5, 1]);
     assert.ok(Math.abs(q.unit.f1 - 2 / 3) < 1e-12);
     assert.equal(new DetectionTally().summary(), null);
+    assert.equal(q.byLabel, null, 'no labels, no per-category figures');
+  });
+
+  it('per-category detection: the same counts per label value (GSM-IC role_label, …); other metadata is no label', () => {
+    assert.deepEqual(detectionLabels({ role_label: 'overlapped', number_label: 'in_range', sentence_label: 'in_topic', n_steps: 2, role: 'Ann', x_label: null }),
+      { role_label: 'overlapped', number_label: 'in_range', sentence_label: 'in_topic' });
+    const tally = new DetectionTally();
+    const prot = protectedRanges(TEXT, [], true);
+    const truth = [{ start: 18, end: 27 }];
+    tally.add(TEXT, TOKENS, [0, 5, 8], truth, prot, { role_label: 'overlapped', number_label: 'in_range' });
+    tally.add(TEXT, TOKENS, [5, 6, 7, 8], truth, prot, { role_label: 'nonoverlapped', number_label: 'in_range' });
+    const q = tally.summary()!;
+    assert.equal(q.problems, 2);
+    assert.deepEqual(Object.keys(q.byLabel!), ['number_label', 'role_label']);
+    assert.deepEqual(Object.keys(q.byLabel!.role_label), ['nonoverlapped', 'overlapped']);
+    const o = q.byLabel!.role_label.overlapped, n = q.byLabel!.role_label.nonoverlapped, r = q.byLabel!.number_label.in_range;
+    assert.deepEqual([o.problems, o.token.tp, o.token.fp, o.token.fn], [1, 2, 1, 2]);
+    assert.deepEqual([n.problems, n.token.tp, n.token.fp, n.token.fn, n.token.precision, n.token.recall], [1, 4, 0, 0, 1, 1]);
+    assert.deepEqual([r.problems, r.token.tp, r.token.fp, r.token.fn], [q.problems, q.token.tp, q.token.fp, q.token.fn]);
   });
 });
 
