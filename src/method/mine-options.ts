@@ -8,6 +8,7 @@ import type { Shard } from '../data/shard.js';
 import type { Task } from '../eval/formats/index.js';
 import { DTYPE_OPTION } from '../model/weights.js';
 import type { Pretrained } from '../model/pretrained.js';
+import type { Progress } from '../util/progress.js';
 import { atLeast, finiteNumber, fraction, givenKeys, intAtLeast, option, resolveSpec, type ResolvedOf } from '../util/option-spec.js';
 import type { Level, Pruning } from './counterfactuals.js';
 import { MINING_UNITS, type MiningUnit } from './flagging.js';
@@ -106,13 +107,8 @@ export interface MineOptions extends Partial<Omit<MineResolved, 'verify'>> {
   onRecord?: (file: 'scores' | 'counterfactuals' | 'generations', record: unknown) => void;
 }
 
-export interface MineProgress {
-  done: number;
-  total: number;
-  selected: number;
-  counterfactuals: number;
-  verified: number;
-}
+/** Problems done of the run's problems, with the counts so far. */
+export type MineProgress = Progress<'mine', { selected: number; counterfactuals: number; verified: number }>;
 
 /** The options with their defaults, checked (one-line LeafError naming the flag), and their combinations checked. */
 export function resolveMineOptions(o: MineOptions): MineResolved {

@@ -195,7 +195,7 @@ async function setUp(folder: RunFolder, options: MineOptions, resolved: MineReso
 
 function progress(run: MineRun): void {
   const c = run.tally.counts;
-  run.options.onProgress?.({ done: run.tally.processed, total: c.problems, selected: c.selected, counterfactuals: c.counterfactuals, verified: c.verified });
+  run.options.onProgress?.({ phase: 'mine', done: run.tally.processed, total: c.problems, selected: c.selected, counterfactuals: c.counterfactuals, verified: c.verified });
 }
 
 export type { Removal };

@@ -4,9 +4,10 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { mine, type MineOptions } from '../../src/method/mine.js';
+import { mine, type MineOptions, type MineProgress } from '../../src/method/mine.js';
 import { loadPretrained, type Pretrained } from '../../src/model/pretrained.js';
 import { repoRoot } from '../helpers/paths.js';
+import { assertProgress } from '../helpers/progress.js';
 import { dataLines, makeMiningFixture, PROBLEMS, type MiningFixture } from '../helpers/mining-fixture.js';
 
 const cli = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
@@ -33,9 +34,13 @@ describe('leaf mine: an interrupted run resumes to the files of an uninterrupted
     it(`${level} level: interrupted after every record (and with a torn last line), then resumed`, async () => {
       const extra: Partial<MineOptions> = level === 'response' ? { level, segments: 2 } : {};
       let total = 0;
-      const ref = await mine({ ...opts(`ref-${level}`, extra), onRecord: () => total++ });
+      const events: MineProgress[] = [];
+      const ref = await mine({ ...opts(`ref-${level}`, extra), onRecord: () => total++, onProgress: (p) => events.push({ ...p }) });
       const want = bytes(join(dir, `ref-${level}`));
       assert.ok(total >= 20, `only ${total} records`);
+      const last = assertProgress(events, 'mine').at(-1)!;
+      assert.equal(last.total, ref.counts.problems);
+      assert.deepEqual([last.selected, last.counterfactuals, last.verified], [ref.counts.selected, ref.counts.counterfactuals, ref.counts.verified]);
       for (let n = 1; n < total; n++) {
         const out = `cut-${level}-${n}`;
         let seen = 0;
