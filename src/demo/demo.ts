@@ -31,7 +31,7 @@ import { getKernels } from '../kernels/index.js';
 import type { DetectionQuality } from '../method/detection.js';
 import type { MineSummary } from '../method/mine.js';
 import { loadPretrained } from '../model/pretrained.js';
-import { sweepTable, thresholdSweep } from '../report/assemble.js';
+import { thresholdSweep } from '../report/assemble.js';
 import { writeReport } from '../report/build.js';
 import type { TableView } from '../report/data.js';
 import { readMined, readTruth } from '../report/mined.js';
@@ -80,7 +80,8 @@ export interface DemoSummary {
   seeds: number[];
   split: 'test' | 'validation';
   kernels: string;
-  concurrency: number;
+  /** Worker processes (--jobs). */
+  jobs: number;
   models: { teacher: TrainedModelInfo; student: TrainedModelInfo };
   /** Before distillation: accuracy as given and with the distractors removed, on validation and on the headline split. */
   diagnostics: Record<string, { distracted: number; clean: number; folded: number; n: number; split: { distracted: number; clean: number } }>;
@@ -172,7 +173,7 @@ async function demoIn(folder: RunFolder, options: DemoOptions, r: DemoResolved):
   const { reportFile, attention } = writeDemoReport(ctx, headline, mined.detection, sweep, verdict, diagnostics, distilled.byRun, splits[split].length);
   ctx.timings.total = (Date.now() - t0) / 1000;
   const summary: DemoSummary = {
-    out, recipe, seed: pairSeed, seeds: ctx.seeds, split, kernels: getKernels().name, concurrency: ctx.concurrency, models, diagnostics,
+    out, recipe, seed: pairSeed, seeds: ctx.seeds, split, kernels: getKernels().name, jobs: ctx.concurrency, models, diagnostics,
     mining: mined.mining, detection: mined.detection, sweep, distill: distilled.info, headline, attention, verdict, timings: ctx.timings, report: reportFile,
   };
   writeFileAtomicSync(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');

@@ -45,7 +45,7 @@ export function formatDemoSummary(s: DemoSummary): string {
     `Mining (headline): ${m.unit} unit, ${m.topUnits !== null ? `the ${m.topUnits} lowest per prompt` : `q = ${m.threshold}`}${m.protectLastSentence ? ', the question protected' : ''}, verified by ${m.verify === 'both' ? 'both models' : m.verify}${m.verifyEquations ? ' (same worked equations as the reference)' : ''}; ${s.mining.gradient.selected} problems selected.`,
     `Validation before distillation: teacher ${pct(d.teacher.distracted)}% (distractors removed ${pct(d.teacher.clean)}%), student ${pct(d.student.distracted)}% (distractors removed ${pct(d.student.clean)}%).`,
     distillLine(s),
-    `Time: ${Object.entries(s.timings).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')} (kernels: ${s.kernels}, ${s.concurrency} worker(s)).`,
+    `Time: ${Object.entries(s.timings).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')} (kernels: ${s.kernels}, ${s.jobs} worker(s)).`,
   ];
   return [head, '', det, sweep, ...lines, '', s.verdict, `Report: ${s.report}`].join('\n') + '\n';
 }
