@@ -54,7 +54,6 @@ export { inputSaliency, sequenceLosses } from './method/saliency.js';
 export { distill, validationLoss } from './training/trainer.js';
 export type { DistillOptions, DistillProgress, DistillSummary, RecordInput } from './training/trainer.js';
 export { DISTILL_SPEC } from './training/distill-options.js';
-export { kdLoss, teacherFromLogits } from './training/kd-loss.js';
 export type { KdLossKind, KdLossOptions } from './training/kd-loss.js';
 export { BatchKdLoss } from './training/kd-batch.js';
 export { microStep } from './training/micro-step.js';

@@ -1,6 +1,6 @@
 /**
  * The distillation losses over a block of logit rows, on the model's kernels (the batched, fast
- * counterpart of kd-loss.ts, which stays the row-by-row reference the tests compare against).
+ * counterpart of test/helpers/kd-loss-reference.ts, the row-by-row float64 reference the tests compare against).
  *
  * Per row r with weight w_r: loss_r = T² · D(p_T ‖ p_S) with p = softmax(z / T) (D = forward KL, reverse
  * KL or JSD(β)), or the cross-entropy of the reference token for 'ce'. The result is Σ_r w_r·loss_r and,
