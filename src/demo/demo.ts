@@ -325,6 +325,7 @@ async function distillAll(ctx: Ctx, mined: Mined, split: 'test' | 'validation', 
   ]);
   rmSync(ctx.dirs.distillData, { recursive: true, force: true });
   const jobs: DistillJob[] = [];
+  const samplesOf = new Map<string, number>(); // samples per epoch: a run's cost
   const runKeys = [...HEADLINE_RUNS, ...(extras ? EXTRA_RUNS : [])].map((r) => r.key as string);
   for (const key of Object.keys(cfOf)) {
     const dataDir = join(ctx.dirs.distillData, key);
@@ -332,6 +333,7 @@ async function distillAll(ctx: Ctx, mined: Mined, split: 'test' | 'validation', 
     const cfFile = join(dataDir, 'counterfactuals.jsonl');
     if (cfOf[key].length > 0) writeJsonlAtomic(cfFile, cfOf[key]);
     for (const seed of runKeys.includes(key) ? ctx.seeds : [ctx.seeds[0]]) {
+      samplesOf.set(`distill-${key}-seed${seed}`, originals.length + cfOf[key].length);
       jobs.push({
         kind: 'distill', label: `distill-${key}-seed${seed}`,
         options: {
@@ -352,7 +354,9 @@ async function distillAll(ctx: Ctx, mined: Mined, split: 'test' | 'validation', 
   if (toRun.length < jobs.length) ctx.log(`  ${jobs.length - toRun.length} finished run(s) with the same inputs, settings and code reused`);
   for (const job of toRun) rmSync(job.options.out, { recursive: true, force: true });
   let done = 0;
-  await runJobs(toRun, ctx.concurrency, ctx.dirs.jobs, (job, result) => {
+  // Longest runs first (most samples per epoch), so that no worker is left with one long run at the end; results do not depend on the order.
+  const longestFirst = [...toRun].sort((a, b) => samplesOf.get(b.label)! - samplesOf.get(a.label)!);
+  await runJobs(longestFirst, ctx.concurrency, ctx.dirs.jobs, (job, result) => {
     const i = jobs.indexOf(job as DistillJob);
     results[i] = result as DistillJobResult;
     saveResult(jobs[i], keys[i], results[i]!); // as soon as it finishes: an interrupted demo keeps its finished runs
