@@ -325,7 +325,7 @@ async function distillAll(ctx: Ctx, mined: Mined, split: 'test' | 'validation', 
   ]);
   rmSync(ctx.dirs.distillData, { recursive: true, force: true });
   const jobs: DistillJob[] = [];
-  const samplesOf = new Map<string, number>(); // samples per epoch: a run's cost
+  const samplesOf = new Map<DistillJob, number>(); // samples per epoch: a run's cost
   const runKeys = [...HEADLINE_RUNS, ...(extras ? EXTRA_RUNS : [])].map((r) => r.key as string);
   for (const key of Object.keys(cfOf)) {
     const dataDir = join(ctx.dirs.distillData, key);
@@ -333,8 +333,7 @@ async function distillAll(ctx: Ctx, mined: Mined, split: 'test' | 'validation', 
     const cfFile = join(dataDir, 'counterfactuals.jsonl');
     if (cfOf[key].length > 0) writeJsonlAtomic(cfFile, cfOf[key]);
     for (const seed of runKeys.includes(key) ? ctx.seeds : [ctx.seeds[0]]) {
-      samplesOf.set(`distill-${key}-seed${seed}`, originals.length + cfOf[key].length);
-      jobs.push({
+      const job: DistillJob = {
         kind: 'distill', label: `distill-${key}-seed${seed}`,
         options: {
           student: ctx.studentDir, teacher: ctx.teacherDir, data: ctx.files.train, counterfactuals: cfOf[key].length > 0 ? cfFile : null, pairCounterfactuals: true,
@@ -342,7 +341,9 @@ async function distillAll(ctx: Ctx, mined: Mined, split: 'test' | 'validation', 
           warmup: d.warmup, maxGradNorm: d.maxGradNorm, cfWeight: d.cfWeight, seed, keepCheckpoints: 1,
         },
         evaluate,
-      });
+      };
+      jobs.push(job);
+      samplesOf.set(job, originals.length + cfOf[key].length);
     }
   }
   ctx.log(`distillation: ${jobs.length} runs (${runKeys.join(', ')} × ${ctx.seeds.length} seeds${mined.sweepQs.length > 0 ? `, token level at q = ${mined.sweepQs.join(', ')} with seed ${ctx.seeds[0]}` : ''}), ${epochs * perEpoch} steps each, ${ctx.concurrency} at a time…`);
@@ -355,7 +356,7 @@ async function distillAll(ctx: Ctx, mined: Mined, split: 'test' | 'validation', 
   for (const job of toRun) rmSync(job.options.out, { recursive: true, force: true });
   let done = 0;
   // Longest runs first (most samples per epoch), so that no worker is left with one long run at the end; results do not depend on the order.
-  const longestFirst = [...toRun].sort((a, b) => samplesOf.get(b.label)! - samplesOf.get(a.label)!);
+  const longestFirst = [...toRun].sort((a, b) => samplesOf.get(b)! - samplesOf.get(a)!);
   await runJobs(longestFirst, ctx.concurrency, ctx.dirs.jobs, (job, result) => {
     const i = jobs.indexOf(job as DistillJob);
     results[i] = result as DistillJobResult;

@@ -92,8 +92,14 @@ function addCounts(acc: DetectionCounts, c: DetectionCounts): void {
   for (const k of Object.keys(acc) as Array<keyof DetectionCounts>) acc[k] += c[k];
 }
 
+/** Adds a group's counts (a problem's, or a shard's summary) to a part. */
+function addGroup(p: DetectionPart, g: DetectionPart): void {
+  addCounts(p.token, g.token);
+  addCounts(p.unit, g.unit);
+}
+
 /** Precision, recall and F1 of a part. */
-export function groupOf(p: DetectionPart): DetectionGroup {
+function groupOf(p: DetectionPart): DetectionGroup {
   return { problems: p.token.problems, token: quality(p.token), unit: quality(p.unit) };
 }
 
@@ -119,10 +125,17 @@ export class DetectionTally {
     const units = sentenceUnits(text, tokens, protect);
     const flagged = new Set(candidates);
     addDetection(one.unit, units, units.map((u, k) => (u.tokens.some((i) => flagged.has(i)) ? k : -1)).filter((k) => k >= 0), truth);
-    const parts = [this.all, ...Object.entries(labels).map(([field, value]) => this.labelPart(field, value))];
-    for (const p of parts) {
-      addCounts(p.token, one.token);
-      addCounts(p.unit, one.unit);
+    for (const p of [this.all, ...Object.entries(labels).map(([field, value]) => this.labelPart(field, value))]) addGroup(p, one);
+  }
+
+  /**
+   * Adds the counts of an earlier tally's summary (a shard's): its totals and each label value's, so that
+   * shards' tallies summed give the same summary as one tally over all their problems (leaf merge).
+   */
+  addSummary(s: DetectionSummary): void {
+    addGroup(this.all, s);
+    for (const [field, values] of Object.entries(s.byLabel ?? {})) {
+      for (const [value, g] of Object.entries(values)) addGroup(this.labelPart(field, value), g);
     }
   }
 

@@ -2,8 +2,8 @@
  * `leaf merge` of `leaf mine` shards: scores.jsonl, counterfactuals.jsonl and generations.jsonl in
  * input order (byte for byte, a problem's records in their order), and summary.json as one run over
  * the whole input would write it: every count is a sum over problems, so the shards' counts add;
- * the per-unit lists are put in input order; detection precision / recall / F1 are recomputed from
- * the summed confusion counts by the same function (detection.ts `quality`). The input's `lines`
+ * the per-unit lists are put in input order; detection precision / recall / F1 (totals and per label) are
+ * recomputed from the summed confusion counts by the same tally (detection.ts `DetectionTally`). The input's `lines`
  * and `skipped` are the same in every shard and taken once; `timings` are summed (compute, not wall
  * time) and `resumedProblems` counts the shards' resumes.
  */
@@ -11,27 +11,17 @@ import { join } from 'node:path';
 import { LeafError } from '../errors.js';
 import { writeFileAtomicSync } from '../io/atomic.js';
 import { makeMergeOut, mergeRecordFiles, readSummary, writeMergedRunFile, type ShardSet } from '../data/merge-shards.js';
-import { groupOf, type DetectionCounts, type DetectionGroup } from './detection.js';
+import { DetectionTally } from './detection.js';
 import type { MineSummary } from './mine.js';
 import { checkSummaryFormat } from './mine-setup.js';
 
 const ONCE = new Set(['lines', 'skippedLines']);
 
+/** The shards' detection as one tally over all their problems would give it (totals and per label). */
 function mergeDetection(summaries: MineSummary[]): MineSummary['detection'] {
-  const parts = summaries.map((s) => s.detection).filter((d): d is NonNullable<MineSummary['detection']> => d !== null);
-  if (parts.length === 0) return null;
-  const merged = mergeGroups(parts);
-  const fields = [...new Set(parts.flatMap((d) => Object.keys(d.byLabel ?? {})))].sort();
-  const byLabel = fields.length === 0 ? null : Object.fromEntries(fields.map((f) => {
-    const values = [...new Set(parts.flatMap((d) => Object.keys(d.byLabel?.[f] ?? {})))].sort();
-    return [f, Object.fromEntries(values.map((v) => [v, mergeGroups(parts.flatMap((d) => (d.byLabel?.[f]?.[v] ? [d.byLabel[f][v]] : [])))]))];
-  }));
-  return { ...merged, byLabel };
-}
-
-/** Detection groups of shards as one: counts summed, precision / recall / F1 recomputed. */
-function mergeGroups(groups: readonly DetectionGroup[]): DetectionGroup {
-  return groupOf({ token: sumFields<DetectionCounts>(groups.map((d) => d.token)), unit: sumFields<DetectionCounts>(groups.map((d) => d.unit)) });
+  const tally = new DetectionTally();
+  for (const s of summaries) if (s.detection) tally.addSummary(s.detection);
+  return tally.summary();
 }
 
 /** Field-wise sums of objects of numbers (the fields in `once` are taken from the first). */

@@ -107,6 +107,13 @@ describe('sentence units and protected text (hand-computed)', () => {
     assert.deepEqual([o.problems, o.token.tp, o.token.fp, o.token.fn], [1, 2, 1, 2]);
     assert.deepEqual([n.problems, n.token.tp, n.token.fp, n.token.fn, n.token.precision, n.token.recall], [1, 4, 0, 0, 1, 1]);
     assert.deepEqual([r.problems, r.token.tp, r.token.fp, r.token.fn], [q.problems, q.token.tp, q.token.fp, q.token.fn]);
+    // Shards (leaf merge): tallies of each half, summed through their summaries, equal one tally over both, to the byte.
+    const a = new DetectionTally(), b = new DetectionTally(), merged = new DetectionTally();
+    a.add(TEXT, TOKENS, [0, 5, 8], truth, prot, { role_label: 'overlapped', number_label: 'in_range' });
+    b.add(TEXT, TOKENS, [5, 6, 7, 8], truth, prot, { role_label: 'nonoverlapped', number_label: 'in_range' });
+    merged.addSummary(b.summary()!);
+    merged.addSummary(a.summary()!);
+    assert.equal(JSON.stringify(merged.summary()), JSON.stringify(q));
   });
 });
 
