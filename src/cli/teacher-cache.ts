@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { buildTeacherCache, TEACHER_CACHE_SPEC, type TeacherCacheSettings } from '../training/teacher-cache-run.js';
 import { shardOf, shardOptions, warnLine } from './args.js';
-import { progressBar } from './progress.js';
+import { drawProgress, progressBar } from './progress.js';
 import { addSpecOptions } from './spec-options.js';
 
 interface TeacherCacheFlags extends Partial<TeacherCacheSettings> {
@@ -31,17 +31,13 @@ export function registerTeacherCache(program: Command): void {
     .option('--strict', 'stop at the first malformed input line instead of skipping it');
   shardOptions(addSpecOptions(cmd, TEACHER_CACHE_SPEC)).action((f: TeacherCacheFlags) => {
     const bar = progressBar('teacher cache', []);
-    let started = false;
+    const draw = drawProgress(bar);
     try {
       const { teacher, student, data, counterfactuals, out, resume, overwrite, strict, shard: _shard, shardCount: _count, ...settings } = f;
       const s = buildTeacherCache({
         ...settings, teacher, student, data, counterfactuals: counterfactuals ?? null, out, resume: resume === true, overwrite: overwrite === true,
         strict: strict === true, shard: shardOf(f), onWarning: warnLine,
-        onProgress: (p) => {
-          if (!started) bar.start(p.total, p.done);
-          started = true;
-          bar.update(p.done);
-        },
+        onProgress: (p) => draw(p.done, p.total, {}),
       });
       bar.stop();
       const part = s.shard ? `shard ${s.shard.index}/${s.shard.count}: ${s.folderSamples} of ${s.samples} samples` : `${s.samples} samples`;
