@@ -108,6 +108,7 @@ export interface MineSummary {
   refused: Array<{ sourceId: string; reason: string }>;
   /** Scored units without a candidate, and why (see NoCandidateReason). */
   noCandidates: Array<{ sourceId: string; segment: number | null; reason: NoCandidateReason; tokens: number }>;
+  /** Answers decoded by this process (cache misses); a resumed run, and merged shards, count only their last processes' (like timings). */
   generated: { student: number; teacher: number };
   /** Requests whose cached answers all came from another model or input (see generations.ts), decoded anew. */
   staleCachedAnswers: number;
