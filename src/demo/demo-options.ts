@@ -4,6 +4,7 @@
  * the folder, the recipe, the policy and the log.
  */
 import { intAtLeast, option, resolveSpec, type ResolvedOf } from '../util/option-spec.js';
+import type { GraphProgress } from './pool.js';
 import type { DemoRecipe } from './recipes.js';
 
 /** runDemo()'s tunable options, each declared once (util/option-spec.ts). */
@@ -35,8 +36,10 @@ export type DemoResolved = ResolvedOf<typeof DEMO_SPEC>;
 export interface DemoOptions extends Partial<DemoResolved> {
   out: string;
   recipe?: DemoRecipe;
-  /** One line per stage on stderr (default: none). */
+  /** One line per stage and per finished task (default: none). */
   log?: (line: string) => void;
+  /** After each task of the work graph (model training, mining run, distillation run, evaluation): done of total tasks. */
+  onProgress?: (p: GraphProgress) => void;
   /** Reuse what the folder holds and is still valid (also the default: see run-reuse.ts and models.ts). */
   resume?: boolean;
   /** Start over: remove what an earlier demo wrote to the folder (models, mined runs, distillation runs, results). */

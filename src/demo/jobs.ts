@@ -19,7 +19,8 @@ export type PlainDistillOptions = Omit<DistillOptions, 'student' | 'teacher' | '
 };
 
 export type DemoJob =
-  | { kind: 'train-model'; label: string; name: string; dir: string; tokenizerDir: string; recipe: ModelRecipe; problems: Partial<ProblemSettings>; dataSeed: number }
+  | { kind: 'train-model'; label: string; name: string; dir: string; tokenizerDir: string; recipe: ModelRecipe; problems: Partial<ProblemSettings>; dataSeed: number; evaluate?: EvalSet[] }
+  | { kind: 'evaluate'; label: string; modelDir: string; evaluate: EvalSet[] }
   | { kind: 'mine'; label: string; options: PlainMineOptions }
   | { kind: 'distill'; label: string; options: PlainDistillOptions; evaluate: EvalSet[] };
 
@@ -39,10 +40,24 @@ export interface DistillJobResult {
   /** Samples trained on; missingSource: counterfactuals with no original to pair with (left out). */
   samples: { original: number; counterfactual: number; missingSource: number };
   finalLoss: number | null;
-  eval: Record<string, Omit<ArithEval, 'responses'> & { responses?: string[] }>;
+  eval: EvalResults;
 }
 
-export type JobResult = TrainedModelInfo | MineSummary | DistillJobResult;
+/** Accuracy on each evaluation set, by its name (responses left out). */
+export type EvalResults = Record<string, Omit<ArithEval, 'responses'> & { responses?: string[] }>;
+
+export type JobResult = (TrainedModelInfo & { eval?: EvalResults }) | { eval: EvalResults } | MineSummary | DistillJobResult;
+
+/** Evaluates the model in `modelDir` on each set. */
+function evaluateSets(modelDir: string, sets: readonly EvalSet[]): EvalResults {
+  const model = loadPretrained(modelDir);
+  const ev: EvalResults = {};
+  for (const e of sets) {
+    const r = evaluateArith(model, readRecords(e.file), e.which);
+    ev[e.name] = { n: r.n, correct: r.correct, accuracy: r.accuracy, folded: r.folded, verdicts: r.verdicts };
+  }
+  return ev;
+}
 
 export function readRecords(file: string): ArithRecord[] {
   return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as ArithRecord);
@@ -51,8 +66,12 @@ export function readRecords(file: string): ArithRecord[] {
 /** Runs a job in this process. */
 export async function runJob(job: DemoJob): Promise<JobResult> {
   switch (job.kind) {
-    case 'train-model':
-      return ensureModel(job.name, job.dir, job.tokenizerDir, job.recipe, job.problems, job.dataSeed);
+    case 'train-model': {
+      const info = ensureModel(job.name, job.dir, job.tokenizerDir, job.recipe, job.problems, job.dataSeed);
+      return job.evaluate ? { ...info, eval: evaluateSets(job.dir, job.evaluate) } : info;
+    }
+    case 'evaluate':
+      return { eval: evaluateSets(job.modelDir, job.evaluate) };
     case 'mine': {
       const o = job.options;
       return mine({ ...o, teacher: loadPretrained(o.teacher), student: loadPretrained(o.student), onWarning: () => {} });
@@ -61,12 +80,7 @@ export async function runJob(job: DemoJob): Promise<JobResult> {
       const o = job.options;
       const started = Date.now();
       const s = await distill({ ...o, counterfactuals: o.counterfactuals, onWarning: () => {} });
-      const model = loadPretrained(s.modelDir ?? join(o.out, 'model'));
-      const ev: DistillJobResult['eval'] = {};
-      for (const e of job.evaluate) {
-        const r = evaluateArith(model, readRecords(e.file), e.which);
-        ev[e.name] = { n: r.n, correct: r.correct, accuracy: r.accuracy, folded: r.folded, verdicts: r.verdicts };
-      }
+      const ev = evaluateSets(s.modelDir ?? join(o.out, 'model'), job.evaluate);
       return {
         modelDir: s.modelDir ?? join(o.out, 'model'), steps: s.steps, seconds: (Date.now() - started) / 1000,
         samples: { original: s.data.samples.originals, counterfactual: s.data.samples.counterfactuals, missingSource: s.pairing?.missingSource ?? 0 },

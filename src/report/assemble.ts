@@ -1,20 +1,14 @@
 /**
- * From mining output (+ ground truth) to the report's problem views and tables: detection quality per
- * method, the threshold sweep, and training curves from metrics.jsonl files.
+ * From mining output (+ ground truth) to the report's problem views and tables (detection quality per
+ * method and the threshold sweep, computed by method/detection-sweep.ts) and training curves from
+ * metrics.jsonl files.
  */
 import { existsSync } from 'node:fs';
 import { readJsonl } from '../data/jsonl.js';
 import type { CurveSeries, CurveView, ProblemView, TableView } from './data.js';
-import { flagCandidates, isProtectedToken } from '../method/normalize.js';
-import { addDetection, emptyCounts, quality, type DetectionQuality } from '../method/detection.js';
+import type { DetectionQuality } from '../method/detection.js';
+import { byMethod } from '../method/detection-sweep.js';
 import type { MinedOutput, TruthRecord } from './mined.js';
-
-const METHOD_ORDER = ['gradient', 'occlusion', 'ppl', 'random'];
-
-function byMethod(a: string, b: string): number {
-  const ia = METHOD_ORDER.indexOf(a), ib = METHOD_ORDER.indexOf(b);
-  return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib) || a.localeCompare(b);
-}
 
 /** Problem views: one per mined source problem (those with ground-truth distractors and counterfactuals first), at most `limit`. */
 export function problemViews(mined: MinedOutput, truth: Map<string, TruthRecord> | null, limit: number): ProblemView[] {
@@ -50,40 +44,6 @@ export function problemViews(mined: MinedOutput, truth: Map<string, TruthRecord>
       counterfactuals: cfs.map(({ sourceId: _s, originalPrompt: _o, ...view }) => view),
       attention: null, facts: [],
     };
-  });
-}
-
-/** Instruction-level records whose text is the ground-truth prompt (so spans line up). */
-function comparable(mined: MinedOutput, truth: Map<string, TruthRecord>, method: string) {
-  return mined.scores.filter((s) => {
-    if (s.level !== 'instruction' || s.method !== method) return false;
-    const t = truth.get(s.sourceId);
-    return !!t && t.distractors !== null && t.prompt === s.text;
-  });
-}
-
-/** Token-level detection quality of each method's flagged tokens against the ground-truth distractors. */
-export function detectionByMethod(mined: MinedOutput, truth: Map<string, TruthRecord>): { method: string; quality: DetectionQuality }[] {
-  const methods = [...new Set(mined.scores.filter((s) => s.level === 'instruction').map((s) => s.method))].sort(byMethod);
-  return methods.map((method) => {
-    const acc = emptyCounts();
-    for (const s of comparable(mined, truth, method)) addDetection(acc, s.tokens, s.candidates, truth.get(s.sourceId)!.distractors!);
-    return { method, quality: quality(acc) };
-  }).filter((m) => m.quality.problems > 0);
-}
-
-/** Detection quality of one method when its scores are re-thresholded at each quantile q (mining's own rule). */
-export function thresholdSweep(mined: MinedOutput, truth: Map<string, TruthRecord>, qs: readonly number[], method = 'gradient'): { q: number; quality: DetectionQuality; flaggedPerProblem: number }[] {
-  const recs = comparable(mined, truth, method);
-  return qs.map((q) => {
-    const acc = emptyCounts();
-    let flagged = 0;
-    for (const s of recs) {
-      const f = flagCandidates(s.diff, s.tokens.map((t) => isProtectedToken(t.text)), { kind: 'quantile', q }).candidates;
-      flagged += f.length;
-      addDetection(acc, s.tokens, f, truth.get(s.sourceId)!.distractors!);
-    }
-    return { q, quality: quality(acc), flaggedPerProblem: recs.length > 0 ? flagged / recs.length : 0 };
   });
 }
 

@@ -9,7 +9,8 @@ import { LeafError } from '../errors.js';
 import { writeFileAtomicSync } from '../io/atomic.js';
 import { modelFingerprint } from '../model/fingerprint.js';
 import { loadPretrained, type Pretrained } from '../model/pretrained.js';
-import { counterfactualTable, curveView, detectionByMethod, detectionTable, problemViews, seriesFromMetrics, sweepTable, thresholdSweep } from './assemble.js';
+import { detectionByMethod, thresholdSweep } from '../method/detection-sweep.js';
+import { counterfactualTable, curveView, detectionTable, problemViews, seriesFromMetrics, sweepTable } from './assemble.js';
 import { attentionView } from './attention-view.js';
 import type { CurveView, ProblemView, ReportData, TableView } from './data.js';
 import { renderReportHtml } from './html.js';
@@ -109,9 +110,9 @@ export function buildReportData(o: ReportOptions): ReportData {
   }
   const tables: TableView[] = [...(o.tables ?? [])];
   if (truth && o.ownTables !== false) {
-    const det = detectionByMethod(mined, truth);
+    const det = detectionByMethod(mined.scores, truth);
     if (det.length > 0) tables.push(detectionTable(det, 'A token counts as a true distractor token when it overlaps an inserted sentence; flagged = the miner\'s candidates. Micro-averaged over the scored (selected) problems of this mining output.'));
-    const sw = thresholdSweep(mined, truth, o.sweep ?? [0.05, 0.1, 0.15]);
+    const sw = thresholdSweep(mined.scores, truth, o.sweep ?? [0.05, 0.1, 0.15]);
     if (sw.some((r) => r.quality.problems > 0)) tables.push(sweepTable(sw, o.sweepColumns ?? [], 'The gradient scores re-thresholded at each q (the reference rule thr = min(q-quantile of D, 0.5)).'));
   }
   if (mined.counterfactuals.length > 0 && o.ownTables !== false) tables.push(counterfactualTable(mined));
