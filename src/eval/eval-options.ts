@@ -3,7 +3,7 @@
  * `leaf eval`'s flags, the library's defaults and checks and docs/eval.md's flag table come from it — then
  * the paths, modes and hooks.
  */
-import type { Shard } from '../data/shard.js';
+import type { ShardedRunControl } from '../data/run-control.js';
 import type { Progress } from '../util/progress.js';
 import { intAtLeast, option, resolveSpec, type ResolvedOf } from '../util/option-spec.js';
 import { FORMAT_NAMES, formatOfAlias, type FormatName, type Task } from './formats/index.js';
@@ -29,20 +29,14 @@ export type EvalResolved = ResolvedOf<typeof EVAL_SPEC>;
 /** Problems answered of all, with the number judged correct so far. */
 export type EvalProgress = Progress<'eval', { correct: number }>;
 
-export interface EvalOptions extends Partial<Omit<EvalResolved, 'format'>> {
+export interface EvalOptions extends Partial<Omit<EvalResolved, 'format'>>, ShardedRunControl {
   data: string;
   out: string;
   /** A format name or alias (formats/index.ts); default: detected. */
   format?: FormatName | string | null;
-  resume?: boolean;
-  /** Start results.jsonl over instead of refusing an output that holds records. */
-  overwrite?: boolean;
-  strict?: boolean;
   /** Sandbox workers for code (default: number of cores). */
   workers?: number;
   allowNetwork?: boolean;
-  /** Evaluate only this shard of the problems (data/shard.ts); `leaf merge` joins the shards' folders. */
-  shard?: Shard;
   /** Called after each batch: problems done (this run and resumed), total. */
   onProgress?: (p: EvalProgress) => void;
   /** Called after each record is appended to results.jsonl (this run's records only). */

@@ -4,7 +4,7 @@
  * it — then the paths, modes and hooks; and the checks of options that only make sense together.
  */
 import { LeafError } from '../errors.js';
-import type { Shard } from '../data/shard.js';
+import type { ShardedRunControl } from '../data/run-control.js';
 import type { Task } from '../eval/formats/index.js';
 import { DTYPE_OPTION } from '../model/weights.js';
 import type { Pretrained } from '../model/pretrained.js';
@@ -76,7 +76,7 @@ export const MINE_SPEC = {
 /** The tunable options with their defaults applied. */
 export type MineResolved = ResolvedOf<typeof MINE_SPEC>;
 
-export interface MineOptions extends Partial<Omit<MineResolved, 'verify'>> {
+export interface MineOptions extends Partial<Omit<MineResolved, 'verify'>>, ShardedRunControl {
   /** Model folders, or models already loaded. */
   teacher: string | Pretrained;
   student: string | Pretrained;
@@ -88,19 +88,13 @@ export interface MineOptions extends Partial<Omit<MineResolved, 'verify'>> {
   verify?: boolean | VerifyMode;
   /** JSONL `{id, response}` of teacher answers used instead of generating them in selection. */
   teacherOutputs?: string;
-  resume?: boolean;
-  /** Start scores/counterfactuals over (cached generations are kept). */
-  overwrite?: boolean;
   /** The generation cache (default OUT/generations.jsonl); runs of several methods on the same models and data may share one, one run at a time. */
   generations?: string;
-  strict?: boolean;
   /** Code sandbox workers (default: number of cores). */
   workers?: number;
   allowNetwork?: boolean;
   /** fsync every record (default true); false only flushes to the OS (survives a process kill, not a power cut). */
   fsync?: boolean;
-  /** Mine only this shard of the problems (data/shard.ts); `leaf merge` joins the shards' folders. */
-  shard?: Shard;
   onProgress?: (p: MineProgress) => void;
   onWarning?: (message: string) => void;
   /** Called after each record is appended (tests use it to interrupt a run). */

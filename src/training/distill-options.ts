@@ -6,6 +6,7 @@ import type { Progress } from '../util/progress.js';
 import type { TeacherCacheProgress } from './teacher-cache.js';
 import { above, atLeast, inRange, intAtLeast, option, resolveSpec, type ResolvedOf } from '../util/option-spec.js';
 import type { JsonObject } from '../data/jsonl.js';
+import type { RunControl } from '../data/run-control.js';
 import { LeafError } from '../errors.js';
 import type { WritableDtype } from '../io/safetensors-write.js';
 import type { Kernels } from '../kernels/types.js';
@@ -88,7 +89,7 @@ export const DISTILL_SPEC = {
 /** The tunable options with their defaults applied. */
 export type Resolved = ResolvedOf<typeof DISTILL_SPEC>;
 
-export interface DistillOptions extends Partial<Resolved> {
+export interface DistillOptions extends Partial<Resolved>, RunControl {
   /** Student model folder, or a loaded model (trained in place; its `dir` provides the tokenizer files saved with checkpoints). */
   student: string | Pretrained;
   /** Teacher model folder or loaded model; not needed (and not loaded) for loss 'ce'. */
@@ -98,9 +99,6 @@ export interface DistillOptions extends Partial<Resolved> {
   /** counterfactuals.jsonl from `leaf mine` (or its records); records with verified === false are left out. */
   counterfactuals?: RecordInput | null;
   out: string;
-  resume?: boolean;
-  /** Start over in an --out that holds a run (its run.json, metrics, checkpoints, model/ and best/ are removed; a teacher cache is kept and checked). */
-  overwrite?: boolean;
   /**
    * A teacher cache built beforehand (`leaf teacher-cache`, or merged shards of it): used instead of
    * building one in `out`; it must have been built from this teacher and these samples with this K and
@@ -109,8 +107,6 @@ export interface DistillOptions extends Partial<Resolved> {
   teacherCache?: string | null;
   /** Validation records (train.jsonl format) for the student's cross-entropy (see evalEvery). */
   evalData?: RecordInput | null;
-  /** Stop at the first malformed input line or unusable record. */
-  strict?: boolean;
   /** Kernels for models loaded from folders. */
   kernels?: Kernels;
   onProgress?: (p: DistillProgress) => void;

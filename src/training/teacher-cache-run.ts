@@ -17,6 +17,7 @@
  */
 import { resolve } from 'node:path';
 import { fileDigest, RunFolder } from '../data/run-folder.js';
+import type { ShardedRunControl } from '../data/run-control.js';
 import { takeShard, writeShardFile, type Shard, SHARD_FILE } from '../data/shard.js';
 import { writeFileAtomicSync } from '../io/atomic.js';
 import type { Kernels } from '../kernels/types.js';
@@ -45,17 +46,13 @@ export const TEACHER_CACHE_SPEC = {
 
 export type TeacherCacheSettings = ResolvedOf<typeof TEACHER_CACHE_SPEC>;
 
-export interface TeacherCacheRunOptions extends Partial<TeacherCacheSettings> {
+export interface TeacherCacheRunOptions extends Partial<TeacherCacheSettings>, ShardedRunControl {
   teacher: string | Pretrained;
   /** The student the cache is for: its tokenizer renders the samples, its vocabulary bounds the rows. */
   student: string | Pretrained;
   data: RecordInput;
   counterfactuals?: RecordInput | null;
   out: string;
-  resume?: boolean;
-  overwrite?: boolean;
-  strict?: boolean;
-  shard?: Shard;
   kernels?: Kernels;
   onProgress?: (p: TeacherCacheProgress) => void;
   onWarning?: (message: string) => void;
