@@ -1,6 +1,6 @@
 /**
  * The demo's teacher and student: trained from scratch (cross-entropy on the worked solutions) unless a
- * model with the same recipe is already in the folder (leaf-recipe.json), in which case it is reused.
+ * model with the same recipe is already in the folder (stamped in leaf-recipe.json, data/run-stamp.ts), in which case it is reused.
  */
 import { LeafTokenizer } from '../tokenizer/index.js';
 import { Rng } from '../util/rng.js';

@@ -1,15 +1,17 @@
 /**
  * Reusing finished distillation runs on a rerun of `leaf demo`. A run's result (its job's outcome and
- * evaluation) is kept in OUT/runs/<run>/demo-result.json with a key over everything the result depends
- * on: the job (settings, seed, paths), the bytes of its inputs (train data, counterfactuals, evaluation
- * splits, the student's and teacher's model files), the kernels and worker count, and the code that
- * ran it (a digest of leaf's compiled modules). Any change retrains the run from scratch.
+ * evaluation) is stamped in OUT/runs/<run>/demo-result.json (data/run-stamp.ts) under a key (a digest) over
+ * everything the result depends on: the job (settings, seed, paths), the digests of its inputs (train
+ * data, counterfactuals, evaluation splits, the student's and teacher's model files), the kernels and
+ * worker count, and the code that ran it (a digest of leaf's compiled modules). Any change retrains the
+ * run from scratch.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeFileAtomicSync } from '../io/atomic.js';
+import { fileDigest } from '../data/run-folder.js';
+import { keyDigest, readStamp, writeStamp } from '../data/run-stamp.js';
 import type { DistillJob, DistillJobResult } from './jobs.js';
 
 const RESULT_FILE = 'demo-result.json';
@@ -33,36 +35,26 @@ function codeDigest(): string {
   return (buildDigest = h.digest('hex'));
 }
 
-function hashFile(h: ReturnType<typeof createHash>, file: string | null): void {
-  h.update(`${file ?? '-'}\0`);
-  if (file !== null && existsSync(file)) h.update(readFileSync(file));
-  h.update('\0');
-}
-
-/** The key of a distillation job's result (see the module comment). */
+/**
+ * The key of a distillation job's result (see the module comment): the digest (data/run-stamp.ts keyDigest) of
+ * the job, the runtime, the code digest and each input file's digest (null when missing).
+ */
 export function runKey(job: DistillJob, runtime: { kernels: string; concurrency: number }): string {
   const o = job.options;
-  const h = createHash('sha256');
-  h.update(JSON.stringify({ job, runtime, code: codeDigest() }));
-  for (const f of [o.data, o.counterfactuals, ...job.evaluate.map((e) => e.file)]) hashFile(h, f);
-  for (const dir of [o.student, o.teacher]) for (const f of MODEL_FILES) hashFile(h, join(dir, f));
-  return h.digest('hex');
+  const files = [o.data, o.counterfactuals, ...job.evaluate.map((e) => e.file)].filter((f): f is string => f !== null);
+  for (const dir of [o.student, o.teacher]) for (const f of MODEL_FILES) files.push(join(dir, f));
+  return keyDigest({ job, runtime, code: codeDigest(), inputs: Object.fromEntries(files.map((f) => [f, existsSync(f) ? fileDigest(f) : null])) });
 }
 
-/** The saved result of a finished run with this key, or null (none, another key, or its model is gone). */
+/** The saved result of a finished run with this key, or null (none, another key, unreadable, or its model is gone). */
 export function reusableResult(job: DistillJob, key: string): DistillJobResult | null {
-  const f = join(job.options.out, RESULT_FILE);
-  if (!existsSync(f)) return null;
-  try {
-    const saved = JSON.parse(readFileSync(f, 'utf8')) as { key?: string; result?: DistillJobResult };
-    if (saved.key !== key || !saved.result || !existsSync(join(saved.result.modelDir, 'model.safetensors'))) return null;
-    return saved.result;
-  } catch {
-    return null; // unreadable: train again
-  }
+  const stamp = readStamp<DistillJobResult>(join(job.options.out, RESULT_FILE), key, {
+    requires: (result) => [resolve(result.modelDir, 'model.safetensors')], // modelDir is relative to the working folder, as --out
+  });
+  return stamp?.payload ?? null;
 }
 
 /** Records a finished run's result under its key (atomically). */
 export function saveResult(job: DistillJob, key: string, result: DistillJobResult): void {
-  writeFileAtomicSync(join(job.options.out, RESULT_FILE), JSON.stringify({ key, result }) + '\n');
+  writeStamp(join(job.options.out, RESULT_FILE), key, result);
 }

@@ -3,10 +3,10 @@
  * (cross-entropy on the assistant turn through the trainer's micro-step, AdamW, cosine schedule), with a word-level
  * tokenizer over the benchmark's closed vocabulary and a ChatML template written by leaf.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { readStamp, removeStamp, writeStamp } from '../data/run-stamp.js';
 import { LeafError } from '../errors.js';
-import { writeFileAtomicSync } from '../io/atomic.js';
 import { getKernels } from '../kernels/index.js';
 import type { Kernels } from '../kernels/types.js';
 import { zeroGrads } from '../model/backward.js';
@@ -109,20 +109,17 @@ export function trainCe(
   return log;
 }
 
-/** Saves a trained tiny model as a Hugging Face folder with its tokenizer and a recipe marker (for caching). */
+const RECIPE_FILE = 'leaf-recipe.json';
+
+/** Saves a trained tiny model as a Hugging Face folder with its tokenizer, stamped with its recipe (leaf-recipe.json, data/run-stamp.ts) for reuse. */
 export function saveTinyModel(model: CausalLM, dir: string, tokenizerDir: string, recipe: unknown): void {
   mkdirSync(dir, { recursive: true });
+  removeStamp(join(dir, RECIPE_FILE)); // a save killed half-way leaves no stamp for the old recipe over new weights
   saveModel(model, dir, { companionsFrom: tokenizerDir });
-  writeFileAtomicSync(join(dir, 'leaf-recipe.json'), JSON.stringify(recipe, null, 2) + '\n');
+  writeStamp(join(dir, RECIPE_FILE), recipe);
 }
 
-/** Whether `dir` holds a model saved by {@link saveTinyModel} with exactly this recipe. */
+/** Whether `dir` holds a model saved by {@link saveTinyModel} with exactly this recipe (an unreadable stamp: no). */
 export function hasTinyModel(dir: string, recipe: unknown): boolean {
-  const f = join(dir, 'leaf-recipe.json');
-  if (!existsSync(f) || !existsSync(join(dir, 'model.safetensors'))) return false;
-  try {
-    return JSON.stringify(JSON.parse(readFileSync(f, 'utf8'))) === JSON.stringify(recipe);
-  } catch {
-    return false;
-  }
+  return readStamp(join(dir, RECIPE_FILE), recipe, { requires: ['model.safetensors'] }) !== null;
 }

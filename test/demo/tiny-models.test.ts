@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -35,6 +35,21 @@ describe('demo tiny models', () => {
     saveTinyModel(model, dir, join(tmp, 'tok'), { v: 1 });
     assert.ok(hasTinyModel(dir, { v: 1 }));
     assert.ok(!hasTinyModel(dir, { v: 2 }));
+    const recipe = { name: 'teacher', recipe: { steps: 80, lr: 1e-2 }, format: 1 };
+    saveTinyModel(model, dir, join(tmp, 'tok'), recipe);
+    assert.ok(hasTinyModel(dir, { format: 1, recipe: { lr: 1e-2, steps: 80 }, name: 'teacher' }), 'the same recipe, fields in another order');
+    assert.ok(!hasTinyModel(dir, { v: 1 }), 'saved again: the new recipe only');
+    const stamp = join(dir, 'leaf-recipe.json');
+    const saved = readFileSync(stamp, 'utf8');
+    writeFileSync(stamp, JSON.stringify(recipe, null, 2) + '\n'); // the format before stamps: the bare recipe
+    assert.ok(!hasTinyModel(dir, recipe), 'an old leaf-recipe.json retrains');
+    writeFileSync(stamp, saved.slice(0, saved.length >> 1));
+    assert.ok(!hasTinyModel(dir, recipe), 'torn');
+    writeFileSync(stamp, saved);
+    renameSync(join(dir, 'model.safetensors'), join(tmp, 'weights'));
+    assert.ok(!hasTinyModel(dir, recipe), 'weights gone');
+    renameSync(join(tmp, 'weights'), join(dir, 'model.safetensors'));
+    assert.ok(hasTinyModel(dir, recipe));
     const p = loadPretrained(dir);
     assert.equal(p.model.config.architecture, 'LlamaForCausalLM');
     assert.deepEqual(p.eosTokenIds, [tok.tokenToId('<|im_end|>')]);
