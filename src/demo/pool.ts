@@ -23,7 +23,10 @@ export interface Task {
   label: string;
   /** Labels of the tasks that must finish first. */
   after?: readonly string[];
-  /** Among the ready tasks the highest starts first (default 0; ties: the order given); read when a worker is free. */
+  /**
+   * Among the ready tasks the highest starts first (default 0; ties: the order given). A function is
+   * called only once the task is ready (every task it comes after has finished), when a worker is free.
+   */
   priority?: number | (() => number);
   /** Called when the task is ready: the job to run, or a result already at hand (`reused`). */
   start: () => DemoJob | { reused: JobResult };

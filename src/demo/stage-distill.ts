@@ -68,7 +68,8 @@ export function distillStage(ctx: DemoContext, mining: MiningStage, runKeys: rea
     let job: DistillJob, runId = '';
     return {
       label, after: [...MODEL_TASKS, ...sourcesOf(key, mining.sweepQs).map(mining.taskOf)],
-      priority: () => originals + (cfCount.get(key) ?? 0),
+      // Read once the task is ready (its mining runs are done), so its counterfactuals are known.
+      priority: () => (cfFile(key), originals + cfCount.get(key)!),
       start: () => {
         clock.started();
         job = distillJob(ctx, key, seed, cfFile(key), epochs);

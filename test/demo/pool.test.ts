@@ -31,12 +31,16 @@ describe('demo work graph', () => {
         reused('dynamic', order, { priority: () => boost }),
         { ...reused('b', order, { after: ['needs-a'], priority: 50 }), done: () => { boost = 1000; } },
       ];
+      // A priority function is read only once its task is ready (here: after 'a' finished).
+      const readEarly: string[] = [];
+      tasks.push(reused('after-a', order, { after: ['a'], priority: () => (order.includes('a') || readEarly.push('after-a'), -1) }));
       const seen: number[] = [];
       const results = await runGraph(tasks, concurrency, join(tmp, `jobs${concurrency}`), (p) => seen.push(p.done));
-      assert.equal(results.size, 5);
-      assert.deepEqual(seen, [1, 2, 3, 4, 5]);
+      assert.equal(results.size, 6);
+      assert.deepEqual(seen, [1, 2, 3, 4, 5, 6]);
+      assert.deepEqual(readEarly, []);
       assert.ok(order.indexOf('a') < order.indexOf('needs-a') && order.indexOf('needs-a') < order.indexOf('b'), order.join(' '));
-      if (concurrency === 1) assert.deepEqual(order, ['a', 'needs-a', 'b', 'dynamic', 'low']);
+      if (concurrency === 1) assert.deepEqual(order, ['a', 'needs-a', 'b', 'dynamic', 'low', 'after-a']);
     }
   });
 
