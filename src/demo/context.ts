@@ -18,15 +18,21 @@ export interface DemoContext {
   studentDir: string;
   /** The split of the headline ('validation' with validationOnly). */
   split: 'test' | 'validation';
-  /** The evaluation sets of every model: validation and the headline split, each as given and with its distractors removed. */
+  /** The evaluation sets of the teacher and student: validation and the headline split, each as given and with its distractors removed. */
   evaluate: EvalSet[];
+  /** Those of a distilled student: the headline split (as given and clean) and validation as given — what the headline shows. */
+  evaluateRuns: EvalSet[];
   timings: Record<string, number>;
 }
 
-/** The evaluation sets: `validation` and `validation-clean`, then the test split's when it is read. */
-export function evaluationSets(files: Record<SplitName, string>, split: 'test' | 'validation'): EvalSet[] {
+/**
+ * The evaluation sets: `validation` and `validation-clean`, then the test split's when it is read; for
+ * distilled runs (`runs`) validation-clean is left out when the headline is on test (nothing reads it).
+ */
+export function evaluationSets(files: Record<SplitName, string>, split: 'test' | 'validation', runs = false): EvalSet[] {
   return (split === 'test' ? ['validation', 'test'] as const : ['validation'] as const).flatMap((s) => [
-    { name: s, file: files[s], which: 'prompt' as const }, { name: `${s}-clean`, file: files[s], which: 'clean' as const },
+    { name: s, file: files[s], which: 'prompt' as const },
+    ...(runs && s !== split ? [] : [{ name: `${s}-clean`, file: files[s], which: 'clean' as const }]),
   ]);
 }
 

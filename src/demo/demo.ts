@@ -153,7 +153,7 @@ function demoContext(options: DemoOptions, r: DemoResolved): DemoContext {
   return {
     recipe: pairRecipe(options.recipe ?? DEMO_RECIPE, r.seed), seeds: Array.from({ length: r.seeds }, (_, i) => i + 1),
     concurrency: r.jobs ?? (availableParallelism() >= 2 ? 2 : 1), log: options.log ?? (() => {}), dirs, files,
-    teacherDir: join(dirs.models, 'teacher'), studentDir: join(dirs.models, 'student'), split, evaluate: evaluationSets(files, split), timings: {},
+    teacherDir: join(dirs.models, 'teacher'), studentDir: join(dirs.models, 'student'), split, evaluate: evaluationSets(files, split), evaluateRuns: evaluationSets(files, split, true), timings: {},
   };
 }
 

@@ -116,6 +116,6 @@ function distillJob(ctx: DemoContext, key: string, seed: number, counterfactuals
       out: join(ctx.dirs.runs, `${key}-seed${seed}`), loss: 'fkl', epochs, lr: d.lr, batchSize: d.batchSize, microBatchSize: d.batchSize,
       warmup: d.warmup, maxGradNorm: d.maxGradNorm, cfWeight: d.cfWeight, seed, keepCheckpoints: 1,
     },
-    evaluate: ctx.evaluate,
+    evaluate: ctx.evaluateRuns,
   };
 }

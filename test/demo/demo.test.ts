@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { pairRecipe, runDemo, TEACHER_FLOOR, weakTeacherNote, type DemoSummary } from '../../src/demo/demo.js';
+import { evaluationSets } from '../../src/demo/context.js';
 import { verdictText } from '../../src/demo/headline.js';
 import { QUICK_RECIPE } from '../../src/demo/recipes.js';
 import { repoRoot } from '../helpers/paths.js';
@@ -139,6 +140,15 @@ describe('leaf demo (quick recipe)', () => {
     assert.equal(weakTeacherNote(diag(0.97)), null);
     const note = weakTeacherNote(diag(0.591));
     assert.ok(note !== null && note.includes('59.1% on validation') && note.includes('95.0% with the distractors removed'), String(note));
+  });
+
+  test('models are evaluated on every set; a distilled run on what its headline reads (validation-clean only when validation is the headline)', () => {
+    const files = { train: 't', validation: 'v', test: 's' };
+    const names = (split: 'test' | 'validation', runs: boolean) => evaluationSets(files, split, runs).map((e) => `${e.name}:${e.file}:${e.which}`);
+    assert.deepEqual(names('test', false), ['validation:v:prompt', 'validation-clean:v:clean', 'test:s:prompt', 'test-clean:s:clean']);
+    assert.deepEqual(names('test', true), ['validation:v:prompt', 'test:s:prompt', 'test-clean:s:clean']);
+    assert.deepEqual(names('validation', false), ['validation:v:prompt', 'validation-clean:v:clean']);
+    assert.deepEqual(names('validation', true), names('validation', false));
   });
 
   test('bad --seeds is a one-line error', async () => {
