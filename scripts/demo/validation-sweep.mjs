@@ -24,7 +24,7 @@ for (const lam of values.lambdas.split(',').map(Number)) {
   for (const seed of values.seeds.split(',').map(Number)) {
     const out = join(demo, 'sweep', `lambda${lam}-clip${values.clip}-seed${seed}`);
     rmSync(out, { recursive: true, force: true });
-    const s = distill({
+    const s = await distill({
       student: join(demo, 'models/student'), teacher: join(demo, 'models/teacher'), data: train,
       counterfactuals: lam > 0 ? join(demo, 'distill-data/leaf-gradient/counterfactuals.jsonl') : null, pairCounterfactuals: true, cfWeight: lam > 0 ? lam : 1,
       out, loss: 'fkl', epochs, lr: d.lr, batchSize: d.batchSize, microBatchSize: d.batchSize, warmup: d.warmup, maxGradNorm: Number(values.clip),

@@ -33,7 +33,7 @@ export function registerDistill(program: Command): void {
     .option('--overwrite', 'start over in an --out that holds a run (a teacher cache there is kept and checked)')
     .option('--strict', 'stop at the first malformed input line instead of skipping it');
   addSpecOptions(cmd, DISTILL_SPEC)
-    .action((f: DistillFlags) => {
+    .action(async (f: DistillFlags) => {
       let bar: ReturnType<typeof progressBar> | null = null;
       let phase = '';
       const onProgress = (p: DistillProgress) => {
@@ -48,7 +48,7 @@ export function registerDistill(program: Command): void {
         else bar!.update(p.done, { loss: Number.isFinite(p.loss) ? p.loss.toFixed(4) : String(p.loss), tok_s: p.tokensPerSec.toFixed(0) });
       };
       try {
-        const s = distill({
+        const s = await distill({
           ...f, teacher: f.teacher ?? null, counterfactuals: f.counterfactuals ?? null, evalData: f.evalData ?? null, teacherCache: f.teacherCache ?? null,
           resume: f.resume === true, overwrite: f.overwrite === true, strict: f.strict === true, onProgress,
         });

@@ -29,12 +29,12 @@ export function registerTeacherCache(program: Command): void {
     .option('--resume', 'continue the build in --out')
     .option('--overwrite', 'start over in an --out that holds a build')
     .option('--strict', 'stop at the first malformed input line instead of skipping it');
-  shardOptions(addSpecOptions(cmd, TEACHER_CACHE_SPEC)).action((f: TeacherCacheFlags) => {
+  shardOptions(addSpecOptions(cmd, TEACHER_CACHE_SPEC)).action(async (f: TeacherCacheFlags) => {
     const bar = progressBar('teacher cache', []);
     const draw = drawProgress(bar);
     try {
       const { teacher, student, data, counterfactuals, out, resume, overwrite, strict, shard: _shard, shardCount: _count, ...settings } = f;
-      const s = buildTeacherCache({
+      const s = await buildTeacherCache({
         ...settings, teacher, student, data, counterfactuals: counterfactuals ?? null, out, resume: resume === true, overwrite: overwrite === true,
         strict: strict === true, shard: shardOf(f), onWarning: warnLine,
         onProgress: (p) => draw(p.done, p.total, {}),

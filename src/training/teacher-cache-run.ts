@@ -94,8 +94,8 @@ function identityOf(o: TeacherCacheRunOptions, c: TeacherCacheSettings, m: { tea
 
 const samplesJsonl = (samples: readonly TrainSample[]) => samples.map((s) => JSON.stringify({ id: s.id, kind: s.kind, rows: sampleRows(s) }) + '\n').join('');
 
-/** Builds (or resumes, or reuses) the cache of the options' shard in a locked run folder; see the module comment. */
-export function buildTeacherCache(o: TeacherCacheRunOptions): TeacherCacheRunSummary {
+/** Builds (or resumes, or reuses) the cache of the options' shard in a locked run folder; see the module comment. An error rejects the promise. */
+export async function buildTeacherCache(o: TeacherCacheRunOptions): Promise<TeacherCacheRunSummary> {
   const warn = o.onWarning ?? ((m: string) => process.stderr.write(`leaf: warning: ${m}\n`));
   const c = resolveSpec(TEACHER_CACHE_SPEC, o);
   const d: DistillOptions = {

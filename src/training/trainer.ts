@@ -96,8 +96,8 @@ const folderOptions = (o: DistillOptions): RunFolderOptions => ({
   outputs: ['metrics.jsonl', 'checkpoints', 'model', 'best', 'summary.json'], note: 'the folder already holds a distillation run',
 });
 
-/** Trains in a locked output folder (released whatever happens); see the module comment. */
-export function distill(o: DistillOptions): DistillSummary {
+/** Trains in a locked output folder (released whatever happens); see the module comment. An error rejects the promise. */
+export async function distill(o: DistillOptions): Promise<DistillSummary> {
   const held: { folder: RunFolder | null } = { folder: null };
   try {
     return distillIn(o, (dir) => (held.folder = RunFolder.open(dir, folderOptions(o))));

@@ -68,14 +68,14 @@ describe('leaf export --format chat-jsonl', () => {
     assert.throws(() => exportChat({ mined: moved, out: join(dir, 'y.jsonl') }), /changed since it was mined/);
   });
 
-  it('λ = 1: leaf distill over the exported file = leaf distill on train.jsonl + the mined counterfactuals (losses and weights)', () => {
+  it('λ = 1: leaf distill over the exported file = leaf distill on train.jsonl + the mined counterfactuals (losses and weights)', async () => {
     const out = join(dir, 'chat-rt.jsonl');
     exportChat({ mined, out });
     const base = (o: string, extra: Partial<DistillOptions>): DistillOptions => ({
       student, teacher, out: join(dir, o), data: train, epochs: 2, batchSize: 3, microBatchSize: 1, lr: 5e-3, warmup: 1, seed: 11, cfWeight: 1, onWarning: () => {}, ...extra,
     });
-    const a = distill(base('from-mined', { counterfactuals: join(mined, 'counterfactuals.jsonl') }));
-    const b = distill(base('from-export', { data: out, counterfactuals: null }));
+    const a = await distill(base('from-mined', { counterfactuals: join(mined, 'counterfactuals.jsonl') }));
+    const b = await distill(base('from-export', { data: out, counterfactuals: null }));
     assert.ok(a.steps >= 4, `${a.steps} steps`);
     const metrics = (o: string) => lines(join(dir, o, 'metrics.jsonl')).map((m) => [m.step, m.loss, m.kd_original, m.kd_counterfactual]);
     assert.deepEqual(metrics('from-export'), metrics('from-mined'));

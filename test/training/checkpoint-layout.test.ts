@@ -51,7 +51,7 @@ describe('saved students are transformers-shaped Hugging Face folders', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   for (const [fixture, dtype] of [['llama-attnbias-bf16', 'BF16'], ['mistral-gqa-f32', 'F32']] as const) {
-    it(`${fixture}: checkpoints and the final model (${dtype}, the student's dtype) keep transformers' config, names, shapes and dtypes`, () => {
+    it(`${fixture}: checkpoints and the final model (${dtype}, the student's dtype) keep transformers' config, names, shapes and dtypes`, async () => {
       const golden = join(repoRoot, 'test', 'fixtures', 'golden', fixture);
       const student = join(dir, `${fixture}-student`);
       writeWordLevelTokenizer(student, { words: WORDS });
@@ -61,7 +61,7 @@ describe('saved students are transformers-shaped Hugging Face folders', () => {
       assert.equal(goldenConfig.torch_dtype, TORCH[dtype]);
       assert.ok([...gh.tensors.values()].every((t) => t.dtype === dtype), 'the fixture stores what its name says');
 
-      const s = distill({
+      const s = await distill({
         student, loss: 'ce', data: DATA, out: join(dir, fixture), epochs: 2, batchSize: 2, microBatchSize: 1, lr: 1e-2, warmup: 0,
         saveEvery: 1, keepCheckpoints: 10, saveDtype: dtype, onWarning: () => {},
       });

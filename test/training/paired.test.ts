@@ -100,10 +100,10 @@ describe('pairing and the paired plan', () => {
 });
 
 describe('distill({ pairCounterfactuals: true })', () => {
-  it('with no counterfactuals (none given, or λ = 0) it is plain KD, byte for byte', () => {
-    const plain = distill(base('plain', { counterfactuals: null }));
-    const pairedNone = distill(base('paired-none', { counterfactuals: null, pairCounterfactuals: true }));
-    const pairedZero = distill(base('paired-zero', { cfWeight: 0, pairCounterfactuals: true }));
+  it('with no counterfactuals (none given, or λ = 0) it is plain KD, byte for byte', async () => {
+    const plain = await distill(base('plain', { counterfactuals: null }));
+    const pairedNone = await distill(base('paired-none', { counterfactuals: null, pairCounterfactuals: true }));
+    const pairedZero = await distill(base('paired-zero', { cfWeight: 0, pairCounterfactuals: true }));
     assert.ok(weightsOf(plain.out).equals(weightsOf(pairedNone.out)));
     assert.ok(weightsOf(plain.out).equals(weightsOf(pairedZero.out)));
     assert.deepEqual(metricsOf(pairedNone.out).map((m) => m.loss), metricsOf(plain.out).map((m) => m.loss));
@@ -112,11 +112,11 @@ describe('distill({ pairCounterfactuals: true })', () => {
     assert.equal(JSON.parse(readFileSync(join(plain.out, 'run.json'), 'utf8')).settings.pairCounterfactuals, undefined, 'the default run.json is unchanged');
   });
 
-  it('visits the same originals in the same steps as plain KD (lr 0: per-step original losses identical), adds their counterfactuals, counts the missing', () => {
+  it('visits the same originals in the same steps as plain KD (lr 0: per-step original losses identical), adds their counterfactuals, counts the missing', async () => {
     const warnings: string[] = [];
-    const kd = distill(base('kd-lr0', { counterfactuals: null, lr: 0 }));
+    const kd = await distill(base('kd-lr0', { counterfactuals: null, lr: 0 }));
     const lambda = 0.7;
-    const pr = distill({ ...base('paired-lr0', { lr: 0, cfWeight: lambda, pairCounterfactuals: true }), onWarning: (w) => warnings.push(w) });
+    const pr = await distill({ ...base('paired-lr0', { lr: 0, cfWeight: lambda, pairCounterfactuals: true }), onWarning: (w) => warnings.push(w) });
     assert.equal(pr.steps, kd.steps);
     assert.equal(pr.totalSteps, 9, '6 originals, batch 2, 3 epochs');
     assert.deepEqual(pr.pairing, {
@@ -144,13 +144,13 @@ describe('distill({ pairCounterfactuals: true })', () => {
     assert.ok(withCf >= 3, 'the test has steps with counterfactuals');
   });
 
-  it('the objective and its gradient equal a float64 re-computation from the definitions (λ = 0.5, T = 2)', () => {
+  it('the objective and its gradient equal a float64 re-computation from the definitions (λ = 0.5, T = 2)', async () => {
     const lambda = 0.5, T = 2;
     const student = loadTiny(studentDir, jsKernels, Float64Array);
     const teacher = loadTiny(teacherDir, jsKernels, Float64Array);
     const ref = loadTiny(studentDir, jsKernels, Float64Array);
     const data = TRAIN_RECORDS.slice(0, 3); // p1..p3: p2 has two counterfactuals; p4, p6, ghost, orphan have no original here
-    const s = distill({
+    const s = await distill({
       student, teacher, data, counterfactuals: CFS, out: join(dir, 'f64'), epochs: 1, batchSize: 4, microBatchSize: 2,
       warmup: 0, lr: 0.01, temperature: T, cfWeight: lambda, pairCounterfactuals: true, ...quiet,
     });
@@ -193,12 +193,12 @@ describe('distill({ pairCounterfactuals: true })', () => {
     assert.ok(Math.abs(mixing - objective) > 0.1 * objective, 'the normalisation differs from data mixing here');
   });
 
-  it('a paired run stopped mid-way and resumed ends with the same bytes', () => {
-    const a = distill(base('paired-full', { pairCounterfactuals: true, saveEvery: 2 }));
-    distill(base('paired-resumed', { pairCounterfactuals: true, saveEvery: 2, stopAfterSteps: 5 }));
-    const b = distill(base('paired-resumed', { pairCounterfactuals: true, saveEvery: 2, resume: true }));
+  it('a paired run stopped mid-way and resumed ends with the same bytes', async () => {
+    const a = await distill(base('paired-full', { pairCounterfactuals: true, saveEvery: 2 }));
+    await distill(base('paired-resumed', { pairCounterfactuals: true, saveEvery: 2, stopAfterSteps: 5 }));
+    const b = await distill(base('paired-resumed', { pairCounterfactuals: true, saveEvery: 2, resume: true }));
     assert.equal(b.resumedFrom, 4);
     assert.ok(weightsOf(a.out).equals(weightsOf(b.out)));
-    assert.throws(() => distill(base('paired-full', { resume: true })), /--resume: .* was started with pairCounterfactuals = true, now undefined/);
+    await assert.rejects(() => distill(base('paired-full', { resume: true })), /--resume: .* was started with pairCounterfactuals = true, now undefined/);
   });
 });

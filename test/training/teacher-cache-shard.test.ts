@@ -45,13 +45,13 @@ describe('teacher cache built on its own, sharded and merged', () => {
   };
 
   for (const [n, batch] of [[2, 2], [3, 2], [3, 3], [9, 2]] as const) {
-    it(`${n} shards at --micro-batch-size ${batch}, merged in any order = one build, byte for byte`, () => {
-      const single = build(`single-${batch}`, { microBatchSize: batch, resume: true }); // built once per batch size, reused after
+    it(`${n} shards at --micro-batch-size ${batch}, merged in any order = one build, byte for byte`, async () => {
+      const single = await build(`single-${batch}`, { microBatchSize: batch, resume: true }); // built once per batch size, reused after
       assert.equal(single.samples, 15, 'the 13 train records and 2 usable counterfactuals');
       let shared = 0;
       for (let i = 0; i < n; i++) {
         const events: TeacherCacheProgress[] = [];
-        const s = build(`s${n}-${batch}-${i}`, { microBatchSize: batch, shard: { index: i, count: n }, onProgress: (p) => events.push({ ...p }) });
+        const s = await build(`s${n}-${batch}-${i}`, { microBatchSize: batch, shard: { index: i, count: n }, onProgress: (p) => events.push({ ...p }) });
         assert.equal(assertProgress(events, 'teacher-cache').at(-1)!.total, s.folderSamples);
         shared += s.folderSamples;
       }
@@ -68,9 +68,9 @@ describe('teacher cache built on its own, sharded and merged', () => {
     assert.ok(!a.equals(b), 'batched forwards gave the same bytes at another batch composition: the blocks would not be needed');
   });
 
-  it('merge refuses shards of a build with other settings and an unfinished shard, in one line each', () => {
-    build('k4-0', { topK: 4, shard: { index: 0, count: 2 } });
-    build('s2-2-1-copy', { shard: { index: 1, count: 2 } });
+  it('merge refuses shards of a build with other settings and an unfinished shard, in one line each', async () => {
+    await build('k4-0', { topK: 4, shard: { index: 0, count: 2 } });
+    await build('s2-2-1-copy', { shard: { index: 1, count: 2 } });
     assert.throws(() => merge('x1', ['k4-0', 's2-2-1-copy']), /^LeafError: .*s2-2-1-copy: a shard of a different run \(its topK differs from .*k4-0's\)$/);
     const meta = join(dir, 's2-2-1-copy', CACHE_META);
     writeFileSync(meta, JSON.stringify({ ...JSON.parse(readFileSync(meta, 'utf8')), complete: false }));
@@ -82,11 +82,11 @@ describe('teacher cache built on its own, sharded and merged', () => {
     topK: 8, temperature: 1.5, epochs: 2, batchSize: 4, microBatchSize: 2, lr: 1e-3, warmup: 1, checkpointInterval: 0, onWarning: () => {}, ...extra,
   });
 
-  it('distill --teacher-cache (one build, or merged shards) trains exactly as distill building its cache inline', () => {
-    const inline = distill(distillArgs('d-inline', { teacherLogits: 'cache' }));
+  it('distill --teacher-cache (one build, or merged shards) trains exactly as distill building its cache inline', async () => {
+    const inline = await distill(distillArgs('d-inline', { teacherLogits: 'cache' }));
     assert.equal(inline.teacherCache, 'built');
     for (const cache of ['single-2', 'merged-3-2']) {
-      const s = distill(distillArgs(`d-${cache}`, { teacherCache: join(dir, cache) }));
+      const s = await distill(distillArgs(`d-${cache}`, { teacherCache: join(dir, cache) }));
       assert.equal(s.teacherCache, 'reused');
       assert.deepEqual(metricsOf(join(dir, `d-${cache}`)), metricsOf(join(dir, 'd-inline')));
       assert.ok(weightsOf(join(dir, `d-${cache}`)).equals(weightsOf(join(dir, 'd-inline'))), `${cache}: other final weights`);
@@ -96,20 +96,20 @@ describe('teacher cache built on its own, sharded and merged', () => {
     assert.ok(readFileSync(join(dir, 'd-inline', 'teacher-cache.bin')).equals(readFileSync(join(dir, 'single-2', 'teacher-cache.bin'))), 'the inline cache has the same bytes');
   });
 
-  it('distill refuses a cache that does not fit the run, in one line naming what differs', () => {
-    const refused = (extra: Record<string, unknown>, re: RegExp) => {
-      assert.throws(() => distill(distillArgs(`r-${Math.random().toString(36).slice(2)}`, { teacherCache: join(dir, 'single-2'), ...extra })), (e: Error) => {
+  it('distill refuses a cache that does not fit the run, in one line naming what differs', async () => {
+    const refused = async (extra: Record<string, unknown>, re: RegExp) => {
+      await assert.rejects(() => distill(distillArgs(`r-${Math.random().toString(36).slice(2)}`, { teacherCache: join(dir, 'single-2'), ...extra })), (e: Error) => {
         assert.match(e.message, re);
         assert.equal(e.message.split('\n').length, 1);
         return true;
       });
     };
-    refused({ topK: 16 }, /single-2\/teacher-cache\.json: built with --top-k 8, this run has 16$/);
-    refused({ temperature: 1 }, /built with --temperature 1\.5, this run has 1$/);
-    refused({ teacher: writeTinyModel(join(dir, 'teacher2'), { hidden: 32, layers: 2, seed: 6, std: 0.5 }) }, /built with another teacher: weights [0-9a-f]{16}, this run has [0-9a-f]{16}$/);
-    refused({ counterfactuals: null }, /built from other samples \(digest [0-9a-f]{16}, this run's [0-9a-f]{16}\): other --data, --counterfactuals/);
-    refused({ teacherCache: join(dir, 'nowhere') }, /nowhere\/teacher-cache\.json: missing or unreadable/);
-    refused({ teacherCache: join(dir, 's2-2-1-copy') }, /the cache is not complete/);
-    refused({ teacherLogits: 'online' }, /--teacher-cache needs --teacher-logits cache/);
+    await refused({ topK: 16 }, /single-2\/teacher-cache\.json: built with --top-k 8, this run has 16$/);
+    await refused({ temperature: 1 }, /built with --temperature 1\.5, this run has 1$/);
+    await refused({ teacher: writeTinyModel(join(dir, 'teacher2'), { hidden: 32, layers: 2, seed: 6, std: 0.5 }) }, /built with another teacher: weights [0-9a-f]{16}, this run has [0-9a-f]{16}$/);
+    await refused({ counterfactuals: null }, /built from other samples \(digest [0-9a-f]{16}, this run's [0-9a-f]{16}\): other --data, --counterfactuals/);
+    await refused({ teacherCache: join(dir, 'nowhere') }, /nowhere\/teacher-cache\.json: missing or unreadable/);
+    await refused({ teacherCache: join(dir, 's2-2-1-copy') }, /the cache is not complete/);
+    await refused({ teacherLogits: 'online' }, /--teacher-cache needs --teacher-logits cache/);
   });
 });

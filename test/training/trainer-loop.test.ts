@@ -68,15 +68,15 @@ describe('the epoch plan', () => {
 });
 
 describe('the training loop', () => {
-  it('gradient accumulation: micro-batches of 1, 3 (uneven) and the whole batch give the same weights (float64, clipping on)', () => {
-    const run = (micro: number) => {
+  it('gradient accumulation: micro-batches of 1, 3 (uneven) and the whole batch give the same weights (float64, clipping on)', async () => {
+    const run = async (micro: number) => {
       const student = loadTiny(studentDir, jsKernels, Float64Array), teacher = loadTiny(teacherDir, jsKernels, Float64Array);
-      distill(base(`accum-${micro}`, { student, teacher, microBatchSize: micro, maxGradNorm: 0.05, weightDecay: 0.01 }));
+      await distill(base(`accum-${micro}`, { student, teacher, microBatchSize: micro, maxGradNorm: 0.05, weightDecay: 0.01 }));
       return student.model;
     };
-    const ref = run(4);
+    const ref = await run(4);
     for (const micro of [1, 3]) {
-      const m = run(micro);
+      const m = await run(micro);
       let worst = 0;
       for (const [name, p] of ref.params) {
         const q = m.param(name);
@@ -86,9 +86,9 @@ describe('the training loop', () => {
     }
   });
 
-  it('logs the learning rate of linear warm-up then cosine decay to 0 at every step (recomputed)', () => {
+  it('logs the learning rate of linear warm-up then cosine decay to 0 at every step (recomputed)', async () => {
     const peak = 5e-3, W = 3;
-    const s = distill(base('lr', { epochs: 3, warmup: W, lr: peak }));
+    const s = await distill(base('lr', { epochs: 3, warmup: W, lr: peak }));
     const m = metricsOf(s.out);
     const total = 3 * Math.ceil(8 / 4); // 6 originals + 2 verified counterfactuals, batch 4
     assert.equal(s.totalSteps, total);
@@ -100,20 +100,20 @@ describe('the training loop', () => {
     assert.equal(m[0].lr, 0, 'transformers\' schedule: the first update has lr 0 with warm-up');
   });
 
-  it('clipping is off by default (the reference); --max-grad-norm turns it on', () => {
-    const plain = distill(base('clip-default'));
-    const off = distill(base('clip-off', { maxGradNorm: 0 }));
-    const on = distill(base('clip-on', { maxGradNorm: 1e-3 }));
+  it('clipping is off by default (the reference); --max-grad-norm turns it on', async () => {
+    const plain = await distill(base('clip-default'));
+    const off = await distill(base('clip-off', { maxGradNorm: 0 }));
+    const on = await distill(base('clip-on', { maxGradNorm: 1e-3 }));
     assert.ok(weightsOf(plain.out).equals(weightsOf(off.out)));
     assert.ok(metricsOf(plain.out).some((r) => (r.grad_norm as number) > 1e-3), 'the gradients are large enough to be clipped');
     assert.ok(!weightsOf(on.out).equals(weightsOf(off.out)));
     assert.equal(JSON.parse(readFileSync(join(plain.out, 'run.json'), 'utf8')).settings.maxGradNorm, 0);
   });
 
-  it('deterministic for a seed: two runs give the same bytes; another seed another order and other weights', () => {
+  it('deterministic for a seed: two runs give the same bytes; another seed another order and other weights', async () => {
     const events: DistillProgress[] = [];
-    const a = distill({ ...base('det-a', { teacherLogits: 'cache', topK: 16 }), onProgress: (p) => events.push({ ...p }) });
-    const b = distill(base('det-b', { teacherLogits: 'cache', topK: 16 }));
+    const a = await distill({ ...base('det-a', { teacherLogits: 'cache', topK: 16 }), onProgress: (p) => events.push({ ...p }) });
+    const b = await distill(base('det-b', { teacherLogits: 'cache', topK: 16 }));
     // The progress events: the teacher cache's samples, then every optimizer step (its loss as logged).
     const phases = events.map((e) => e.phase);
     assert.equal(phases.lastIndexOf('teacher-cache') + 1, phases.indexOf('train'));
@@ -121,44 +121,44 @@ describe('the training loop', () => {
     const train = assertProgress(events.filter((e) => e.phase === 'train'), 'train');
     assert.deepEqual(train.map((e) => e.done), Array.from({ length: a.totalSteps }, (_, i) => i + 1));
     assert.deepEqual(train.map((e) => e.phase === 'train' && e.loss), metricsOf(a.out).map((m) => m.loss));
-    const c = distill(base('det-c', { teacherLogits: 'cache', topK: 16, seed: 8 }));
+    const c = await distill(base('det-c', { teacherLogits: 'cache', topK: 16, seed: 8 }));
     assert.ok(weightsOf(a.out).equals(weightsOf(b.out)));
     assert.ok(readFileSync(join(a.out, 'teacher-cache.bin')).equals(readFileSync(join(b.out, 'teacher-cache.bin'))));
     assert.deepEqual(metricsOf(a.out).map((r) => ({ ...r, tokens_per_s: 0, elapsed_s: 0 })), metricsOf(b.out).map((r) => ({ ...r, tokens_per_s: 0, elapsed_s: 0 })));
     assert.ok(!weightsOf(a.out).equals(weightsOf(c.out)));
   });
 
-  it('a loaded student whose folder has no tokenizer saves the tokenizer it was loaded with; with none anywhere, it warns', () => {
+  it('a loaded student whose folder has no tokenizer saves the tokenizer it was loaded with; with none anywhere, it warns', async () => {
     const loaded = loadTiny(studentDir);
     const bare = join(dir, 'bare');
     mkdirSync(bare);
-    const s = distill({ ...base('tok-from-source', { loss: 'ce', teacher: null, counterfactuals: null, epochs: 1 }), student: { ...loaded, dir: bare } });
+    const s = await distill({ ...base('tok-from-source', { loss: 'ce', teacher: null, counterfactuals: null, epochs: 1 }), student: { ...loaded, dir: bare } });
     const ckpt = latestCheckpoint(join(s.out, 'checkpoints'))!.dir;
     for (const folder of [ckpt, s.modelDir!]) {
       for (const f of ['tokenizer.json', 'tokenizer_config.json']) assert.ok(readFileSync(join(folder, f)).equals(readFileSync(join(studentDir, f))), `${folder}/${f}`);
     }
     const orphan = new LeafTokenizer({ ...readTokenizerFiles(studentDir), source: join(dir, 'nowhere') });
     const warnings: string[] = [];
-    const t = distill({ ...base('tok-none', { loss: 'ce', teacher: null, counterfactuals: null, epochs: 1 }), student: { ...loaded, dir: bare, tokenizer: orphan }, onWarning: (w) => warnings.push(w) });
+    const t = await distill({ ...base('tok-none', { loss: 'ce', teacher: null, counterfactuals: null, epochs: 1 }), student: { ...loaded, dir: bare, tokenizer: orphan }, onWarning: (w) => warnings.push(w) });
     assert.ok(warnings.some((w) => /^no tokenizer\.json in .*bare or .*nowhere: checkpoints and the final model are saved without tokenizer files$/.test(w)), warnings.join('\n'));
     assert.ok(!existsSync(join(t.modelDir!, 'tokenizer.json')));
   });
 
-  it('leftovers of a kill while the final model was being renamed into place are cleaned on resume', () => {
-    const s = distill(base('litter', { epochs: 1 }));
+  it('leftovers of a kill while the final model was being renamed into place are cleaned on resume', async () => {
+    const s = await distill(base('litter', { epochs: 1 }));
     const want = weightsOf(s.out);
     const litter = ['model.tmp-999-abcd1234', 'model.old-999'];
     for (const l of litter) mkdirSync(join(s.out, l));
     rmSync(join(s.out, 'model'), { recursive: true }); // killed between the two renames: no model/ at all
-    const again = distill(base('litter', { epochs: 1, resume: true }));
+    const again = await distill(base('litter', { epochs: 1, resume: true }));
     assert.equal(again.resumedFrom, s.steps);
     assert.ok(weightsOf(s.out).equals(want));
     for (const l of litter) assert.ok(!existsSync(join(s.out, l)), l);
   });
 
-  it('--out naming a file is a one-line error', () => {
+  it('--out naming a file is a one-line error', async () => {
     const f = join(dir, 'a-file');
     writeFileSync(f, 'x');
-    assert.throws(() => distill(base('x', { out: f })), (e: Error) => e.name === 'LeafError' && /^--out .*a-file: cannot create the output folder \(EEXIST\)$/.test(e.message));
+    await assert.rejects(() => distill(base('x', { out: f })), (e: Error) => e.name === 'LeafError' && /^--out .*a-file: cannot create the output folder \(EEXIST\)$/.test(e.message));
   });
 });

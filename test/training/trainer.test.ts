@@ -149,14 +149,14 @@ describe('the distillation objective: gradients equal finite differences (float6
 });
 
 describe('distill()', () => {
-  it('two optimizer steps equal a float64 re-computation (per-sample forwards, clipping, weight decay, cosine schedule, AdamW)', () => {
+  it('two optimizer steps equal a float64 re-computation (per-sample forwards, clipping, weight decay, cosine schedule, AdamW)', async () => {
     const student = loadTiny(studentDir, jsKernels, Float64Array);
     const teacher = loadTiny(teacherDir, jsKernels, Float64Array);
     const ref = loadTiny(studentDir, jsKernels, Float64Array);
     const data = TRAIN_RECORDS.slice(0, 3);
     const cfs = [CF_RECORDS[1]];
     const opts = { lr: 0.01, weightDecay: 0.1, maxGradNorm: 0.05, T: 2, lambda: 0.5 };
-    const s = distill({
+    const s = await distill({
       student, teacher, data, counterfactuals: cfs, out: join(dir, 'f64'), epochs: 2, batchSize: 4, microBatchSize: 2, warmup: 0,
       lr: opts.lr, weightDecay: opts.weightDecay, maxGradNorm: opts.maxGradNorm, temperature: opts.T, cfWeight: opts.lambda, ...quiet,
     });
@@ -214,7 +214,7 @@ describe('distill()', () => {
     assert.ok(worst < 1e-9, `largest relative difference ${worst}`);
   });
 
-  it('the loss falls on a small task (student distilled towards a teacher of its own size)', () => {
+  it('the loss falls on a small task (student distilled towards a teacher of its own size)', async () => {
     const teacher = writeTinyModel(join(dir, 'small-teacher'), { hidden: 16, layers: 1, seed: 11, std: 0.4 });
     // The objective over the whole training set (every original and counterfactual, one forward each),
     // before and after: not the per-step losses, which differ by the batch's samples.
@@ -225,7 +225,7 @@ describe('distill()', () => {
     };
     const t = loadPretrained(teacher);
     const before = objective(loadPretrained(studentDir), t);
-    const s = distill(base('falls', { teacher, epochs: 30, batchSize: 4, microBatchSize: 2, lr: 1e-2 }));
+    const s = await distill(base('falls', { teacher, epochs: 30, batchSize: 4, microBatchSize: 2, lr: 1e-2 }));
     const after = objective(loadPretrained(s.modelDir!), t);
     assert.ok(after < 0.6 * before, `training-set KD objective ${before} → ${after}`);
     const m = metricsOf(s.out);
@@ -236,13 +236,13 @@ describe('distill()', () => {
     assert.equal(loadPretrained(s.modelDir!).model.config.vocabSize, 400);
   });
 
-  it('a run stopped mid-way and resumed ends with byte-identical weights, optimizer state and one metrics line per step', () => {
-    const a = distill(base('full', { saveEvery: 3 }));
-    const stopped = distill(base('resumed', { saveEvery: 3, stopAfterSteps: 7 }));
+  it('a run stopped mid-way and resumed ends with byte-identical weights, optimizer state and one metrics line per step', async () => {
+    const a = await distill(base('full', { saveEvery: 3 }));
+    const stopped = await distill(base('resumed', { saveEvery: 3, stopAfterSteps: 7 }));
     assert.equal(stopped.stopped, 'stop-after-steps');
     assert.equal(stopped.modelDir, null);
     assert.ok(!existsSync(join(dir, 'resumed', 'model')));
-    const b = distill(base('resumed', { saveEvery: 3, resume: true }));
+    const b = await distill(base('resumed', { saveEvery: 3, resume: true }));
     assert.equal(b.resumedFrom, 6);
     assert.equal(a.steps, b.steps);
     assert.ok(weightsOf(a.out).equals(weightsOf(b.out)), 'final weights differ');
@@ -251,19 +251,19 @@ describe('distill()', () => {
     assert.deepEqual(metricsOf(b.out).map((r) => r.step), Array.from({ length: a.steps }, (_, i) => i + 1));
     assert.deepEqual(metricsOf(b.out).map((r) => r.loss), metricsOf(a.out).map((r) => r.loss));
     // Stopped before the first checkpoint: resuming starts over and still matches.
-    distill(base('early', { saveEvery: 3, stopAfterSteps: 2 }));
-    const c = distill(base('early', { saveEvery: 3, resume: true }));
+    await distill(base('early', { saveEvery: 3, stopAfterSteps: 2 }));
+    const c = await distill(base('early', { saveEvery: 3, resume: true }));
     assert.equal(c.resumedFrom, null);
     assert.ok(weightsOf(a.out).equals(weightsOf(c.out)));
     // Resuming a finished run changes nothing; other settings are refused; a fresh start over a run is refused.
-    const again = distill(base('full', { saveEvery: 3, resume: true }));
+    const again = await distill(base('full', { saveEvery: 3, resume: true }));
     assert.equal(again.resumedFrom, a.steps);
     assert.ok(weightsOf(a.out).equals(weightsOf(again.out)));
-    assert.throws(() => distill(base('full', { lr: 1e-3, resume: true })), /--resume: .* was started with lr = 0\.005, now 0\.001/);
-    assert.throws(() => distill(base('full')), /already holds a distillation run/);
+    await assert.rejects(() => distill(base('full', { lr: 1e-3, resume: true })), /--resume: .* was started with lr = 0\.005, now 0\.001/);
+    await assert.rejects(() => distill(base('full')), /already holds a distillation run/);
   });
 
-  it('a bf16 student trains through float32 masters, saves BF16 checkpoints and model, and resumes byte-identically', () => {
+  it('a bf16 student trains through float32 masters, saves BF16 checkpoints and model, and resumes byte-identically', async () => {
     const dtypes = (file: string) => {
       const r = SafetensorsReader.open(file);
       try {
@@ -272,46 +272,46 @@ describe('distill()', () => {
         r.close();
       }
     };
-    const a = distill(base('bf16-full', { dtype: 'bf16', saveEvery: 3 }));
+    const a = await distill(base('bf16-full', { dtype: 'bf16', saveEvery: 3 }));
     assert.deepEqual(new Set(dtypes(join(a.modelDir!, 'model.safetensors')).map((d) => d.split(':')[1])), new Set(['BF16']));
     const ck = latestCheckpoint(join(a.out, 'checkpoints'))!;
     assert.deepEqual(new Set(dtypes(join(ck.dir, 'model.safetensors')).map((d) => d.split(':')[1])), new Set(['BF16']));
     assert.deepEqual(new Set(dtypes(join(ck.dir, 'optimizer.safetensors'))), new Set(['exp_avg:F32', 'exp_avg_sq:F32', 'master:F32']));
     assert.equal(loadPretrained(a.modelDir!).model.weightDtype, 'bf16');
     assert.ok(!weightsOf(a.out).equals(readFileSync(join(studentDir, 'model.safetensors'))), 'the student was trained');
-    distill(base('bf16-resumed', { dtype: 'bf16', saveEvery: 3, stopAfterSteps: 4 }));
-    const b = distill(base('bf16-resumed', { dtype: 'bf16', saveEvery: 3, resume: true }));
+    await distill(base('bf16-resumed', { dtype: 'bf16', saveEvery: 3, stopAfterSteps: 4 }));
+    const b = await distill(base('bf16-resumed', { dtype: 'bf16', saveEvery: 3, resume: true }));
     assert.equal(b.resumedFrom, 3);
     assert.ok(weightsOf(a.out).equals(weightsOf(b.out)), 'final weights differ');
     const cb = latestCheckpoint(join(b.out, 'checkpoints'))!;
     assert.ok(readFileSync(join(ck.dir, 'optimizer.safetensors')).equals(readFileSync(join(cb.dir, 'optimizer.safetensors'))));
   });
 
-  it('the optimizer on worker threads gives the same bytes, also across a resume', () => {
-    const serial = distill(base('serial', { parallelOptimizer: 'never' }));
-    distill(base('pool', { parallelOptimizer: 'always', saveEvery: 3, stopAfterSteps: 5 }));
-    const pooled = distill(base('pool', { parallelOptimizer: 'always', saveEvery: 3, resume: true }));
+  it('the optimizer on worker threads gives the same bytes, also across a resume', async () => {
+    const serial = await distill(base('serial', { parallelOptimizer: 'never' }));
+    await distill(base('pool', { parallelOptimizer: 'always', saveEvery: 3, stopAfterSteps: 5 }));
+    const pooled = await distill(base('pool', { parallelOptimizer: 'always', saveEvery: 3, resume: true }));
     assert.ok(weightsOf(serial.out).equals(weightsOf(pooled.out)));
     assert.deepEqual(metricsOf(serial.out).map((r) => r.grad_norm), metricsOf(pooled.out).map((r) => r.grad_norm));
   });
 
-  it('λ = 0 is plain KD; a λ = 1 counterfactual is one more sample of weight 1 (the reference data mixing)', () => {
-    const plain = distill(base('plain', { counterfactuals: null }));
-    const zero = distill(base('zero', { cfWeight: 0 }));
+  it('λ = 0 is plain KD; a λ = 1 counterfactual is one more sample of weight 1 (the reference data mixing)', async () => {
+    const plain = await distill(base('plain', { counterfactuals: null }));
+    const zero = await distill(base('zero', { cfWeight: 0 }));
     assert.ok(weightsOf(plain.out).equals(weightsOf(zero.out)));
     const cf = CF_RECORDS[0];
-    const mixed = distill(base('mixed', { counterfactuals: [cf] }));
-    const asData = distill(base('asdata', { data: [...TRAIN_RECORDS, { id: 'extra', prompt: cf.prompt, response: cf.response }], counterfactuals: null }));
+    const mixed = await distill(base('mixed', { counterfactuals: [cf] }));
+    const asData = await distill(base('asdata', { data: [...TRAIN_RECORDS, { id: 'extra', prompt: cf.prompt, response: cf.response }], counterfactuals: null }));
     assert.ok(weightsOf(mixed.out).equals(weightsOf(asData.out)));
-    const half = distill(base('half', { counterfactuals: [cf], cfWeight: 0.5 }));
+    const half = await distill(base('half', { counterfactuals: [cf], cfWeight: 0.5 }));
     assert.ok(!weightsOf(half.out).equals(weightsOf(mixed.out)));
   });
 
-  it('the top-K teacher cache: with K = vocabulary it trains as online up to float32 rounding; resuming reuses it', () => {
-    const online = distill(base('online'));
-    const cached = distill(base('cached', { teacherLogits: 'cache', topK: 400, saveEvery: 2, stopAfterSteps: 3 }));
+  it('the top-K teacher cache: with K = vocabulary it trains as online up to float32 rounding; resuming reuses it', async () => {
+    const online = await distill(base('online'));
+    const cached = await distill(base('cached', { teacherLogits: 'cache', topK: 400, saveEvery: 2, stopAfterSteps: 3 }));
     assert.equal(cached.teacherCache, 'built');
-    const done = distill(base('cached', { teacherLogits: 'cache', topK: 400, saveEvery: 2, resume: true }));
+    const done = await distill(base('cached', { teacherLogits: 'cache', topK: 400, saveEvery: 2, resume: true }));
     assert.equal(done.teacherCache, 'reused');
     const a = loadPretrained(online.modelDir!).model, b = loadPretrained(done.modelDir!).model;
     let worst = 0;
@@ -322,7 +322,7 @@ describe('distill()', () => {
     assert.ok(worst < 1e-5, `largest weight difference ${worst}`);
   });
 
-  it('a non-finite loss skips the step and is counted; too many in a row stop the run with the last good checkpoint intact', () => {
+  it('a non-finite loss skips the step and is counted; too many in a row stop the run with the last good checkpoint intact', async () => {
     // Poison the (untied) teacher's input embedding of a token that occurs in one record only.
     const poisonedDir = join(dir, 'poisoned');
     writeTinyModel(poisonedDir, { hidden: 32, layers: 2, seed: 3, std: 0.4, tied: false });
@@ -337,7 +337,7 @@ describe('distill()', () => {
       for (const id of ids) e.fill(NaN, id * h, (id + 1) * h);
     };
     poison(probe.model, [rare]);
-    const s = distill({ ...base('nan', { counterfactuals: null, epochs: 2 }), teacher: probe });
+    const s = await distill({ ...base('nan', { counterfactuals: null, epochs: 2 }), teacher: probe });
     assert.equal(s.skippedSteps, 2, 'one poisoned sample → one skipped step per epoch');
     const m = metricsOf(s.out);
     assert.equal(m.filter((r) => r.skipped).length, 2);
@@ -354,7 +354,7 @@ describe('distill()', () => {
     const student = loadPretrained(studentDir);
     let message = '';
     try {
-      distill({ ...base('nan-stop', { counterfactuals: null, batchSize: 1, epochs: 4, saveEvery: 1, maxBadSteps: 2 }), student, teacher: heavy });
+      await distill({ ...base('nan-stop', { counterfactuals: null, batchSize: 1, epochs: 4, saveEvery: 1, maxBadSteps: 2 }), student, teacher: heavy });
     } catch (e) {
       message = (e as Error).message;
     }
@@ -369,33 +369,33 @@ describe('distill()', () => {
     // Every step non-finite, fewer than --max-bad-steps of them: an error, not a "trained" copy of the student.
     const all = loadPretrained(poisonedDir);
     poison(all.model, Array.from({ length: all.model.config.vocabSize }, (_, i) => i));
-    assert.throws(() => distill({ ...base('nan-all', { counterfactuals: null, epochs: 1 }), teacher: all }),
+    await assert.rejects(() => distill({ ...base('nan-all', { counterfactuals: null, epochs: 1 }), teacher: all }),
       /^LeafError: training made no update: all \d+ steps had a non-finite loss or gradient \(from step 1; see .*metrics\.jsonl\); no model was written$/);
     assert.ok(!existsSync(join(dir, 'nan-all', 'model')));
   });
 
-  it('malformed input lines are reported with line numbers (and stop a strict run)', () => {
+  it('malformed input lines are reported with line numbers (and stop a strict run)', async () => {
     const f = join(dir, 'bad.jsonl');
     writeFileSync(f, [JSON.stringify(TRAIN_RECORDS[0]), '{oops', JSON.stringify({ id: 'z', prompt: 'no response' }), JSON.stringify(TRAIN_RECORDS[1])].join('\n') + '\n');
     const warnings: string[] = [];
-    const s = distill({ ...base('bad', { data: f, counterfactuals: null }), onWarning: (w) => warnings.push(w) });
+    const s = await distill({ ...base('bad', { data: f, counterfactuals: null }), onWarning: (w) => warnings.push(w) });
     assert.deepEqual(s.data.inputIssues.map((i) => i.replace(/: .*/, '')), [`${f}:2`, `${f}:3`]);
     assert.ok(warnings.some((w) => w.startsWith(`skipped ${f}:2: invalid JSON`)));
     assert.equal(s.data.samples.samples, 2);
-    assert.throws(() => distill(base('bad-strict', { data: f, counterfactuals: null, strict: true })), new RegExp(`${f}:2: invalid JSON`));
+    await assert.rejects(() => distill(base('bad-strict', { data: f, counterfactuals: null, strict: true })), new RegExp(`${f}:2: invalid JSON`));
   });
 
-  it('refuses a teacher with another tokenizer; truncates a larger teacher vocabulary with a warning', () => {
+  it('refuses a teacher with another tokenizer; truncates a larger teacher vocabulary with a warning', async () => {
     const other = writeTinyModel(join(dir, 'other-tok'), { tokenizer: LLAMA_TOKENIZER });
-    assert.throws(() => distill(base('tok', { teacher: other })), /different tokenizers/);
+    await assert.rejects(() => distill(base('tok', { teacher: other })), /different tokenizers/);
     const wide = writeTinyModel(join(dir, 'wide'), { vocab: 416, seed: 9 });
     const warnings: string[] = [];
-    const s = distill({ ...base('wide', { teacher: wide, epochs: 1 }), onWarning: (w) => warnings.push(w) });
+    const s = await distill({ ...base('wide', { teacher: wide, epochs: 1 }), onWarning: (w) => warnings.push(w) });
     assert.ok(warnings.some((w) => /vocab_size \(416\) is larger than the student's \(400\): teacher logits are truncated/.test(w)), warnings.join('\n'));
     assert.ok(s.final && Number.isFinite(s.final.loss));
   });
 
-  it('a teacher with its own chat template sees its own rendering; its rows align with the student\'s response rows', () => {
+  it('a teacher with its own chat template sees its own rendering; its rows align with the student\'s response rows', async () => {
     const tdir = writeTinyModel(join(dir, 'templated-teacher'), { hidden: 32, layers: 2, seed: 3, std: 0.4 });
     const cfgFile = join(tdir, 'tokenizer_config.json');
     const cfg = JSON.parse(readFileSync(cfgFile, 'utf8'));
@@ -417,13 +417,13 @@ describe('distill()', () => {
       r += n;
     }
     assert.equal(r, packed.tokens);
-    const s = distill(base('templated', { teacher: tdir, epochs: 1 }));
+    const s = await distill(base('templated', { teacher: tdir, epochs: 1 }));
     assert.ok(s.final && Number.isFinite(s.final.loss));
   });
 
-  it('cross-entropy from scratch with no teacher (a loaded student), with validation and the best checkpoint', () => {
+  it('cross-entropy from scratch with no teacher (a loaded student), with validation and the best checkpoint', async () => {
     const student = loadTiny(studentDir);
-    const s = distill({
+    const s = await distill({
       student, teacher: null, loss: 'ce', data: TRAIN_RECORDS, out: join(dir, 'ce'), epochs: 10, batchSize: 3, microBatchSize: 3,
       lr: 2e-2, warmup: 1, evalEvery: 4, evalData: TRAIN_RECORDS.slice(0, 2), ...quiet,
     });
@@ -436,9 +436,9 @@ describe('distill()', () => {
     assert.equal(m[0].kd_counterfactual, null);
   });
 
-  it('validation by default at the end of every epoch (the reference\'s model selection)', () => {
+  it('validation by default at the end of every epoch (the reference\'s model selection)', async () => {
     const student = loadTiny(studentDir);
-    const s = distill({
+    const s = await distill({
       student, teacher: null, loss: 'ce', data: TRAIN_RECORDS, out: join(dir, 'ce-epochs'), epochs: 3, batchSize: 2, microBatchSize: 2,
       lr: 2e-2, warmup: 1, evalData: TRAIN_RECORDS.slice(0, 2), ...quiet,
     });
