@@ -20,7 +20,8 @@
  *    kept), and neither refuses a folder whose `records` are not empty — except where a command's default
  *    is to reuse (`otherwise: 'resume'`, the demo);
  *  - the identity, OUT/run.json (`{ identity }`, or another field): settings, input digests and model
- *    fingerprints written atomically before the first record; a resume must match it field by field;
+ *    fingerprints written atomically before the first record; a resume must match it field by field
+ *    (each field compared canonically: nested object fields in any order);
  *  - record logs (data/record-log.ts: whole-line appends, torn-line repair on resume, an on-append hook);
  *  - a throttled, atomically written summary.json.
  */
@@ -33,6 +34,7 @@ import { FolderLock } from '../io/folder-lock.js';
 import { makeOutDir } from '../io/out-dir.js';
 import type { JsonObject, RecordValidator } from './jsonl.js';
 import { RecordLog } from './record-log.js';
+import { canonicalJson } from './run-stamp.js';
 
 export type RunIdentity = Record<string, unknown>;
 export type RunPolicy = 'fresh' | 'resume' | 'overwrite';
@@ -149,8 +151,9 @@ export class RunFolder {
         throw new LeafError(`${file}: unreadable (${(e as Error).message}); cannot check what the run being resumed used — use another ${this.o.flag ?? '--out'}, or --overwrite`);
       }
       for (const key of new Set([...Object.keys(prev), ...Object.keys(identity)])) {
+        const a = prev[key], b = identity[key];
+        if (a === undefined ? b === undefined : b !== undefined && canonicalJson(a) === canonicalJson(b)) continue;
         const was = JSON.stringify(prev[key]), now = JSON.stringify(identity[key]);
-        if (was === now) continue;
         throw new LeafError(o.mismatch?.(key, was, now) ??
           `${file}: --resume with a different ${key} (${now ?? 'none'}, the run being resumed used ${was ?? 'none'}); use the same models, data and settings, or another ${this.o.flag ?? '--out'}`);
       }

@@ -172,7 +172,16 @@ describe('RunFolder: run.json and summary.json', () => {
     assert.throws(() => f.identity({ ...id, model: 'n' }), (e: unknown) => e instanceof LeafError &&
       e.message === `${join(dir, 'run.json')}: --resume with a different model ("n", the run being resumed used "m"); use the same models, data and settings, or another --out`);
     assert.throws(() => f.identity({ ...id, extra: 1 }), /--resume with a different extra \(1, the run being resumed used none\)/);
+    f.identity({ ...id, absent: undefined }); // a field neither run has
     f.close();
+    // Nested fields are compared canonically: the same settings written in another field order match; another value does not.
+    const n = RunFolder.open(fresh(), opts());
+    n.identity({ settings: { lr: 1, seed: 2 } });
+    n.close();
+    const m = RunFolder.open(n.dir, opts({ resume: true }));
+    m.identity({ settings: { seed: 2, lr: 1 } });
+    assert.throws(() => m.identity({ settings: { seed: 3, lr: 1 } }), /--resume with a different settings \(\{"seed":3,"lr":1\}, the run being resumed used \{"lr":1,"seed":2\}\)/);
+    m.close();
     rmSync(join(dir, 'run.json'));
     const g = RunFolder.open(dir, opts({ resume: true }));
     assert.throws(() => g.identity(id, { hasRecords: true }), /run\.json: missing, so the records already in this output cannot be checked/);
