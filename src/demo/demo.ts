@@ -153,7 +153,8 @@ function demoContext(options: DemoOptions, r: DemoResolved): DemoContext {
   return {
     recipe: pairRecipe(options.recipe ?? DEMO_RECIPE, r.seed), seeds: Array.from({ length: r.seeds }, (_, i) => i + 1),
     concurrency: r.jobs ?? (availableParallelism() >= 2 ? 2 : 1), log: options.log ?? (() => {}), dirs, files,
-    teacherDir: join(dirs.models, 'teacher'), studentDir: join(dirs.models, 'student'), split, evaluate: evaluationSets(files, split), evaluateRuns: evaluationSets(files, split, true), timings: {},
+    teacherDir: join(dirs.models, 'teacher'), studentDir: join(dirs.models, 'student'), split, evaluate: evaluationSets(files, split), evaluateRuns: evaluationSets(files, split, true),
+    timings: { data: 0, models: 0, mining: 0, distill: 0, work: 0 }, // filled in as the stages end; listed in this order
   };
 }
 
