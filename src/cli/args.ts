@@ -32,10 +32,10 @@ export function sandboxOptions(cmd: Command): Command {
     .option('--unsafe-allow-network', 'run generated code even where no network namespace can be made');
 }
 
-/** Adds `--shard i/n|auto` and `--shard-count n` (data/shard.ts) to a command. */
-export function shardOptions(cmd: Command): Command {
+/** Adds `--shard i/n|auto` and `--shard-count n` (data/shard.ts) to a command; `unit` names what is sharded (default: the input problems). */
+export function shardOptions(cmd: Command, unit = 'the input problems'): Command {
   return cmd
-    .option('--shard <i/n|auto>', 'only shard i of n of the input problems (position mod n); auto: from JOB_COMPLETION_INDEX (Kubernetes Indexed Job) or SLURM_ARRAY_TASK_ID/COUNT (Slurm array). Join the shards with leaf merge')
+    .option('--shard <i/n|auto>', `only shard i of n of ${unit} (position mod n); auto: from JOB_COMPLETION_INDEX (Kubernetes Indexed Job) or SLURM_ARRAY_TASK_ID/COUNT (Slurm array). Join the shards with leaf merge`)
     .option('--shard-count <n>', 'with --shard auto under Kubernetes: the number of shards (the Job\'s completions)', intArg('--shard-count', 1));
 }
 

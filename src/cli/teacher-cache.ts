@@ -29,7 +29,7 @@ export function registerTeacherCache(program: Command): void {
     .option('--resume', 'continue the build in --out')
     .option('--overwrite', 'start over in an --out that holds a build')
     .option('--strict', 'stop at the first malformed input line instead of skipping it');
-  shardOptions(addSpecOptions(cmd, TEACHER_CACHE_SPEC)).action(async (f: TeacherCacheFlags) => {
+  shardOptions(addSpecOptions(cmd, TEACHER_CACHE_SPEC), 'the blocks of --micro-batch-size samples (one teacher forward each)').action(async (f: TeacherCacheFlags) => {
     const bar = progressBar('teacher cache', []);
     const draw = drawProgress(bar);
     try {
