@@ -42,8 +42,24 @@ function readIdentity(dir: string): RunIdentity {
   throw new LeafError(`${f}: unreadable or without an identity`);
 }
 
+/**
+ * Where a shard found an input (a path field) is not what its records are made of when the input's content
+ * is identified beside it: a path field is left out of the comparison when both shards record one of its
+ * content fields (compared as fields of their own), so shards that mount the same data and models at
+ * different paths merge. Path field → the fields that identify its content (mine: the data's sha256 and
+ * the models' weight fingerprints; eval: the model's; teacher-cache: `cache`, whose key parts hold the
+ * teacher's fingerprint and the digest of the samples the student's tokenizer rendered).
+ */
+const CONTENT_OF: Readonly<Record<string, readonly string[]>> = {
+  data: ['data_sha256'], counterfactuals: ['counterfactuals_sha256'], teacherOutputs: ['teacher_outputs_sha256'],
+  student: ['student_weights', 'cache'], teacher: ['teacher_weights', 'cache'], model: ['model_identity'],
+};
+
 function differingKey(a: RunIdentity, b: RunIdentity): string | null {
-  for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) return key;
+  const identified = (key: string) => (CONTENT_OF[key] ?? []).some((c) => a[c] != null && b[c] != null);
+  for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    if (JSON.stringify(a[key]) !== JSON.stringify(b[key]) && !identified(key)) return key;
+  }
   return null;
 }
 
