@@ -1,6 +1,6 @@
 import { bf16ToF32Array, f32ToBf16Array } from '../io/dtype.js';
-import { adamwRange, sumSquares } from '../kernels/js/optim.js';
-import type { AdamwConstants, FArray } from '../kernels/types.js';
+import { adamwRange, chunkSumSquares, sumSquares } from '../kernels/js/optim.js';
+import type { AdamwConstants, FArray, Kernels } from '../kernels/types.js';
 import { isBf16, type Weight } from '../model/weights.js';
 
 /** The element loops (defined with the kernels, which run them natively too). */
@@ -104,12 +104,18 @@ export class AdamW {
 export const NORM_CHUNK = 1 << 16;
 
 /**
- * Global L2 norm of all gradients: the squares are summed per chunk of {@link NORM_CHUNK} elements and
- * the chunk sums added in order, so a parallel computation (tensor-pool.ts) gives the same bits.
+ * Global L2 norm of all gradients: the squares are summed per chunk of {@link NORM_CHUNK} elements (by
+ * `kernels`' chunkSumSquares, default the TypeScript loop; every implementation gives the same bits) and
+ * the chunk sums added in order, so a parallel computation (tensor-pool.ts) gives the same bits too.
  */
-export function gradNorm(grads: Map<string, FArray>): number {
-  let s = 0;
-  for (const g of grads.values()) for (let i = 0; i < g.length; i += NORM_CHUNK) s += sumSquares(g, i, Math.min(g.length, i + NORM_CHUNK));
+export function gradNorm(grads: Map<string, FArray>, kernels: Pick<Kernels, 'chunkSumSquares'> = { chunkSumSquares }): number {
+  let s = 0, sums = new Float64Array(0);
+  for (const g of grads.values()) {
+    const n = Math.ceil(g.length / NORM_CHUNK);
+    if (sums.length < n) sums = new Float64Array(n);
+    kernels.chunkSumSquares(g, g.length, NORM_CHUNK, sums);
+    for (let k = 0; k < n; k++) s += sums[k];
+  }
   return Math.sqrt(s);
 }
 

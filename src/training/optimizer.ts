@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import type { FArray } from '../kernels/types.js';
 import { zeroGrads } from '../model/backward.js';
 import type { CausalLM } from '../model/causal-lm.js';
-import { AdamW, gradNorm, NORM_CHUNK, type AdamWOptions } from './adamw.js';
+import { AdamW, gradNorm, type AdamWOptions } from './adamw.js';
 import { sharedFloat32, TensorPool, toShared } from './tensor-pool.js';
 
 /** Parameter count from which the optimizer's element loops run on all cores. */
@@ -69,17 +69,5 @@ function kernelOptimizer(model: CausalLM, options: AdamWOptions): OptimizerSetup
     return g ? [{ p, g, m: optimizer.m.get(name)!, v: optimizer.v.get(name)! }] : [];
   });
   optimizer.executor = { adamw: (c) => { for (const t of tensors) K.adamw(t.p, t.g, t.m, t.v, t.p.length, c); } };
-  let longest = 0;
-  for (const g of grads.values()) longest = Math.max(longest, g.length);
-  const sums = new Float64Array(Math.ceil(longest / NORM_CHUNK));
-  // The chunk sums added in the order gradNorm() adds them: the same bits.
-  const norm = (): number => {
-    let s = 0;
-    for (const g of grads.values()) {
-      K.chunkSumSquares(g, g.length, NORM_CHUNK, sums);
-      for (let k = 0, n = Math.ceil(g.length / NORM_CHUNK); k < n; k++) s += sums[k];
-    }
-    return Math.sqrt(s);
-  };
-  return { optimizer, grads, pool: null, gradNorm: norm, close: () => {} };
+  return { optimizer, grads, pool: null, gradNorm: () => gradNorm(grads, K), close: () => {} };
 }
