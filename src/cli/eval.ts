@@ -9,6 +9,7 @@ import { sandboxOptions, shardOf, shardOptions, warnLine } from './args.js';
 import { drawProgress, progressBar } from './progress.js';
 import { addSpecOptions } from './spec-options.js';
 import { modelFingerprint } from '../model/fingerprint.js';
+import { pct } from '../util/format.js';
 
 /** What commander hands over: EVAL_SPEC's and MODEL_SPEC's options as given (undefined when left out), the model (loaded here: runEval takes a ResponseGenerator), the paths, the modes. */
 interface EvalFlags extends Omit<EvalOptions, 'shard'> {
@@ -50,7 +51,6 @@ export function registerEval(program: Command): void {
       ...f, allowNetwork: f.unsafeAllowNetwork, shard, onWarning: warnLine, onProgress: (p) => draw(p.done, p.total, { correct: p.correct }),
     }).finally(() => bar.stop());
     const r = summary.result;
-    const pct = (x: number) => (100 * x).toFixed(1);
     process.stdout.write(
       `${summary.metric} ${pct(r.accuracy)}% (${r.correct}/${r.total}${summary.refusedPrompts.length > 0 ? `; ${summary.refusedPrompts.length} refused` : ''}), 95% CI [${pct(r.lower)}, ${pct(r.upper)}] — ${summary.format}, ${summary.seconds.toFixed(1)} s; ${f.out}/results.jsonl, ${f.out}/summary.json\n`,
     );

@@ -7,6 +7,7 @@ import { mergeEvalShards } from '../eval/merge.js';
 import { mergeMinedShards } from '../method/merge-mined.js';
 import { CACHE_META } from '../training/teacher-cache-file.js';
 import { mergeTeacherCacheShards } from '../training/teacher-cache-merge.js';
+import { pct } from '../util/format.js';
 
 /** Which job made a shard folder: mine (scores.jsonl), eval (results.jsonl) or teacher-cache (teacher-cache.json). */
 function jobOf(dir: string): 'mine' | 'eval' | 'teacher-cache' {
@@ -35,7 +36,6 @@ export function registerMerge(program: Command): void {
         process.stdout.write(`${n} shards, ${s.counts.problems} problems, ${s.counts.selected} selected, ${s.counts.counterfactuals} counterfactuals (${s.counts.verified} verified) → ${f.out}\n`);
       } else {
         const s = mergeEvalShards(set, f.out);
-        const pct = (x: number) => (100 * x).toFixed(1);
         process.stdout.write(`${n} shards: ${s.metric} ${pct(s.result.accuracy)}% (${s.result.correct}/${s.result.total}), 95% CI [${pct(s.result.lower)}, ${pct(s.result.upper)}] → ${f.out}\n`);
       }
     });

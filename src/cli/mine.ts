@@ -4,6 +4,7 @@ import { MINE_SPEC } from '../method/mine-options.js';
 import { sandboxOptions, shardOf, shardOptions, warnLine } from './args.js';
 import { drawProgress, progressBar } from './progress.js';
 import { addSpecOptions } from './spec-options.js';
+import { pct } from '../util/format.js';
 
 /** What commander hands over: MINE_SPEC's options as given (undefined when left out), the paths, the modes. */
 interface MineFlags extends Omit<MineOptions, 'shard'> {
@@ -12,7 +13,6 @@ interface MineFlags extends Omit<MineOptions, 'shard'> {
   shardCount?: number;
 }
 
-const pct = (x: number) => (100 * x).toFixed(1);
 
 export function registerMine(program: Command): void {
   const cmd = program

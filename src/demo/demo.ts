@@ -44,6 +44,7 @@ import { DEMO_RECIPE, type DemoRecipe } from './recipes.js';
 import { distillStage, type DistillInfo } from './stage-distill.js';
 import { miningStage, type DetectionRow, type Mined } from './stage-mining.js';
 import { modelsStage, type Diagnostics } from './stage-models.js';
+import { pct } from '../util/format.js';
 
 export { DEMO_SPEC, type DemoOptions } from './demo-options.js';
 
@@ -94,7 +95,6 @@ export interface DemoSummary {
   report: string;
 }
 
-const pct = (x: number) => (100 * x).toFixed(1);
 
 /** The recipe of pair seed `seed`: the benchmark's seed and both models' initialisation shifted by seed − 1 (seed 1 = the recipe as written). */
 export function pairRecipe(recipe: DemoRecipe, seed: number): DemoRecipe {

@@ -8,6 +8,7 @@
 import { pairedBootstrap, pairedT, type PairedT } from '../eval/paired.js';
 import type { TableView } from '../report/data.js';
 import type { DistillJobResult } from './jobs.js';
+import { pct } from '../util/format.js';
 
 export interface HeadlineRow {
   key: string;
@@ -49,7 +50,6 @@ export function headlineRows(runs: ReadonlyArray<{ key: string; label: string }>
   });
 }
 
-const pct = (x: number) => (100 * x).toFixed(1);
 const signed = (x: number) => `${x >= 0 ? '+' : '−'}${pct(Math.abs(x))}`;
 const interval = (lo: number, hi: number) => (Number.isFinite(lo) ? `[${signed(lo)}, ${signed(hi)}]` : '–');
 

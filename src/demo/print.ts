@@ -1,6 +1,7 @@
 /** The demo's results as plain-text tables (what `leaf demo` prints). */
 import type { DemoSummary } from './demo.js';
 import { HEADLINE_COLUMNS, headlineCells } from './headline.js';
+import { pct } from '../util/format.js';
 
 function table(title: string, header: string[], rows: string[][]): string {
   const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -8,7 +9,6 @@ function table(title: string, header: string[], rows: string[][]): string {
   return [title, line(header), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
 }
 
-const pct = (x: number) => (100 * x).toFixed(1);
 
 function distillLine(s: DemoSummary): string {
   const d = s.distill, cf = d.counterfactuals;

@@ -10,6 +10,7 @@ import type { EvalResults, JobResult } from './jobs.js';
 import type { TrainedModelInfo } from './models.js';
 import type { Task } from './pool.js';
 import { writeArithTokenizer } from './tiny-models.js';
+import { pct } from '../util/format.js';
 
 /** Before distillation: accuracy as given and with the distractors removed, on validation and on the headline split. */
 export type Diagnostics = Record<string, { distracted: number; clean: number; folded: number; n: number; split: { distracted: number; clean: number } }>;
@@ -20,7 +21,6 @@ export interface ModelsStage {
   collect(results: Map<string, JobResult>): { models: { teacher: TrainedModelInfo; student: TrainedModelInfo }; diagnostics: Diagnostics };
 }
 
-const pct = (x: number) => (100 * x).toFixed(1);
 
 export function modelsStage(ctx: DemoContext): ModelsStage {
   const r = ctx.recipe;
