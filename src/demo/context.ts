@@ -7,6 +7,8 @@ import type { EvalSet } from './jobs.js';
 import type { DemoRecipe } from './recipes.js';
 
 export interface DemoContext {
+  /** The demo's output folder (absolute). */
+  out: string;
   recipe: DemoRecipe;
   /** Distillation seeds. */
   seeds: number[];

@@ -115,7 +115,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
 async function demoIn(folder: RunFolder, options: DemoOptions, r: DemoResolved): Promise<DemoSummary> {
   const t0 = Date.now();
   folder.start();
-  const ctx = demoContext(options, r);
+  const ctx = demoContext(folder.dir, options, r);
   const splits = writeBenchmark(ctx, ctx.split === 'test');
   const modelStage = modelsStage(ctx);
   const miningPlan = miningStage(ctx, r.extras);
@@ -133,16 +133,15 @@ async function demoIn(folder: RunFolder, options: DemoOptions, r: DemoResolved):
   const { reportFile, attention } = writeDemoReport(ctx, headline, mined.detection, sweep, verdict, diagnostics, distilled.byRun, splits[ctx.split].length);
   ctx.timings.total = (Date.now() - t0) / 1000;
   const summary: DemoSummary = {
-    out: resolve(options.out), recipe: ctx.recipe, seed: r.seed, seeds: ctx.seeds, split: ctx.split, kernels: getKernels().name, jobs: ctx.concurrency, models, diagnostics,
+    out: ctx.out, recipe: ctx.recipe, seed: r.seed, seeds: ctx.seeds, split: ctx.split, kernels: getKernels().name, jobs: ctx.concurrency, models, diagnostics,
     mining: mined.mining, detection: mined.detection, sweep, distill: distilled.info, headline, attention, verdict, timings: ctx.timings, report: reportFile,
   };
-  writeFileAtomicSync(join(ctx.dirs.data, '..', 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  writeFileAtomicSync(join(ctx.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   return summary;
 }
 
 /** The run's context: the pair's recipe, seeds, workers, folders (created) and evaluation sets. */
-function demoContext(options: DemoOptions, r: DemoResolved): DemoContext {
-  const out = resolve(options.out);
+function demoContext(out: string, options: DemoOptions, r: DemoResolved): DemoContext {
   const dirs = {
     data: join(out, 'data'), models: join(out, 'models'), mined: join(out, 'mined'), runs: join(out, 'runs'),
     distillData: join(out, 'distill-data'), jobs: join(out, 'jobs'),
@@ -151,7 +150,7 @@ function demoContext(options: DemoOptions, r: DemoResolved): DemoContext {
   const files = { train: join(dirs.data, 'train.jsonl'), validation: join(dirs.data, 'validation.jsonl'), test: join(dirs.data, 'test.jsonl') };
   const split = r.validationOnly ? 'validation' : 'test';
   return {
-    recipe: pairRecipe(options.recipe ?? DEMO_RECIPE, r.seed), seeds: Array.from({ length: r.seeds }, (_, i) => i + 1),
+    out, recipe: pairRecipe(options.recipe ?? DEMO_RECIPE, r.seed), seeds: Array.from({ length: r.seeds }, (_, i) => i + 1),
     concurrency: r.jobs ?? (availableParallelism() >= 2 ? 2 : 1), log: options.log ?? (() => {}), dirs, files,
     teacherDir: join(dirs.models, 'teacher'), studentDir: join(dirs.models, 'student'), split, evaluate: evaluationSets(files, split), evaluateRuns: evaluationSets(files, split, true),
     timings: { data: 0, models: 0, mining: 0, distill: 0, work: 0 }, // filled in as the stages end; listed in this order
@@ -230,7 +229,7 @@ function writeDemoReport(
   byRun: Record<string, DistillJobResult[]>, problems: number,
 ): { reportFile: string; attention: DemoSummary['attention'] } {
   const t = Date.now();
-  const reportFile = join(resolve(ctx.dirs.data, '..'), 'report.html');
+  const reportFile = join(ctx.out, 'report.html');
   const split = headline[0] && byRun.kd[0].eval.test ? 'test' : 'validation';
   const runs = HEADLINE_RUNS.flatMap((run) => ctx.seeds.map((s) => ({ label: `${run.label} seed ${s}`, group: run.label, dir: join(ctx.dirs.runs, `${run.key}-seed${s}`) })));
   const d = diagnostics;

@@ -80,9 +80,10 @@ export async function runJob(job: DemoJob): Promise<JobResult> {
       const o = job.options;
       const started = Date.now();
       const s = await distill({ ...o, counterfactuals: o.counterfactuals, onWarning: () => {} });
-      const ev = evaluateSets(s.modelDir ?? join(o.out, 'model'), job.evaluate);
+      const modelDir = s.modelDir ?? join(o.out, 'model');
+      const ev = evaluateSets(modelDir, job.evaluate); // before `seconds`: a run's time includes its evaluation
       return {
-        modelDir: s.modelDir ?? join(o.out, 'model'), steps: s.steps, seconds: (Date.now() - started) / 1000,
+        modelDir, steps: s.steps, seconds: (Date.now() - started) / 1000,
         samples: { original: s.data.samples.originals, counterfactual: s.data.samples.counterfactuals, missingSource: s.pairing?.missingSource ?? 0 },
         finalLoss: s.final?.loss ?? null, eval: ev,
       };

@@ -72,7 +72,7 @@ export function distillStage(ctx: DemoContext, mining: MiningStage, runKeys: rea
       priority: () => (cfFile(key), originals + cfCount.get(key)!),
       start: () => {
         clock.started();
-        job = distillJob(ctx, key, seed, cfFile(key), epochs);
+        job = distillJob(ctx, label, key, seed, cfFile(key), epochs);
         runId = runKey(job, runtime);
         const reused = reusableResult(job, runId);
         byLabel.get(label)!.reused = reused !== null;
@@ -100,17 +100,17 @@ export function distillStage(ctx: DemoContext, mining: MiningStage, runKeys: rea
       const info: DistillInfo = {
         protocol: 'paired', steps: epochs * perEpoch, epochs, originals, counterfactuals: Object.fromEntries(keys.map((k) => [k, cfCount.get(k) ?? 0])),
         missingSource, reusedRuns: all.filter((e) => e.reused).length,
-        runs: Object.fromEntries(runKeys.map((k) => [k, byRun[k].map((r, i) => ({ seed: ctx.seeds[i], steps: r.steps, seconds: r.seconds, samples: r.samples }))])),
+        runs: Object.fromEntries(runKeys.map((k) => [k, all.filter((e) => e.key === k).map(({ seed, result: r }) => ({ seed, steps: r!.steps, seconds: r!.seconds, samples: r!.samples }))])),
       };
       return { byRun, info };
     },
   };
 }
 
-function distillJob(ctx: DemoContext, key: string, seed: number, counterfactuals: string | null, epochs: number): DistillJob {
+function distillJob(ctx: DemoContext, label: string, key: string, seed: number, counterfactuals: string | null, epochs: number): DistillJob {
   const d = ctx.recipe.distill;
   return {
-    kind: 'distill', label: `distill-${key}-seed${seed}`,
+    kind: 'distill', label,
     options: {
       student: ctx.studentDir, teacher: ctx.teacherDir, data: ctx.files.train, counterfactuals, pairCounterfactuals: true,
       out: join(ctx.dirs.runs, `${key}-seed${seed}`), loss: 'fkl', epochs, lr: d.lr, batchSize: d.batchSize, microBatchSize: d.batchSize,
