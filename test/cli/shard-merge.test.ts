@@ -70,8 +70,13 @@ describe('sharded runs on a scheduler: n shards killed and restarted at random, 
     assert.equal(leaf(mineArgs('mine-single')).code, 0);
     const random = rng(15);
     const n = 3;
+    // Killed while its generation cache grows (at a random point of a shard's share of the single run's
+    // bytes), not after a random delay: a shard runs for about as long as such a delay, so timed kills
+    // missed every shard in some runs on a loaded machine.
+    const bytes = statSync(join(dir, 'mine-single', 'generations.jsonl')).size / n;
     const kills = await Promise.all(Array.from({ length: n }, (_, i) =>
-      runKilled([...mineArgs(`mine-shard-${i}`), '--shard', 'auto', '--shard-count', String(n), '--resume'], { JOB_COMPLETION_INDEX: String(i) }, random, 1 + (i % 2))));
+      runKilled([...mineArgs(`mine-shard-${i}`), '--shard', 'auto', '--shard-count', String(n), '--resume'], { JOB_COMPLETION_INDEX: String(i) }, random, 1 + (i % 2),
+        { file: join(dir, `mine-shard-${i}`, 'generations.jsonl'), bytes })));
     assert.ok(kills.reduce((a, b) => a + b, 0) >= 1, 'no shard was killed: the test did not exercise resumes');
     const m = leaf(['merge', '--out', join(dir, 'mine-merged'), ...[2, 0, 1].map((i) => join(dir, `mine-shard-${i}`))]);
     assert.equal(m.code, 0, m.err);
