@@ -1,21 +1,19 @@
 import type { Command } from 'commander';
+import type { RunControl } from '../data/run-control.js';
 import { DISTILL_SPEC, type Resolved } from '../training/distill-options.js';
 import { distill, type DistillProgress } from '../training/trainer.js';
 import { progressBar } from './progress.js';
 import { addSpecOptions } from './spec-options.js';
 
 /** What commander hands over: the spec's options as given (undefined when left out), plus the paths and modes. */
-interface DistillFlags extends Partial<Resolved> {
+interface DistillFlags extends Partial<Resolved>, RunControl {
   student: string;
   teacher?: string;
   data: string;
   counterfactuals?: string;
   out: string;
-  resume?: boolean;
-  overwrite?: boolean;
   evalData?: string;
   teacherCache?: string;
-  strict?: boolean;
 }
 
 export function registerDistill(program: Command): void {

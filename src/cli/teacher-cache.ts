@@ -1,18 +1,17 @@
 import type { Command } from 'commander';
+import type { RunControl } from '../data/run-control.js';
 import { buildTeacherCache, TEACHER_CACHE_SPEC, type TeacherCacheSettings } from '../training/teacher-cache-run.js';
 import { shardOf, shardOptions, warnLine } from './args.js';
 import { drawProgress, progressBar } from './progress.js';
 import { addSpecOptions } from './spec-options.js';
 
-interface TeacherCacheFlags extends Partial<TeacherCacheSettings> {
+interface TeacherCacheFlags extends Partial<TeacherCacheSettings>, RunControl {
   teacher: string;
   student: string;
   data: string;
   counterfactuals?: string;
   out: string;
-  resume?: boolean;
-  overwrite?: boolean;
-  strict?: boolean;
+  /** As typed: shardOf() reads it. */
   shard?: string;
   shardCount?: number;
 }
